@@ -1,0 +1,1 @@
+"""Digests: selection and ranking (pure), rendering, sending, the outbox."""

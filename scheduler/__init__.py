@@ -1,0 +1,1 @@
+"""Timing: the daemon's jobs, and deduplication of listings into events."""

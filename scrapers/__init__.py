@@ -1,0 +1,1 @@
+"""Gathering: extractors (pure), normalisation (pure), Scrapy spiders and the store pipeline."""

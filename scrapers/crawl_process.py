@@ -1,0 +1,147 @@
+"""One crawl in its own process: `python -m scrapers.crawl_process`.
+
+Scrapy's reactor cannot be restarted inside one process, and a bad site must not take the
+caller down, so every crawl runs here. Two modes:
+
+* ``--source-id N``: crawl a stored source, store its listings, close its CrawlRun (the run id
+  comes with ``--run-id`` or is created here); prints the run as JSON.
+* ``--url URL --kind KIND --dry-run``: fetch, extract and print the records as JSON; stores
+  nothing and keeps past events.
+
+Settings come from ``--settings`` / VAHTI_SETTINGS / ./settings.toml like every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+
+from scrapers.scrapy_settings import scrapy_settings
+from scrapers.spec import SourceSpec
+from scrapers.spiders.source_spider import SourceSpider
+from store.db import make_engine, session_factory, session_scope
+from store.migrate import ensure_schema
+from store.models import CrawlRun, Source
+from vahti.settings import Settings, SettingsError, load_settings
+
+
+def _run_spider(
+    settings: Settings,
+    spec: SourceSpec,
+    extra: dict[str, Any],
+    now: datetime,
+    time_limit: int | None,
+) -> None:
+    process = CrawlerProcess(
+        {**scrapy_settings(settings, time_limit=time_limit), **extra}, install_root_handler=True
+    )
+    process.crawl(
+        SourceSpider,
+        spec=spec,
+        max_detail_pages=settings.crawl.max_detail_pages,
+        max_pages=settings.crawl.max_pages,
+        horizon_days=settings.crawl.horizon_days,
+        now=now,
+    )
+    process.start()
+
+
+def crawl_source(
+    settings: Settings, source_id: int, run_id: int | None, time_limit: int | None
+) -> dict[str, Any]:
+    engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
+    ensure_schema(engine)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise SystemExit(f"no source with id {source_id}")
+        spec = SourceSpec.from_source(source, tuple(settings.crawl.languages))
+        if run_id is None:
+            run = CrawlRun(source_id=source_id, started_at=now)
+            session.add(run)
+            session.flush()
+            run_id = run.id
+    _run_spider(
+        settings,
+        spec,
+        {
+            "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
+            "VAHTI_SOURCE_ID": source_id,
+            "VAHTI_RUN_ID": run_id,
+            "VAHTI_NOW": now.isoformat(),
+            "VAHTI_DATABASE_URL": settings.database.url,
+            "VAHTI_BUSY_TIMEOUT_MS": settings.database.busy_timeout_ms,
+        },
+        now,
+        time_limit,
+    )
+    with session_scope(sessions) as session:
+        run_row = session.get_one(CrawlRun, run_id)
+        summary = {
+            "run_id": run_row.id,
+            "source_id": source_id,
+            "status": run_row.status,
+            "records": run_row.records,
+            "new": run_row.new,
+            "updated": run_row.updated,
+            "gone": run_row.gone,
+            "errors": run_row.errors,
+            "first_error": run_row.first_error,
+        }
+    engine.dispose()
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scrapers.crawl_process")
+    parser.add_argument("--settings", type=Path)
+    parser.add_argument("--source-id", type=int)
+    parser.add_argument("--run-id", type=int)
+    parser.add_argument("--url")
+    parser.add_argument("--kind", default="jsonld")
+    parser.add_argument("--config", default="{}", help="source config as JSON")
+    parser.add_argument("--timezone")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--time-limit", type=int)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        if not args.url:
+            parser.error("--dry-run needs --url")
+        spec = SourceSpec(
+            url=args.url,
+            kind=args.kind,
+            config=json.loads(args.config),
+            timezone=args.timezone or settings.crawl.default_timezone,
+            languages=tuple(settings.crawl.languages),
+            include_past=True,
+        )
+        _run_spider(
+            settings,
+            spec,
+            {"ITEM_PIPELINES": {"scrapers.pipelines.PrintPipeline": 500}},
+            datetime.now(UTC),
+            args.time_limit,
+        )
+        return 0
+    if args.source_id is None:
+        parser.error("give --source-id, or --url with --dry-run")
+    summary = crawl_source(settings, args.source_id, args.run_id, args.time_limit)
+    print(json.dumps(summary))
+    return 0 if summary["status"] not in ("failed", "timeout") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

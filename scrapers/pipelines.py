@@ -1,0 +1,125 @@
+"""Item pipelines: store records as listings, or print them (dry run)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from scrapers.bookkeeping import CrawlOutcome, finish_run
+from store.db import make_engine, session_factory, session_scope
+from store.listings import UpsertCounts, upsert_listings
+from store.record import EventRecord
+
+FLUSH_EVERY = 200
+
+
+def _outcome(crawler: Crawler, reason: str) -> CrawlOutcome:
+    stats: dict[str, Any] = crawler.stats.get_stats()
+    statuses = {
+        key.removeprefix("vahti/status/"): value
+        for key, value in stats.items()
+        if key.startswith("vahti/status/")
+    }
+    return CrawlOutcome(
+        pages=stats.get("vahti/pages", 0),
+        http_statuses=statuses,
+        errors=stats.get("vahti/errors", 0),
+        skipped=stats.get("vahti/skipped", 0),
+        error_messages=list(stats.get("vahti/error_messages", [])),
+        start_failed=stats.get("vahti/start_failed"),
+        incomplete=bool(stats.get("vahti/incomplete")) or reason != "finished",
+        finish_reason=reason,
+        detected_kind=stats.get("vahti/detected_kind"),
+        detected_reason=stats.get("vahti/detected_reason"),
+    )
+
+
+class StorePipeline:
+    """Upsert records into listings as they arrive; close the CrawlRun when the crawl ends."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.source_id: int = settings.getint("VAHTI_SOURCE_ID")
+        self.run_id: int = settings.getint("VAHTI_RUN_ID")
+        self.now = datetime.fromisoformat(settings.get("VAHTI_NOW"))
+        engine = make_engine(
+            settings.get("VAHTI_DATABASE_URL"),
+            busy_timeout_ms=settings.getint("VAHTI_BUSY_TIMEOUT_MS", 10_000),
+        )
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.buffer: list[EventRecord] = []
+        self.seen: set[str] = set()
+        self.counts = UpsertCounts()
+        self.records = 0
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        record: EventRecord = item["record"]
+        self.buffer.append(record)
+        self.seen.add(record.key())
+        self.records += 1
+        if len(self.buffer) >= FLUSH_EVERY:
+            self._flush()
+        return item
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        with session_scope(self.sessions) as session:
+            self.counts.add(upsert_listings(session, self.source_id, self.buffer, self.now))
+        self.buffer = []
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self._flush()
+        outcome = _outcome(self.crawler, reason)
+        with session_scope(self.sessions) as session:
+            finish_run(
+                session,
+                run_id=self.run_id,
+                outcome=outcome,
+                counts=self.counts,
+                records=self.records,
+                seen=self.seen,
+                now=self.now,
+                finished_at=datetime.now(UTC),
+            )
+        self.engine.dispose()
+
+
+class PrintPipeline:
+    """Collect records and print them as one JSON object on stdout when the crawl ends."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.records: list[dict[str, Any]] = []
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrintPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        self.records.append(item["record"].to_json())
+        return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        outcome = _outcome(self.crawler, reason)
+        self.records.sort(key=lambda r: (r["start_at"], r["title"]))
+        json.dump(
+            {"records": self.records, "outcome": outcome.to_json()},
+            sys.stdout,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+        sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Spiders. `SourceSpider` reads every generic kind through the extractors."""

@@ -1,0 +1,162 @@
+"""Upserting listings, and marking the ones that vanished from their source.
+
+One Listing per (source, external id). A content hash skips unchanged records; a new start
+time marks the listing rescheduled; a status change keeps its time. Listings are never deleted
+when they disappear: an upcoming one is marked gone, and restored when it comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from store import vocab
+from store.models import Listing
+from store.record import EVENT_FIELDS, EventRecord
+
+BATCH = 500
+# Share of a source's upcoming listings that may vanish in one crawl before the crawl is
+# considered suspect (a broken page must not wipe a source).
+MAX_GONE_FRACTION = 0.30
+
+
+@dataclass
+class UpsertCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restored: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.restored += other.restored
+
+
+@dataclass
+class GoneResult:
+    gone: int
+    suspect: bool
+    missing: int
+    upcoming: int
+
+
+def upsert_listings(
+    session: Session,
+    source_id: int,
+    records: Iterable[EventRecord],
+    now: datetime,
+) -> UpsertCounts:
+    """Insert or update the records of one source; the caller commits."""
+    counts = UpsertCounts()
+    by_key: dict[str, EventRecord] = {}
+    for record in records:
+        by_key[record.key()] = record  # the last occurrence of a key wins
+    keys = list(by_key)
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        existing = {
+            listing.external_id: listing
+            for listing in session.scalars(
+                select(Listing).where(
+                    Listing.source_id == source_id, Listing.external_id.in_(chunk)
+                )
+            )
+        }
+        for key in chunk:
+            record = by_key[key]
+            listing = existing.get(key)
+            if listing is None:
+                session.add(_new_listing(source_id, key, record, now))
+                counts.new += 1
+            else:
+                _update_listing(listing, record, now, counts)
+    session.flush()
+    return counts
+
+
+def _new_listing(source_id: int, key: str, record: EventRecord, now: datetime) -> Listing:
+    return Listing(
+        source_id=source_id,
+        external_id=key,
+        content_hash=record.content_hash(),
+        page_url=record.page_url,
+        series_id=record.series_id,
+        extra=record.extra,
+        first_seen_at=now,
+        last_seen_at=now,
+        updated_at=now,
+        status_changed_at=now if record.status != vocab.SCHEDULED else None,
+        **record.event_values(),
+    )
+
+
+def _update_listing(
+    listing: Listing, record: EventRecord, now: datetime, counts: UpsertCounts
+) -> None:
+    listing.last_seen_at = now
+    if listing.gone_at is not None:
+        listing.gone_at = None
+        counts.restored += 1
+    digest = record.content_hash()
+    if listing.content_hash == digest:
+        counts.unchanged += 1
+        return
+    previous_start = listing.start_at
+    previous_status = listing.status
+    for name in EVENT_FIELDS:
+        setattr(listing, name, getattr(record, name))
+    listing.page_url = record.page_url
+    listing.series_id = record.series_id
+    listing.extra = record.extra
+    listing.content_hash = digest
+    listing.updated_at = now
+    if record.start_at != previous_start:
+        listing.previous_start_at = previous_start
+        listing.rescheduled_at = now
+        if record.status == vocab.SCHEDULED:
+            listing.status = vocab.RESCHEDULED
+    elif previous_status == vocab.RESCHEDULED and record.status == vocab.SCHEDULED:
+        listing.status = vocab.RESCHEDULED  # stays rescheduled until the source says otherwise
+    if listing.status != previous_status:
+        listing.status_changed_at = now
+    counts.updated += 1
+
+
+def mark_gone(
+    session: Session,
+    source_id: int,
+    seen_keys: Sequence[str] | set[str],
+    now: datetime,
+    max_fraction: float = MAX_GONE_FRACTION,
+) -> GoneResult:
+    """Mark upcoming listings of the source that this crawl did not see as gone.
+
+    When more than `max_fraction` of the upcoming listings vanished at once, nothing is marked
+    and the result says the crawl is suspect.
+    """
+    seen = set(seen_keys)
+    upcoming = session.execute(
+        select(Listing.id, Listing.external_id).where(
+            Listing.source_id == source_id,
+            Listing.gone_at.is_(None),
+            func.coalesce(Listing.end_at, Listing.start_at) >= now,
+        )
+    ).all()
+    missing = [row.id for row in upcoming if row.external_id not in seen]
+    if upcoming and missing and len(missing) / len(upcoming) > max_fraction:
+        return GoneResult(gone=0, suspect=True, missing=len(missing), upcoming=len(upcoming))
+    for start in range(0, len(missing), BATCH):
+        session.execute(
+            update(Listing)
+            .where(Listing.id.in_(missing[start : start + BATCH]))
+            .values(gone_at=now)
+        )
+    return GoneResult(
+        gone=len(missing), suspect=False, missing=len(missing), upcoming=len(upcoming)
+    )

@@ -1,0 +1,296 @@
+"""SQLAlchemy models: sources and their crawls, listings, events, subscribers and deliveries.
+
+A *listing* is one event as one source lists it (one row per source and external id); an
+*event* is what deduplication makes of one or more listings. Listings are never deleted when
+they vanish from their source: they are marked gone. A *delivery* is one digest for one
+subscriber and one period, unique in the database: that row is what makes sending exactly-once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store import vocab
+from store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        dict[str, str]: JSON,
+        list[str]: JSON,
+        list[int]: JSON,
+    }
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(60), default="auto")
+    # What `auto` found (kind and the URL to crawl, e.g. a linked calendar), and why.
+    detected_kind: Mapped[str | None] = mapped_column(String(60))
+    feed_url: Mapped[str | None] = mapped_column(String(2000))
+    detected_reason: Mapped[str | None] = mapped_column(Text)
+    # Selectors for `css`, options for other kinds (see the README).
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(8))
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+    interval_hours: Mapped[float] = mapped_column(Float, default=24.0)
+    # Higher wins when listings are merged: an organiser's own site over an aggregator.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    health: Mapped[str] = mapped_column(String(16), default=vocab.HEALTH_NEW)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_at: Mapped[datetime | None]
+    last_records: Mapped[int | None]
+    next_crawl_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    runs: Mapped[list[CrawlRun]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def crawl_kind(self) -> str:
+        """The kind a crawl uses: the admin's choice, or what `auto` detected."""
+        if self.kind == "auto":
+            return self.detected_kind or "auto"
+        return self.kind
+
+    @property
+    def crawl_url(self) -> str:
+        return self.feed_url or self.url
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    # running, ok, not_modified, suspect, failed, timeout
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    http_statuses: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    gone: Mapped[int] = mapped_column(Integer, default=0)
+    restored: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    first_error: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class HttpValidator(Base):
+    """ETag and Last-Modified remembered per URL, for conditional requests."""
+
+    __tablename__ = "http_validators"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EventFields:
+    """Columns that a listing and an event share (an event holds the merged values)."""
+
+    title: Mapped[str] = mapped_column(String(500))
+    # Per language: {"fi": "...", "en": "..."}; `title` is the record's main language.
+    titles: Mapped[dict[str, str]] = mapped_column(default=dict)
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    description_text: Mapped[str] = mapped_column(Text, default="")
+    descriptions: Mapped[dict[str, str]] = mapped_column(default=dict)
+    start_at: Mapped[datetime] = mapped_column(index=True)
+    end_at: Mapped[datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(500))
+    city: Mapped[str | None] = mapped_column(String(100))
+    attendance: Mapped[str] = mapped_column(String(10), default=vocab.ONSITE)
+    online_url: Mapped[str | None] = mapped_column(String(2000))
+    language: Mapped[str] = mapped_column(String(8), default="other")
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    audiences: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default=vocab.SCHEDULED)
+    deadline_at: Mapped[datetime | None]
+    application_url: Mapped[str | None] = mapped_column(String(2000))
+    application_opens_at: Mapped[datetime | None]
+    price: Mapped[str | None] = mapped_column(String(200))
+    is_free: Mapped[bool | None] = mapped_column(Boolean)
+    organiser: Mapped[str | None] = mapped_column(String(300))
+
+
+class Listing(EventFields, Base):
+    __tablename__ = "listings"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_listings_source_gone", "source_id", "gone_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # The page or feed the listing was read from.
+    page_url: Mapped[str | None] = mapped_column(String(2000))
+    series_id: Mapped[str | None] = mapped_column(String(500))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[datetime | None]
+    previous_start_at: Mapped[datetime | None]
+    rescheduled_at: Mapped[datetime | None]
+    gone_at: Mapped[datetime | None]
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    # Why deduplication put this listing into its event: scores against the event's anchor.
+    match_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    source: Mapped[Source] = relationship()
+    event: Mapped[Event | None] = relationship(back_populates="listings")
+
+
+class Event(EventFields, Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Every page where the event is listed (the canonical `url` first).
+    urls: Mapped[list[str]] = mapped_column(default=list)
+    listing_count: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when every listing of the event is gone from its source.
+    gone_at: Mapped[datetime | None]
+
+    listings: Mapped[list[Listing]] = relationship(back_populates="event")
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=vocab.SUBSCRIBER_PENDING)
+    language: Mapped[str] = mapped_column(String(2), default="fi")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+    send_day: Mapped[str] = mapped_column(String(3), default="mon")
+    send_hour: Mapped[int] = mapped_column(Integer, default=8)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    keywords: Mapped[list[str]] = mapped_column(default=list)
+    cities: Mapped[list[str]] = mapped_column(default=list)
+    include_online: Mapped[bool] = mapped_column(Boolean, default=True)
+    event_languages: Mapped[list[str]] = mapped_column(default=list)
+    audiences: Mapped[list[str]] = mapped_column(default=list)
+    max_items: Mapped[int] = mapped_column(Integer, default=15)
+    # Bumped to invalidate every link sent so far.
+    token_version: Mapped[int] = mapped_column(Integer, default=1)
+    permanent_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    bounced_at: Mapped[datetime | None]
+
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Delivery(Base):
+    """One digest for one subscriber and one period (the subscriber's ISO week)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "period"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))
+    # pending, sending, sent, failed, empty
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="deliveries")
+    items: Mapped[list[DeliveryItem]] = relationship(
+        back_populates="delivery", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DeliveryItem(Base):
+    """What one digest said about one event: compared next week to spot changes."""
+
+    __tablename__ = "delivery_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    # No foreign key: a digest's record outlives the event it mentioned.
+    event_id: Mapped[int] = mapped_column(Integer, index=True)
+    section: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    deadline_at: Mapped[datetime | None]
+
+    delivery: Mapped[Delivery] = relationship(back_populates="items")

@@ -1,0 +1,104 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that records messages and can refuse them.
+
+smtp_server.refuse("bob@example.fi", "550 5.1.1 No such user")   # every time
+smtp_server.refuse("ann@example.fi", "451 4.3.0 Try later", times=1)  # once, then accept
+smtp_server.drop_after(3)   # close the connection without answering after 3 messages
+smtp_server.messages        # list of Received (mail_from, rcpt_tos, data, message)
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Handler:
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    async def handle_RCPT(
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
+    ) -> str:
+        answer = self.server._refusal(address)
+        if answer is not None:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+        with self.server.lock:
+            if (
+                self.server._drop_after is not None
+                and len(self.server.messages) >= self.server._drop_after
+            ):
+                self.server._drop_after = None
+                session.transport.close()
+                return "421 closing"
+            self.server.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+            )
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.messages: list[Received] = []
+        self.lock = threading.Lock()
+        self._refusals: dict[str, list[Any]] = {}
+        self._drop_after: int | None = None
+        self.port = _free_port()
+        self.host = "127.0.0.1"
+        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+
+    def refuse(self, address: str, answer: str, times: int | None = None) -> None:
+        self._refusals[address.lower()] = [answer, times]
+
+    def drop_after(self, count: int) -> None:
+        """Drop the connection, unanswered, when the message after `count` arrives."""
+        self._drop_after = count
+
+    def _refusal(self, address: str) -> str | None:
+        rule = self._refusals.get(address.lower())
+        if rule is None:
+            return None
+        answer, times = rule
+        if times is not None:
+            if times <= 0:
+                return None
+            rule[1] = times - 1
+        return str(answer)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def message_ids(self) -> list[str]:
+        return [str(m.message["Message-ID"]) for m in self.messages]

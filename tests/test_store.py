@@ -1,0 +1,165 @@
+"""The store on SQLite and PostgreSQL: migrations, times, uniqueness, upserts, gone listings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from store import vocab
+from store.db import make_engine
+from store.listings import mark_gone, upsert_listings
+from store.migrate import current_revision, head_revision, upgrade
+from store.models import Base, Delivery, Listing, Source, Subscriber
+from store.record import EventRecord
+from tests.conftest import Database
+
+
+def test_migrations_create_every_table_and_match_the_models(db: Database) -> None:
+    tables = set(inspect(db.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert current_revision(db.engine) == head_revision(db.engine)
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_upgrade_is_idempotent(db_url: str) -> None:
+    engine = make_engine(db_url)
+    before, after = upgrade(engine)
+    assert before is None and after == head_revision(engine)
+    assert upgrade(engine) == (after, after)
+    engine.dispose()
+
+
+def test_sqlite_uses_wal(sqlite_db: Database) -> None:
+    with sqlite_db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_times_come_back_as_aware_utc(db: Database) -> None:
+    helsinki = timezone(timedelta(hours=2))
+    with db.sessions.begin() as session:
+        source = Source(name="s", url="https://example.fi/")
+        session.add(source)
+        session.flush()
+        session.add(
+            Listing(
+                source_id=source.id,
+                external_id="a",
+                content_hash="x",
+                title="T",
+                start_at=datetime(2027, 1, 14, 17, tzinfo=helsinki),
+            )
+        )
+    with db.sessions() as session:
+        listing = session.scalars(select(Listing)).one()
+        assert listing.start_at == datetime(2027, 1, 14, 15, tzinfo=UTC)
+        assert listing.start_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(db: Database) -> None:
+    with db.sessions() as session:
+        session.add(Source(name="s", url="u", next_crawl_at=datetime(2027, 1, 1)))
+        with pytest.raises(Exception, match="naive datetime"):
+            session.flush()
+
+
+def test_one_delivery_per_subscriber_and_period(db: Database) -> None:
+    with db.sessions.begin() as session:
+        subscriber = Subscriber(email="a@example.fi")
+        session.add(subscriber)
+        session.flush()
+        session.add(Delivery(subscriber_id=subscriber.id, period="2026-W48"))
+    with db.sessions() as session:
+        session.add(Delivery(subscriber_id=subscriber.id, period="2026-W48"))
+        with pytest.raises(IntegrityError):
+            session.flush()
+
+
+def record(title: str, start: datetime, key: str | None = None, **extra: object) -> EventRecord:
+    return EventRecord(title=title, start_at=start, external_id=key, **extra)  # type: ignore[arg-type]
+
+
+def test_upsert_twice_leaves_the_same_rows(db: Database, now: datetime) -> None:
+    with db.sessions.begin() as session:
+        source = Source(name="s", url="https://example.fi/")
+        session.add(source)
+    records = [record(f"Event {i}", now + timedelta(days=i), key=f"k{i}") for i in range(1, 6)]
+    records.append(record("No id", now + timedelta(days=9)))
+    with db.sessions.begin() as session:
+        first = upsert_listings(session, source.id, records, now)
+    with db.sessions.begin() as session:
+        second = upsert_listings(session, source.id, records, now + timedelta(hours=1))
+    assert (first.new, first.updated) == (6, 0)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 6)
+    with db.sessions() as session:
+        assert session.scalar(select(func.count(Listing.id))) == 6
+        keyless = session.scalars(select(Listing).where(Listing.title == "No id")).one()
+        assert keyless.external_id.startswith("h:")
+
+
+def test_new_start_marks_rescheduled_and_status_change_keeps_time(
+    db: Database, now: datetime
+) -> None:
+    with db.sessions.begin() as session:
+        source = Source(name="s", url="u")
+        session.add(source)
+    start = now + timedelta(days=3)
+    with db.sessions.begin() as session:
+        upsert_listings(session, source.id, [record("Fair", start, key="f")], now)
+    later = now + timedelta(hours=5)
+    with db.sessions.begin() as session:
+        counts = upsert_listings(
+            session, source.id, [record("Fair", start + timedelta(days=1), key="f")], later
+        )
+    assert counts.updated == 1
+    with db.sessions() as session:
+        listing = session.scalars(select(Listing)).one()
+        assert listing.status == vocab.RESCHEDULED
+        assert listing.previous_start_at == start
+        assert listing.status_changed_at == later
+    with db.sessions.begin() as session:
+        upsert_listings(
+            session,
+            source.id,
+            [record("Fair", start + timedelta(days=1), key="f", status=vocab.CANCELLED)],
+            later,
+        )
+    with db.sessions() as session:
+        assert session.scalars(select(Listing)).one().status == vocab.CANCELLED
+
+
+def test_vanished_listings_are_marked_gone_and_restored(db: Database, now: datetime) -> None:
+    with db.sessions.begin() as session:
+        source = Source(name="s", url="u")
+        session.add(source)
+    records = [record(f"E{i}", now + timedelta(days=i), key=f"k{i}") for i in range(1, 11)]
+    with db.sessions.begin() as session:
+        upsert_listings(session, source.id, records, now)
+    with db.sessions.begin() as session:
+        result = mark_gone(session, source.id, {r.key() for r in records[:8]}, now)
+    assert (result.gone, result.suspect) == (2, False)
+    with db.sessions.begin() as session:
+        counts = upsert_listings(session, source.id, records, now)
+        assert counts.restored == 2
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).where(Listing.gone_at.is_not(None))) == 0
+
+
+def test_more_than_30_percent_vanishing_marks_nothing(db: Database, now: datetime) -> None:
+    with db.sessions.begin() as session:
+        source = Source(name="s", url="u")
+        session.add(source)
+    records = [record(f"E{i}", now + timedelta(days=i), key=f"k{i}") for i in range(1, 11)]
+    with db.sessions.begin() as session:
+        upsert_listings(session, source.id, records, now)
+    with db.sessions.begin() as session:
+        result = mark_gone(session, source.id, set(), now)
+    assert result.suspect and result.gone == 0
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).where(Listing.gone_at.is_not(None))) == 0

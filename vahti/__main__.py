@@ -1,0 +1,3 @@
+from vahti.cli import main
+
+main()

@@ -1,0 +1,126 @@
+"""`vahti subscribers ...`: people who receive digests."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from store import vocab
+from store.models import Subscriber
+from store.serialize import subscriber_json
+from vahti.cli.common import console, fail, now_utc, print_json, state
+
+app = typer.Typer(help="Subscribers: add, list, remove.", no_args_is_help=True)
+
+EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    if not EMAIL_RE.match(email):
+        fail(f"{email!r} is not an e-mail address")
+    local, _, domain = email.partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _check_all(values: list[str], allowed: tuple[str, ...], option: str) -> list[str]:
+    for value in values:
+        if value not in allowed:
+            fail(f"{option} {value!r}; allowed: {', '.join(allowed)}")
+    return values
+
+
+@app.command()
+def add(
+    email: Annotated[str, typer.Argument()],
+    language: Annotated[
+        str | None, typer.Option(help="Language of the e-mails: fi, sv or en.")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option(help="Wanted category (repeatable).")
+    ] = None,
+    keyword: Annotated[list[str] | None, typer.Option(help="Wanted word (repeatable).")] = None,
+    city: Annotated[list[str] | None, typer.Option(help="Wanted city (repeatable).")] = None,
+    online: Annotated[bool, typer.Option("--online/--no-online", help="Online events too.")] = True,
+    event_language: Annotated[
+        list[str] | None, typer.Option(help="Language events are held in: fi, sv, en (repeatable).")
+    ] = None,
+    day: Annotated[str | None, typer.Option(help="Send day: mon..sun.")] = None,
+    hour: Annotated[int | None, typer.Option(help="Send hour 0-23.", min=0, max=23)] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA time zone.")] = None,
+    confirmed: Annotated[bool, typer.Option(help="Active at once (no confirmation mail).")] = False,
+) -> None:
+    """Add a subscriber (or update the preferences of one already there)."""
+    settings = state.app.settings.digest
+    email = check_email(email)
+    language = language or settings.default_language
+    _check_all([language], vocab.LANGUAGES, "--language")
+    _check_all(category or [], vocab.CATEGORIES, "--category")
+    _check_all(event_language or [], vocab.EVENT_LANGUAGES, "--event-language")
+    day = day or settings.default_day
+    _check_all([day], vocab.WEEKDAYS, "--day")
+    timezone = timezone or settings.timezone
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"--timezone {timezone!r} is not a time zone (use e.g. Europe/Helsinki)")
+    with state.app.sessions.begin() as session:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+        created = subscriber is None
+        if subscriber is None:
+            subscriber = Subscriber(email=email)
+            session.add(subscriber)
+        subscriber.language = language
+        subscriber.categories = list(category or [])
+        subscriber.keywords = list(keyword or [])
+        subscriber.cities = list(city or [])
+        subscriber.include_online = online
+        subscriber.event_languages = list(event_language or [])
+        subscriber.send_day = day
+        subscriber.send_hour = hour if hour is not None else settings.default_hour
+        subscriber.timezone = timezone
+        subscriber.max_items = subscriber.max_items or settings.max_items
+        if confirmed and subscriber.status != vocab.SUBSCRIBER_ACTIVE:
+            subscriber.status = vocab.SUBSCRIBER_ACTIVE
+            subscriber.confirmed_at = now_utc()
+    typer.echo(f"{'added' if created else 'updated'} {email}")
+
+
+@app.command("list")
+def list_(
+    json_: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List subscribers with their status and preferences."""
+    with state.app.sessions() as session:
+        rows = list(session.scalars(select(Subscriber).order_by(Subscriber.email)))
+        if json_:
+            print_json([subscriber_json(s) for s in rows])
+            return
+        table = Table("email", "status", "language", "categories", "cities", "send")
+        for s in rows:
+            table.add_row(
+                s.email,
+                s.status,
+                s.language,
+                ", ".join(s.categories or []),
+                ", ".join(s.cities or []),
+                f"{s.send_day} {s.send_hour:02d}:00",
+            )
+        console.print(table)
+
+
+@app.command()
+def remove(email: Annotated[str, typer.Argument()]) -> None:
+    """Delete a subscriber and their delivery history."""
+    email = check_email(email)
+    with state.app.sessions.begin() as session:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+        if subscriber is None:
+            fail(f"no subscriber {email}")
+        session.delete(subscriber)
+    typer.echo(f"removed {email}")
