@@ -1,9 +1,9 @@
 """The demo's event catalogue as plain data.
 
 Events are written once in ``demo/data/*.toml`` (read by :mod:`demo.specs`), each with the
-listings that the demo sites publish for it. :func:`build_catalogue` turns them into dated :class:`DemoListing` rows
-relative to ``today``: every listing starts 1 to 60 days ahead, and application deadlines fall
-5 to 25 days ahead. External keys never depend on the date or the server's port.
+listings that the demo sites publish for it. :func:`build_catalogue` turns them into dated
+:class:`DemoListing` rows relative to ``today``: every listing starts 1 to 60 days ahead, and
+application deadlines fall 5 to 25 days ahead. External keys never depend on the date or the server's port.
 """
 
 from __future__ import annotations
