@@ -3,7 +3,8 @@
 Events are written once in ``demo/data/*.toml`` (read by :mod:`demo.specs`), each with the
 listings that the demo sites publish for it. :func:`build_catalogue` turns them into dated
 :class:`DemoListing` rows relative to ``today``: every listing starts 1 to 60 days ahead, and
-application deadlines fall 5 to 25 days ahead. External keys never depend on the date or the server's port.
+application deadlines fall 5 to 25 days ahead. External keys never depend on the date or on
+the server's port.
 """
 
 from __future__ import annotations
