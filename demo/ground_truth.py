@@ -24,6 +24,7 @@ import json
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from demo.catalogue import build_catalogue, helsinki_today
 
@@ -127,9 +128,9 @@ def write_ground_truth(path: str | Path, today: date) -> None:
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def load_static() -> dict[str, object]:
+def load_static() -> dict[str, Any]:
     """The shipped ``demo/ground_truth.json`` (the same for every ``today``)."""
-    data: dict[str, object] = json.loads(STATIC_PATH.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(STATIC_PATH.read_text(encoding="utf-8"))
     return data
 
 
