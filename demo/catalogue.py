@@ -118,6 +118,10 @@ class DemoListing:
     def all_day(self) -> bool:
         return not isinstance(self.start, datetime)
 
+    def application_url(self, base_url: str) -> str | None:
+        """Where to apply, on the demo server at ``base_url``."""
+        return base_url.rstrip("/") + self.application_path if self.application_path else None
+
 
 def event_day(today: date, days_ahead: int, weekend: bool = False) -> date:
     """The day ``days_ahead`` after ``today``, moved to Monday if it falls on a weekend."""

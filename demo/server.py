@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import signal
 import threading
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -188,9 +189,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Demo sites for {server.today.isoformat()} at {server.base_url}/")
     for site in DEMO_SITES:
         print(f"  {site.kind:<12} {site.start_url(server.base_url)}   {site.name}")
-    print("Ctrl-C to stop.")
+    print("Ctrl-C to stop.", flush=True)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        threading.Event().wait()
+        stopping.wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -125,7 +125,8 @@ DEMO_SITES: tuple[DemoSite, ...] = (
         ORGANISER,
         2,
         css=TYOMESSUT_SELECTORS,
-        notes="Plain HTML list, two pages; date and time only as text in fi/en styles.",
+        notes="Plain HTML list on two pages (a.next); date and time only as text in fi/en "
+        "styles; links are relative to the site, as a CMS writes them.",
     ),
     DemoSite(
         catalogue.LINKEDEVENTS,
