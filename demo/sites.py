@@ -22,7 +22,7 @@ from demo import (
     site_rss,
 )
 from demo.catalogue import DemoListing, build_catalogue, listings_for
-from demo.render import HTML, Resource, esc, label, page
+from demo.render import Resource, esc, label, page
 
 ORGANISER = "organiser"
 AGGREGATOR = "aggregator"
@@ -158,8 +158,6 @@ DEMO_SITES: tuple[DemoSite, ...] = (
     ),
 )
 
-SITES_BY_SLUG = {site.slug: site for site in DEMO_SITES}
-
 Renderer = Callable[[DemoSite, list[DemoListing], date, str], dict[str, Resource]]
 RENDERERS: dict[str, Renderer] = {
     catalogue.TYOLLISYYS: site_jsonld.render,
@@ -219,18 +217,17 @@ def build_files(today: date, base_url: str) -> dict[str, Resource]:
     files: dict[str, Resource] = {"/robots.txt": ROBOTS}
     sites = build_sites(today, base_url)
     links = "\n".join(
-        f'<li><a href="{esc(base_url.rstrip("/") + s.meta.start_path)}">{esc(s.meta.name)}</a>'
+        f'<li><a href="{esc(s.meta.start_url(base_url))}">{esc(s.meta.name)}</a>'
         f" ({s.meta.format})</li>"
         for s in sites.values()
     )
-    index = page(
+    files["/"] = page(
         lang="en",
         title="Demo organiser sites",
         site_name="Tapahtumavahti demo",
         home="/",
         body=f"<h1>Demo organiser sites</h1>\n<ul>\n{links}\n</ul>",
     )
-    files["/"] = Resource(HTML, index.body)
     for site in sites.values():
         files.update(site.files)
     return files

@@ -107,12 +107,12 @@ class SeriesSpec:
         return self.occurrence_key.replace("{n}", str(n))
 
 
-def _read(name: str) -> dict[str, Any]:
+def _read(path: Path) -> dict[str, Any]:
     try:
-        with (DATA / name).open("rb") as handle:
+        with path.open("rb") as handle:
             return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"demo/data/{name}: {error}") from error
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SpecError(f"{path}: {error}") from error
 
 
 def _tuples(table: dict[str, Any]) -> dict[str, Any]:
@@ -165,18 +165,22 @@ def _series(
 
 
 @cache
-def load_specs() -> tuple[EventSpec | SeriesSpec, ...]:
-    """Every event and series in ``demo/data``, in file order."""
-    places = {key: Place(**value) for key, value in _read("places.toml").items()}
-    organisers: dict[str, str] = _read("organisers.toml")
+def load_specs(data_dir: Path = DATA) -> tuple[EventSpec | SeriesSpec, ...]:
+    """Every event and series in ``data_dir``, in file order; :class:`SpecError` says what is
+    wrong where."""
+    try:
+        places = {key: Place(**value) for key, value in _read(data_dir / "places.toml").items()}
+    except TypeError as error:
+        raise SpecError(f"{data_dir / 'places.toml'}: {error}") from error
+    organisers: dict[str, str] = _read(data_dir / "organisers.toml")
     specs: list[EventSpec | SeriesSpec] = []
     for name in EVENT_FILES:
-        data = _read(name)
+        data = _read(data_dir / name)
         for kind, build in (("event", _event), ("series", _series)):
             for table in data.get(kind, ()):
                 try:
                     specs.append(build(table, places, organisers))
                 except (KeyError, TypeError, ValueError) as error:
                     where = table.get("key", "?")
-                    raise SpecError(f"demo/data/{name}: {kind} {where!r}: {error!r}") from error
+                    raise SpecError(f"{data_dir / name}: {kind} {where!r}: {error!r}") from error
     return tuple(specs)

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from demo.catalogue import AUDIENCES, CATEGORIES, STATUSES, build_catalogue
 from demo.ground_truth import HARD_NEGATIVES, ground_truth, load_static
 from demo.server import DemoServer, serve_sites
 from demo.sites import DEMO_SITES, DemoSite
+from demo.specs import DATA, SpecError, load_specs
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 TODAYS = (date(2026, 12, 1), date(2027, 3, 10))
@@ -658,3 +660,23 @@ def test_query_strings_select_api_pages(server: DemoServer) -> None:
     assert page_one["meta"]["next"].startswith(server.base_url)
     assert {e["id"] for e in page_one["data"]}.isdisjoint(e["id"] for e in page_two["data"])
     assert fetch(server.url("/robots.txt")).startswith(b"User-agent: *")
+
+
+# --- the demo's own data --------------------------------------------------------------------
+
+
+def test_a_mistake_in_the_demo_data_is_named_with_its_file_and_event(tmp_path: Path) -> None:
+    for source in DATA.glob("*.toml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    work = tmp_path / "work.toml"
+    work.write_text(
+        work.read_text(encoding="utf-8").replace(
+            'key = "rekrytointimessut-espoo"', 'key = "rekrytointimessut-espoo"\nroom = "A1"', 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError, match=r"work\.toml: event 'rekrytointimessut-espoo'.*room"):
+        load_specs(tmp_path)
+    work.write_text("[[event]\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"work\.toml"):
+        load_specs(tmp_path)
