@@ -168,8 +168,8 @@ def facts(listing: DemoListing, base_url: str) -> str:
     ]
     if listing.deadline is not None:
         rows.append((label(lang, "deadline"), esc(numeric_date(listing.deadline))))
-    if listing.application_path:
-        link = absolute(base_url, listing.application_path)
+    link = listing.application_url(base_url)
+    if link:
         rows.append(("", f'<a class="apply" href="{esc(link)}">{label(lang, "apply")}</a>'))
     items = "\n".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
     return f'<dl class="event-facts">\n{items}\n</dl>'

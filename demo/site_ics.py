@@ -88,7 +88,7 @@ def _description(listing: DemoListing, base_url: str) -> str:
         verb = "Hae viimeistään" if listing.language == "fi" else "Apply by"
         lines.append(
             f"{verb} {numeric_date(listing.deadline)}: "
-            f"{absolute(base_url, listing.application_path or '/urapalvelut/')}"
+            f"{listing.application_url(base_url) or absolute(base_url, '/urapalvelut/')}"
         )
     return "\n".join(lines)
 

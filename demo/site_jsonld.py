@@ -58,7 +58,7 @@ def event_jsonld(listing: DemoListing, url: str, base_url: str) -> dict[str, Any
         "@type": "Offer",
         "price": price_amount(listing),
         "priceCurrency": "EUR",
-        "url": absolute(base_url, listing.application_path) if listing.application_path else url,
+        "url": listing.application_url(base_url) or url,
     }
     if listing.status != "cancelled":
         offer["availability"] = f"{SCHEMA}InStock"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from demo.catalogue import HELSINKI, DemoListing
 from demo.places import Place
-from demo.render import STATUS_SCHEMA, Resource, absolute, esc, iso, page
+from demo.render import STATUS_SCHEMA, Resource, esc, iso, page
 
 if TYPE_CHECKING:
     from demo.sites import DemoSite
@@ -118,18 +118,16 @@ def event_object(listing: DemoListing, today: date, base_url: str) -> dict[str, 
     texts = _langs(listing)
     keyword_ids = dict.fromkeys(k for c in listing.categories for k in CATEGORY_KEYWORDS[c])
     audience_ids = dict.fromkeys(k for a in listing.audiences for k in AUDIENCE_KEYWORDS[a])
-    enrolment_url = (
-        absolute(base_url, listing.application_path) if listing.application_path else None
-    )
+    enrolment_url = listing.application_url(base_url)
     created = datetime.combine(today - timedelta(days=21), time(9, 12), tzinfo=HELSINKI)
-    super_event = None
+    parent = None
     if listing.occurrence is not None:
-        super_event = {"@id": event_url(base_url, listing.occurrence.series_id)}
+        parent = {"@id": event_url(base_url, listing.occurrence.series_id)}
     return {
         "id": listing.external_key,
         "location": _place(listing.place or INTERNET, base_url),
         "keywords": [_keyword(k, base_url) for k in keyword_ids],
-        "super_event": super_event,
+        "super_event": parent,
         "event_status": STATUS_SCHEMA[listing.status],
         "type_id": _type_id(listing),
         "external_links": [],
@@ -162,7 +160,7 @@ def event_object(listing: DemoListing, today: date, base_url: str) -> dict[str, 
         "enrolment_end_time": _time(listing.deadline) if listing.deadline else None,
         "enrolment_url": enrolment_url,
         "super_event_type": None,
-        "sub_event_type": "sub_recurring" if super_event else None,
+        "sub_event_type": "sub_recurring" if parent else None,
         "deleted": False,
         "replaced_by": None,
         "name": {lang: title for lang, (title, _) in texts.items()},

@@ -71,11 +71,9 @@ def _offer(listing: DemoListing, base_url: str) -> str:
             f" Sista anmälningsdag {numeric_date(listing.deadline)}."
             f'<meta itemprop="validThrough" content="{iso(listing.deadline)}">'
         )
-    if listing.application_path:
-        extra += (
-            f' <a itemprop="url" href="{esc(absolute(base_url, listing.application_path))}">'
-            "Anmäl dig</a>"
-        )
+    link = listing.application_url(base_url)
+    if link:
+        extra += f' <a itemprop="url" href="{esc(link)}">Anmäl dig</a>'
     return (
         f'<p class="pris" itemprop="offers" itemscope itemtype="{SCHEMA}Offer">{price}.'
         f'<meta itemprop="price" content="{price_amount(listing)}">'

@@ -46,13 +46,18 @@ DATE_STYLE = {"sv": sv_long, "fi": fi_numeric, "en": en_long}
 DESCRIPTION = "Integration, mentorskap och nätverk i Helsingforsregionen"
 
 
+def post_number(listing: DemoListing) -> int:
+    """The WordPress post id in the guid ``bron:post:<id>``."""
+    return int(listing.external_key.rsplit(":", 1)[-1])
+
+
 def post_path(listing: DemoListing) -> str:
-    return f"/bron/aktuellt/post-{listing.external_key.rsplit(':', 1)[-1]}/"
+    return f"/bron/aktuellt/post-{post_number(listing)}/"
 
 
 def published(listing: DemoListing, today: date) -> datetime:
     """When the post went out: a few days before today, different for each post."""
-    number = int(listing.external_key.rsplit(":", 1)[-1])
+    number = post_number(listing)
     day = today - timedelta(days=2 + number % 11)
     return datetime.combine(day, time(9, number % 60), tzinfo=HELSINKI)
 
@@ -72,8 +77,8 @@ def content_html(listing: DemoListing, base_url: str) -> str:
     if listing.deadline is not None:
         deadline = text["deadline"].format(numeric_date(listing.deadline))
         parts.append(f"<p>{esc(deadline)}</p>")
-    if listing.application_path:
-        link = absolute(base_url, listing.application_path)
+    link = listing.application_url(base_url)
+    if link:
         parts.append(f'<p><a href="{esc(link)}">{text["apply"]}</a></p>')
     return "\n".join(parts)
 
