@@ -221,3 +221,18 @@ CATEGORY_NAMES: dict[str, tuple[str, str, str]] = {
 def category_name(category: str, lang: str) -> str:
     fi, sv, en = CATEGORY_NAMES[category]
     return {"fi": fi, "sv": sv}.get(lang, en)
+
+
+def front_page(
+    *,
+    lang: str,
+    site_name: str,
+    home: str,
+    link: str,
+    link_text: str,
+    more: str = "",
+    head: str = "",
+) -> Resource:
+    """A site's front page: its name, the link to its events, and any further HTML."""
+    body = f'<h1>{esc(site_name)}</h1>\n<p><a href="{esc(link)}">{esc(link_text)}</a></p>\n{more}'
+    return page(lang=lang, title=site_name, site_name=site_name, home=home, body=body, head=head)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from demo.catalogue import DemoListing
-from demo.render import Resource, esc, event_page, location_text, page, status_badge
+from demo.render import Resource, esc, event_page, front_page, location_text, page, status_badge
 from demo.textdates import en_short, fi_clock, fi_long_date, fi_numeric
 
 if TYPE_CHECKING:
@@ -81,11 +81,7 @@ def render(
         files[listing.external_key] = event_page(
             listing, site_name=site.name, home=base_url + site.start_path, base_url=base_url
         )
-    files[site.home_path] = page(
-        lang="fi",
-        title="Etusivu",
-        site_name=site.name,
-        home=home,
-        body=f'<h1>{esc(site.name)}</h1>\n<p><a href="{site.start_path}">Tapahtumat</a></p>',
+    files[site.home_path] = front_page(
+        lang="fi", site_name=site.name, home=home, link=site.start_path, link_text="Tapahtumat"
     )
     return files

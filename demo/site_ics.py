@@ -14,7 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from demo.catalogue import DemoListing
-from demo.render import Resource, absolute, category_name, esc, event_page, location_text, page
+from demo.render import (
+    Resource,
+    absolute,
+    category_name,
+    esc,
+    event_page,
+    front_page,
+    location_text,
+)
 from demo.textdates import en_long, numeric_date
 
 if TYPE_CHECKING:
@@ -203,12 +211,17 @@ def render(
         f'<link rel="alternate" type="text/calendar" title="{esc(site.name)}" '
         f'href="{esc(ics_url)}">'
     )
-    body = (
-        f"<h1>{esc(site.name)}</h1>\n<p>Events for students and alumni. "
-        f'<a href="{esc(ics_url)}">Subscribe to the calendar (iCal)</a></p>\n'
+    more = (
+        "<p>Events for students and alumni.</p>\n"
         '<ul class="events">\n' + "\n".join(items) + "\n</ul>"
     )
-    files[site.home_path] = page(
-        lang="en", title="Events", site_name=site.name, home=home, body=body, head=head
+    files[site.home_path] = front_page(
+        lang="en",
+        site_name=site.name,
+        home=home,
+        link=ics_url,
+        link_text="Subscribe to the calendar (iCal)",
+        more=more,
+        head=head,
     )
     return files

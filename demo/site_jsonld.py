@@ -14,6 +14,7 @@ from demo.render import (
     attendance_mode,
     esc,
     event_page,
+    front_page,
     iso,
     json_script,
     page,
@@ -134,11 +135,7 @@ def render(
     files[site.start_path] = page(
         lang="fi", title=TITLES["fi"], site_name=site.name, home=home, body=body
     )
-    files[site.home_path] = page(
-        lang="fi",
-        title="Etusivu",
-        site_name=site.name,
-        home=home,
-        body=f'<h1>{esc(site.name)}</h1>\n<p><a href="{esc(events_url)}">{TITLES["fi"]}</a></p>',
+    files[site.home_path] = front_page(
+        lang="fi", site_name=site.name, home=home, link=events_url, link_text=TITLES["fi"]
     )
     return files

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from demo.catalogue import HELSINKI, DemoListing
 from demo.places import Place
-from demo.render import STATUS_SCHEMA, Resource, esc, iso, page
+from demo.render import STATUS_SCHEMA, Resource, esc, front_page, iso
 
 if TYPE_CHECKING:
     from demo.sites import DemoSite
@@ -257,11 +257,11 @@ def render(
     for obj in objects:
         files[f"{API}/event/{obj['id']}/"] = _dump(obj)
     start_url = base_url + site.start_path
-    files[site.home_path] = page(
+    files[site.home_path] = front_page(
         lang="fi",
-        title="Rajapinta",
         site_name=site.name,
         home=base_url + site.home_path,
-        body=f'<h1>{esc(site.name)}</h1>\n<p><a href="{esc(start_url)}">/v1/event/</a></p>',
+        link=start_url,
+        link_text="Rajapinta: /v1/event/",
     )
     return files

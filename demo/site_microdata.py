@@ -19,6 +19,7 @@ from demo.render import (
     attendance_mode,
     esc,
     event_page,
+    front_page,
     iso,
     page,
     price_amount,
@@ -121,11 +122,7 @@ def render(
         files[listing.external_key] = event_page(
             listing, site_name=site.name, home=events_url, base_url=base_url
         )
-    files[site.home_path] = page(
-        lang="sv",
-        title="Startsida",
-        site_name=site.name,
-        home=home,
-        body=f'<h1>{esc(site.name)}</h1>\n<p><a href="{esc(events_url)}">Evenemang</a></p>',
+    files[site.home_path] = front_page(
+        lang="sv", site_name=site.name, home=home, link=events_url, link_text="Evenemang"
     )
     return files

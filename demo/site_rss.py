@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from demo.catalogue import HELSINKI, DemoListing
-from demo.render import Resource, absolute, category_name, esc, event_page, iso, location_text, page
+from demo.render import (
+    Resource,
+    absolute,
+    category_name,
+    esc,
+    event_page,
+    front_page,
+    iso,
+    location_text,
+)
 from demo.textdates import en_long, fi_numeric, numeric_date, sv_long
 
 if TYPE_CHECKING:
@@ -161,11 +170,17 @@ def render(
         f'<link rel="alternate" type="application/rss+xml" title="{esc(site.name)} » Flöde" '
         f'href="{esc(feed_url)}">'
     )
-    body = (
-        f"<h1>{esc(site.name)}</h1>\n<p>{esc(DESCRIPTION)}</p>\n<h2>Aktuellt</h2>\n"
+    more = (
+        f"<p>{esc(DESCRIPTION)}</p>\n<h2>Aktuellt</h2>\n"
         '<ul class="posts">\n' + "\n".join(items) + "\n</ul>"
     )
-    files[site.home_path] = page(
-        lang="sv", title="Aktuellt", site_name=site.name, home=home, body=body, head=head
+    files[site.home_path] = front_page(
+        lang="sv",
+        site_name=site.name,
+        home=home,
+        link=feed_url,
+        link_text="Flöde (RSS)",
+        more=more,
+        head=head,
     )
     return files
