@@ -59,7 +59,7 @@ def test_every_command_has_help(run_vahti, command: tuple[str, ...]) -> None:  #
         (("subscribers", "add", "a@example.fi", "--hour", "25"), "--hour"),
         (("subscribers", "remove", "nobody@example.fi"), "no subscriber"),
         (("digest", "preview", "nobody@example.fi"), "no subscriber"),
-        (("sources", "show", "abc"), "abc"),
+        (("sources", "show", "abc"), "valid integer"),
         (("no-such-command",), "no-such-command"),
     ],
 )
