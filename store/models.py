@@ -294,3 +294,15 @@ class DeliveryItem(Base):
     deadline_at: Mapped[datetime | None]
 
     delivery: Mapped[Delivery] = relationship(back_populates="items")
+
+
+class SchedulerLease(Base):
+    """Who may run the scheduler: one holder at a time, until `expires_at` (renewed often)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
