@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, Update, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.models import SchedulerLease
 
 EPOCH_GRACE = timedelta(seconds=1)
+
+
+def _changed(session: Session, statement: Update) -> int:
+    """Rows an UPDATE changed."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 class Lease:
@@ -35,7 +42,8 @@ class Lease:
     def try_acquire(self, now: datetime) -> bool:
         """Take the lease if it is free, expired, or already ours; True when we hold it."""
         with self.sessions.begin() as session:
-            taken = session.execute(
+            taken = _changed(
+                session,
                 update(SchedulerLease)
                 .where(
                     SchedulerLease.name == self.name,
@@ -44,7 +52,7 @@ class Lease:
                 .values(
                     holder=self.holder, acquired_at=now, renewed_at=now, expires_at=now + self.ttl
                 )
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             ).rowcount
             if taken:
                 return True
@@ -84,11 +92,11 @@ class Lease:
     def release(self, now: datetime) -> None:
         """Give the lease up at once (a clean shutdown), so a standby need not wait."""
         with self.sessions.begin() as session:
-            session.execute(
+            _changed(
+                session,
                 update(SchedulerLease)
                 .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
-                .values(expires_at=now - EPOCH_GRACE)
-                .execution_options(synchronize_session=False)
+                .values(expires_at=now - EPOCH_GRACE),
             )
 
     def holder_now(self, now: datetime) -> str | None:
