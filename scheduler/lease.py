@@ -51,9 +51,8 @@ class Lease:
                 )
                 .values(
                     holder=self.holder, acquired_at=now, renewed_at=now, expires_at=now + self.ttl
-                )
-                .execution_options(synchronize_session=False),
-            ).rowcount
+                ),
+            )
             if taken:
                 return True
             if session.get(SchedulerLease, self.name) is not None:
@@ -76,18 +75,17 @@ class Lease:
     def renew(self, now: datetime) -> bool:
         """Extend our lease; False when it is no longer ours (we must stop acting)."""
         with self.sessions.begin() as session:
-            return bool(
-                session.execute(
-                    update(SchedulerLease)
-                    .where(
-                        SchedulerLease.name == self.name,
-                        SchedulerLease.holder == self.holder,
-                        SchedulerLease.expires_at >= now,
-                    )
-                    .values(renewed_at=now, expires_at=now + self.ttl)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+            renewed = _changed(
+                session,
+                update(SchedulerLease)
+                .where(
+                    SchedulerLease.name == self.name,
+                    SchedulerLease.holder == self.holder,
+                    SchedulerLease.expires_at >= now,
+                )
+                .values(renewed_at=now, expires_at=now + self.ttl),
             )
+            return renewed == 1
 
     def release(self, now: datetime) -> None:
         """Give the lease up at once (a clean shutdown), so a standby need not wait."""
