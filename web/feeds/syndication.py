@@ -36,6 +36,8 @@ def _generator(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
         if item.source_url:
             body += f'<p><a href="{escape(item.source_url)}">{escape(item.source_url)}</a></p>'
         entry.content(body, type="html")
+        # RSS readers show <description>: give them the whole (escaped) HTML, not the summary.
+        entry.description(body)
         for code, label in zip(item.categories, item.category_labels, strict=True):
             entry.category(term=code, label=label)
     return feed
