@@ -38,10 +38,11 @@ def signup_message(
     message["Subject"] = _header(" ".join(subject.split()))
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{uuid.uuid4().hex}@{_header(message_id_domain)}>"
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(renderer.render("email/signup/body.txt", language, context))
     message.add_alternative(
         renderer.render("email/signup/body.html", language, context), subtype="html"
     )
+    # After the content: set_content() drops every Content-* header set before it.
+    message["Content-Language"] = language
     return message

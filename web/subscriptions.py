@@ -27,9 +27,11 @@ class LinkProblem(Enum):
 
 
 class LinkError(Exception):
-    def __init__(self, problem: LinkProblem) -> None:
+    def __init__(self, problem: LinkProblem, language: str | None = None) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        # The subscriber's language when the token named a real subscriber (for the page).
+        self.language = language
 
 
 def subscriber_for_token(
@@ -52,14 +54,14 @@ def subscriber_for_token(
     if subscriber is None:
         raise LinkError(LinkProblem.INVALID)
     if subscriber.token_version != version:
-        raise LinkError(LinkProblem.STALE)
+        raise LinkError(LinkProblem.STALE, subscriber.language)
     if (
         purpose == "confirm"
         and subscriber.status != vocab.SUBSCRIBER_ACTIVE
         and subscriber.confirm_sent_at is not None
         and now - subscriber.confirm_sent_at > confirm_valid
     ):
-        raise LinkError(LinkProblem.EXPIRED)
+        raise LinkError(LinkProblem.EXPIRED, subscriber.language)
     return subscriber
 
 

@@ -12,7 +12,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
 def web_msgids() -> dict[str, Path]:
-    """Every msgid (singular and plural) mapped to a file that uses it."""
+    """Every msgid (for plurals: the singular) mapped to a file that uses it."""
     found: dict[str, Path] = {}
     files: list[tuple[str, Path]] = []
     for folder in TEMPLATE_DIRS:
@@ -26,9 +26,9 @@ def web_msgids() -> dict[str, Path]:
         for _line, message, _comments, _context in extract_from_file(
             spec, str(path), keywords=KEYWORDS, options=options
         ):
-            for msgid in message if isinstance(message, tuple) else (message,):
-                if msgid:
-                    found.setdefault(msgid, path)
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, path)
     return found
 
 

@@ -60,7 +60,7 @@ def _subscriber(found: Resources, session: Session, token: str, purpose: str) ->
         )
     except LinkError as exc:
         status, message = LINK_MESSAGES[exc.problem]
-        raise PageError(status, message) from exc
+        raise PageError(status, message, language=exc.language) from exc
 
 
 def _form_context(found: Resources, values: forms.PreferenceValues) -> dict[str, Any]:
@@ -157,7 +157,7 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
     )
     try:
         await found.sender.send(message)
-    except SendError as exc:
+    except (SendError, OSError) as exc:
         log.warning("sign-up mail to %s failed: %s", result.email, exc)
 
         def forget() -> None:
@@ -170,7 +170,9 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
 
         await run_in_threadpool(forget)
         raise PageError(
-            500, N_("We could not send the confirmation mail. Please try again later.")
+            500,
+            N_("We could not send the confirmation mail. Please try again later."),
+            language=language,
         ) from exc
 
 
