@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -10,11 +14,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from digest.senders import FileSender
+from store.db import make_engine
+from store.migrate import upgrade
 from store.models import Event, Listing, Source, Subscriber
 from tests.conftest import Database
 from web.app import create_app
@@ -144,3 +151,75 @@ def web_factory(sqlite_db: Database, tmp_path: Path, now: datetime):  # type: ig
     yield build
     for generator in made:
         generator.close()
+
+
+@dataclass
+class Served:
+    """`vahti serve` running as a real process on 127.0.0.1."""
+
+    base_url: str
+    database_url: str
+    outbox: Path
+    process: subprocess.Popen[str]
+
+    def mails(self) -> list[EmailMessage]:
+        messages = []
+        for path in sorted(self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            messages.append(parsed)
+        return messages
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(tmp_path: Path, vahti_env: dict[str, str]) -> Iterator[Served]:
+    """Start `python -m vahti serve` in tmp_path (SQLite there, file outbox, admin password)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **vahti_env,
+        "VAHTI_WEB__BASE_URL": base_url,
+        "VAHTI_WEB__ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    database_url = env["VAHTI_DATABASE__URL"]
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vahti", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"vahti serve exited: {(tmp_path / 'serve.log').read_text()}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("vahti serve did not answer /healthz within 30 s")
+            time.sleep(0.2)
+        yield Served(base_url, database_url, Path(env["VAHTI_MAIL__OUTBOX_DIR"]), process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
