@@ -117,7 +117,6 @@ def event_page(request: Request, event_id: int, session: SessionDep) -> Response
     found = resources(request)
     language = found.renderer.language(request)
     event = _event_or_404(session, event_id)
-    listings = sorted(event.listings, key=lambda listing: listing.id)
     also = [url for url in (event.urls or []) if url != event.url and http_url(url)]
     page_url = f"{found.config.base_url}/events/{event.id}"
     return found.renderer.page(
@@ -128,7 +127,6 @@ def event_page(request: Request, event_id: int, session: SessionDep) -> Response
             "event": event,
             "zone": viewer_zone(request, found.config),
             "also_listed": also,
-            "listings": listings,
             "ics_url": f"/events/{event.id}.ics",
             "json_ld": json_ld(event, page_url, language),
             "past": (event.end_at or event.start_at) < found.clock(),
