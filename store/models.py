@@ -240,6 +240,8 @@ class Subscriber(Base):
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
     bounced_at: Mapped[datetime | None]
+    # When the last confirmation mail went out (links expire; at most one an hour).
+    confirm_sent_at: Mapped[datetime | None]
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
