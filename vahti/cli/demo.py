@@ -9,6 +9,7 @@ en), writes their digests to the file outbox, prints a summary, and serves the w
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import os
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -31,6 +33,8 @@ from store.models import Delivery, Event, Listing, Source, Subscriber
 from vahti.cli.common import console, now_utc, state
 from vahti.cli.digest import digest_config
 from vahti.cli.progress import CrawlProgress
+from vahti.cli.serve import web_config
+from web.app import create_app
 
 # (email, language, categories, cities, event languages): three people with different needs.
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, list[str], list[str], list[str]], ...] = (
@@ -167,9 +171,9 @@ def demo(
         console.print("[bold]4/5[/bold] three demo subscribers (fi, sv, en) and their digests")
         _add_subscribers()
         outbox = Path(ctx.settings.mail.outbox_dir)
-        summary = asyncio.run(
-            send_due(ctx.sessions, FileSender(outbox), digest_config(), now_utc())
-        )
+        web_url = f"http://127.0.0.1:{port}"
+        config = dataclasses.replace(digest_config(), base_url=web_url)
+        summary = asyncio.run(send_due(ctx.sessions, FileSender(outbox), config, now_utc()))
     finally:
         if no_serve:
             server.stop()
@@ -192,14 +196,22 @@ def demo(
     console.print(table)
     console.print("Look at a digest: vahti digest preview aino.tyonhakija@example.fi --text")
     if not no_serve:
-        console.print(
-            f"[bold]5/5[/bold] the demo sites stay up at {server.base_url}/ "
-            "(the web app is not built yet); Ctrl-C to stop"
-        )
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.stop()
+        _serve_web(web_url, port, server)
+
+
+def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
+    """The web app on 127.0.0.1:port until Ctrl-C (the demo sites stay up beside it)."""
+    ctx = state.app
+    app = create_app(
+        dataclasses.replace(web_config(ctx.settings, ctx.secret_key()), base_url=web_url),
+        ctx.sessions,
+        sender=FileSender(Path(ctx.settings.mail.outbox_dir)),
+    )
+    console.print(
+        f"[bold]5/5[/bold] web app at {web_url}/ (feeds at {web_url}/feeds/events.atom,"
+        f" .ics, .rss, .json); demo sites at {server.base_url}/; Ctrl-C to stop"
+    )
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)
+    finally:
+        server.stop()
