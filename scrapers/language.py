@@ -1,0 +1,80 @@
+"""Which language a text or a declared language value is in: fi, sv, en, else ``other``.
+
+Detection uses lingua restricted to Finnish, Swedish and English; a text in any other script
+(Russian, Arabic, ...) gets no answer from it and becomes ``other``. The detector loads its
+models on first use (about a second) and is kept for the process.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+from typing import Any
+
+from store import vocab
+
+OTHER = "other"
+_NAMES = {
+    "fi": "fi fin finnish suomi suomeksi finska finsk",
+    "sv": "sv swe swedish svenska ruotsi ruotsiksi svensk",
+    "en": "en eng english englanti englanniksi engelska",
+}
+_BY_NAME = {name: code for code, names in _NAMES.items() for name in names.split()}
+_CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
+# Texts shorter than this say too little to tell Swedish from English.
+MIN_LETTERS = 4
+
+
+def language_code(value: Any) -> str | None:
+    """fi / sv / en / other for a declared language: "fi-FI", "Swedish", ".../language/en/",
+    {"name": "English"}; None when nothing is declared."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return language_code(
+            value.get("alternateName") or value.get("id") or value.get("@id") or value.get("name")
+        )
+    text = str(value).strip().casefold()
+    if not text:
+        return None
+    if "/" in text:  # Linked Events: https://api.hel.fi/linkedevents/v1/language/fi/
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    if text in _BY_NAME:
+        return _BY_NAME[text]
+    match = _CODE.match(text)
+    if match:
+        code = match.group(1)
+        return _BY_NAME.get(code, OTHER)
+    return OTHER
+
+
+def language_codes(values: list[Any]) -> list[str]:
+    """Declared languages in order, each once."""
+    found: list[str] = []
+    for value in values:
+        code = language_code(value)
+        if code and code not in found:
+            found.append(code)
+    return found
+
+
+@cache
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(
+        Language.FINNISH, Language.SWEDISH, Language.ENGLISH
+    ).build()
+
+
+@lru_cache(maxsize=4096)
+def detect_language(text: str) -> str:
+    """fi / sv / en when lingua is sure enough, else ``other``."""
+    sample = text[:600]
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+        return OTHER
+    found = _detector().detect_language_of(sample)
+    if found is None:
+        return OTHER
+    code = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}.get(found.name, OTHER)
+    return code if code in vocab.EVENT_LANGUAGES else OTHER

@@ -1,0 +1,239 @@
+"""Words in Finnish, Swedish and English that map onto the closed vocabularies of store.vocab.
+
+Finnish builds compounds ("rekrytointimessut", "maahanmuuttajille"), so most entries are stems
+matched anywhere inside a word (``|`` separates entries); entries written with ``\\b`` must
+stand at a word boundary. Categories are read from titles and keywords first and from the
+description only when those say nothing: a job fair's description that mentions a CV workshop
+is still a job fair.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from store import vocab
+
+CATEGORY_WORDS: dict[str, str] = {
+    "job-fair": (
+        "rekrytointimessu|rekrymessu|työmessu|uramessu|rekrytointitapahtum|"
+        "rekrytreff|rekrytointitreff|rekrypäiv|työnantajatapaami|\\bmessut\\b|"
+        "job fair|career fair|careers fair|recruitment fair|recruitment event|"
+        "recruiting event|career day|\\bexpo\\b|jobbmäss|rekryteringsmäss|"
+        "karriärmäss|rekryteringsevenemang|arbetsgivarträff|karriärdag"
+    ),
+    "mentoring": "mentor|mentoring|mentee|job buddy|jobbuddy",
+    "webinar": "webinaar|webinar|webbinar|verkkoluen|online talk",
+    "workshop": (
+        "työpaja|workshop|verkstad|klinikka|clinic|työryhmä\\b|sparring|sparraus|hands-on"
+    ),
+    "course": (
+        "kurssi|koulutus|valmennus|\\bkurs\\b|\\bkurser\\b|utbildning|\\bcourse|"
+        "training|bootcamp|opintojakso|\\bstudier\\b"
+    ),
+    "seminar": (
+        "seminaari|seminar|luento|lecture|föreläsning|conference|konferenssi|"
+        "konferens|paneeli|panel|\\btalk\\b|symposi|keynote|aamukahvit"
+    ),
+    "networking": (
+        "verkostoitu|verkosto|networking|nätverk|meetup|afterwork|after work|"
+        "mingel|kielikahvil|språkcafé|language café|language cafe|kohtaamis|"
+        "träff\\b"
+    ),
+    "info-session": (
+        "infotilaisuu|info-ilta|infoilta|info session|infosession|"
+        "information session|infotillfälle|informationstillfälle|\\binfo\\b|"
+        "tiedotustilaisuu|open day|avoimet ovet"
+    ),
+    "volunteering": "vapaaehtoi|volunteer|frivillig|talkoo",
+}
+
+AUDIENCE_WORDS: dict[str, str] = {
+    "immigrants": (
+        "maahanmuutta|maahan muuttane|kotoutu|invandrar|inflyttar|nyinflytt|"
+        "integration|immigrant|newcomer|new in finland|ny i finland|\\bmigrant|"
+        "maahantullei|kotoutujil|ukrainalais"
+    ),
+    "women": (
+        "naisille|naisten\\b|\\bnaiset\\b|kvinnor|kvinno|\\bwomen|\\bwoman|female|"
+        "womento|tytöille|flickor|\\bgirls\\b"
+    ),
+    "students": ("opiskelij|student|studerande|\\balumn|korkeakoulu|högskolestuder|graduate"),
+    "youth": (
+        "\\bnuor|nuorille|ungdom|\\bunga\\b|young people|youth|\\bteen|alle 30-v|under 30|ohjaamo"
+    ),
+    "unemployed": (
+        "työttöm|työnhak|työtä hakev|arbetslös|arbetssök|jobbsök|unemployed|"
+        "job seeker|jobseeker|job-seeker|looking for work|job hunting|palkkatuki|"
+        "lönesubvention"
+    ),
+    "entrepreneurs": (
+        "yrittäj|yritystoimin|\\bstartup|start-up|företagar|entrepreneur|founder|"
+        "oma yritys|eget företag|yrityksen perust|grunda företag"
+    ),
+    "international": (
+        "international|kansainväli|internationell|english-speaking|"
+        "\\bin english\\b|englanniksi|på engelska|\\bexpat|talent boost|foreign|"
+        "ulkomaalai|utländsk"
+    ),
+}
+
+STATUS_WORDS: dict[str, str] = {
+    vocab.CANCELLED: ("peruttu|peruutettu|perutaan|inställt|inställd|inhiberat|cancelled|canceled"),
+    vocab.POSTPONED: (
+        "siirretty|siirtyy|lykätty|framflyttat|framflyttad|uppskjutet|uppskjuten|postponed"
+    ),
+    vocab.RESCHEDULED: "uusi ajankohta|uusi aika|ny tidpunkt|ny tid|rescheduled|new date",
+}
+
+ONLINE_WORDS = (
+    "verkossa|verkkotapahtum|etänä|etäyhtey|etätapahtum|etäosallistu|online|"
+    "webinaar|webinar|webbinar|zoom|\\bteams\\b|google meet|på distans|"
+    "distansevenemang|virtuell|virtual|livestream|striim|internet|"
+    "digitaalinen tapahtuma"
+)
+
+HYBRID_WORDS = (
+    "hybridi|hybrid|paikan päällä ja verkossa|paikan päällä tai verkossa|"
+    "på plats och på distans|på plats eller på distans|in person and online|"
+    "on-site and online|onsite and online"
+)
+
+FREE_WORDS = (
+    "maksuton|ilmainen|vapaa pääsy|veloituksetta|free of charge|free entry|"
+    "free admission|\\bfree\\b event|no cost|\\bgratis\\b|avgiftsfri|kostnadsfri|"
+    "fritt inträde|\\bfree\\b to attend"
+)
+
+# Canonical (Finnish) city names with their Swedish names and common inflected forms.
+CITIES: dict[str, tuple[str, ...]] = {
+    "Helsinki": ("helsinki", "helsingissä", "helsingin", "helsinkiin", "helsingfors"),
+    "Espoo": ("espoo", "espoossa", "espoon", "esbo"),
+    "Vantaa": ("vantaa", "vantaalla", "vantaan", "vanda"),
+    "Kauniainen": ("kauniainen", "kauniaisissa", "grankulla"),
+    "Turku": ("turku", "turussa", "turun", "åbo"),
+    "Tampere": ("tampere", "tampereella", "tampereen", "tammerfors"),
+    "Oulu": ("oulu", "oulussa", "oulun", "uleåborg"),
+    "Jyväskylä": ("jyväskylä", "jyväskylässä", "jyväskylän"),
+    "Kuopio": ("kuopio", "kuopiossa", "kuopion"),
+    "Lahti": ("lahti", "lahdessa", "lahden", "lahtis"),
+    "Vaasa": ("vaasa", "vaasassa", "vaasan", "vasa"),
+    "Pori": ("pori", "porissa", "porin", "björneborg"),
+    "Joensuu": ("joensuu", "joensuussa", "joensuun"),
+    "Lappeenranta": ("lappeenranta", "lappeenrannassa", "villmanstrand"),
+    "Hämeenlinna": ("hämeenlinna", "hämeenlinnassa", "tavastehus"),
+    "Kotka": ("kotka", "kotkassa"),
+    "Porvoo": ("porvoo", "porvoossa", "borgå"),
+    "Seinäjoki": ("seinäjoki", "seinäjoella"),
+    "Rovaniemi": ("rovaniemi", "rovaniemellä"),
+    "Mikkeli": ("mikkeli", "mikkelissä", "s:t michel"),
+    "Kokkola": ("kokkola", "kokkolassa", "karleby"),
+    "Pietarsaari": ("pietarsaari", "pietarsaaressa", "jakobstad"),
+    "Kerava": ("kerava", "keravalla", "kervo"),
+    "Järvenpää": ("järvenpää", "järvenpäässä", "träskända"),
+    "Kirkkonummi": ("kirkkonummi", "kirkkonummella", "kyrkslätt"),
+    "Sipoo": ("sipoo", "sipoossa", "sibbo"),
+    "Lohja": ("lohja", "lohjalla", "lojo"),
+    "Hyvinkää": ("hyvinkää", "hyvinkäällä"),
+    "Raasepori": ("raasepori", "raseborg", "tammisaari", "ekenäs"),
+    "Rauma": ("rauma", "raumalla", "raumo"),
+    "Salo": ("salossa",),
+    "Kajaani": ("kajaani", "kajaanissa", "kajana"),
+    "Maarianhamina": ("maarianhamina", "mariehamn"),
+}
+
+
+def _compile(words: str) -> re.Pattern[str]:
+    parts = []
+    for word in words.split("|"):
+        body = re.escape(word.replace("\\b", "\x00")).replace("\x00", r"\b")
+        parts.append(body)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+_CATEGORY_RE = {cat: _compile(words) for cat, words in CATEGORY_WORDS.items()}
+_AUDIENCE_RE = {aud: _compile(words) for aud, words in AUDIENCE_WORDS.items()}
+_ONLINE_RE = _compile(ONLINE_WORDS)
+_HYBRID_RE = _compile(HYBRID_WORDS)
+_FREE_RE = _compile(FREE_WORDS)
+_CITY_RE = {
+    city: re.compile(r"\b(?:" + "|".join(map(re.escape, forms)) + r")\b", re.IGNORECASE)
+    for city, forms in CITIES.items()
+}
+_STATUS_BY_WORD = {
+    word: status for status, words in STATUS_WORDS.items() for word in words.split("|")
+}
+_STATUS_ALTERNATION = "|".join(
+    re.escape(word).replace("\\ ", r"\s+") for word in sorted(_STATUS_BY_WORD, key=len)[::-1]
+)
+_STATUS_LEAD = re.compile(
+    r"^\s*[\[(*]?\s*(?P<word>" + _STATUS_ALTERNATION + r")(?P<word2>)\s*[\])*]?\s*"
+    r"(?:[:!–—-]+\s*|\s+)",
+    re.IGNORECASE,
+)
+_STATUS_TAIL = re.compile(
+    r"\s*(?:[:–—-]+\s*|\s+)?[\[(*]\s*(?P<word>" + _STATUS_ALTERNATION + r")\s*[\])*]?\s*$"
+    r"|\s*[:–—-]+\s*(?P<word2>" + _STATUS_ALTERNATION + r")[!.]*\s*$",
+    re.IGNORECASE,
+)
+_POSTAL_CITY = re.compile(r"\b\d{5}\s+([A-ZÅÄÖ][\w-]+(?: [A-ZÅÄÖ][\w-]+)?)")
+
+
+@lru_cache(maxsize=4096)
+def categories_in(text: str) -> tuple[str, ...]:
+    """Categories whose words occur in the text, in vocabulary order."""
+    return tuple(
+        cat for cat in vocab.CATEGORIES if cat in _CATEGORY_RE and _CATEGORY_RE[cat].search(text)
+    )
+
+
+@lru_cache(maxsize=4096)
+def audiences_in(text: str) -> tuple[str, ...]:
+    return tuple(aud for aud in vocab.AUDIENCES if _AUDIENCE_RE[aud].search(text))
+
+
+def attendance_in(text: str) -> str | None:
+    """online / hybrid when the text says so; None when it says nothing."""
+    if _HYBRID_RE.search(text):
+        return vocab.HYBRID
+    if _ONLINE_RE.search(text):
+        return vocab.ONLINE
+    return None
+
+
+def says_free(text: str) -> bool:
+    return bool(_FREE_RE.search(text))
+
+
+def status_word(text: str) -> str | None:
+    """The status a word or short phrase names ("PERUTTU", "Inställt", "Postponed")."""
+    key = " ".join(text.casefold().strip(" \t\n[]()!:.-–—*").split())
+    return _STATUS_BY_WORD.get(key)
+
+
+def split_status(title: str) -> tuple[str, str | None]:
+    """Cut a status word off the start or end of a title: "PERUTTU: Messut" -> ("Messut",
+    "cancelled"), "Messut (inställt)" -> ("Messut", "cancelled")."""
+    for pattern in (_STATUS_LEAD, _STATUS_TAIL):
+        match = pattern.search(title)
+        if match is None:
+            continue
+        word = match.group("word") or match.group("word2")
+        marked = any(ch in match.group(0) for ch in "[(*:!–—-")
+        rest = (title[: match.start()] + title[match.end() :]).strip()
+        if rest and (marked or word.isupper()):
+            return rest, _STATUS_BY_WORD[" ".join(word.casefold().split())]
+    return title, None
+
+
+def city_in(text: str) -> str | None:
+    """The canonical Finnish name of a city named in the text ("00100 Helsingfors" -> Helsinki)."""
+    best: tuple[int, str] | None = None
+    for city, pattern in _CITY_RE.items():
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), city)
+    if best is not None:
+        return best[1]
+    postal = _POSTAL_CITY.search(text)
+    return postal.group(1) if postal else None
