@@ -95,7 +95,8 @@ def find_call(
             clock = tail[0]
         deadline = datetime.combine(deadline_day, clock or time(23, 59))
         stop = phrase.end() + last.stop
-        url_match = _URL.search(text, stop, stop + 40)
+        url_at = text.find("http", stop, stop + 40)
+        url_match = _URL.match(text, url_at) if url_at >= 0 else None
         return Call(
             deadline=deadline,
             opens=datetime.combine(opens, time(0)) if opens else None,

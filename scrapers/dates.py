@@ -235,7 +235,10 @@ def read_clock(text: str, bare: bool = False) -> tuple[time, time | None, int] |
         end_meridiem if match["bh"] and int(match["ah"]) <= int(match["bh"]) else None
     )
     if match["bh"] and end_meridiem and not match["ap"] and int(match["ah"]) > int(match["bh"]):
-        start_meridiem = "am" if end_meridiem.lower().startswith("p") else "pm"
+        # "11–1 pm" starts before noon, but "12–4 pm" starts at noon
+        start_meridiem = end_meridiem if int(match["ah"]) == 12 else None
+        if start_meridiem is None:
+            start_meridiem = "am" if end_meridiem.lower().startswith("p") else "pm"
     start = _hour(int(match["ah"]), int(match["am"] or 0), start_meridiem)
     if start is None:
         return None

@@ -58,6 +58,38 @@ def language_codes(values: list[Any]) -> list[str]:
     return found
 
 
+_SAID = {
+    "fi": r"suomeksi|suomen kielellä|in finnish|på finska|kieli(?: on|:) suomi",
+    "sv": r"ruotsiksi|ruotsin kielellä|in swedish|på svenska|kieli(?: on|:) ruotsi",
+    "en": r"englanniksi|englannin kielellä|englanninkieli|in english|på engelska|"
+    r"kieli(?: on|:) englanti|language(?: is|:) english|held in english|english-language",
+}
+_ALSO = re.compile(r"\b(?:myös|also|också|även|lisäksi)\s+$", re.IGNORECASE)
+# "in Finnish" must end the phrase: "working in Finnish companies" says nothing about language.
+_PHRASE_END = r"(?=\s*(?:$|[^\w\s]|(?:and|or|och|eller|ja|tai|with|med|samt)\b))"
+_SAID_RE = {
+    code: re.compile(rf"\b(?:{words}){_PHRASE_END}", re.IGNORECASE) for code, words in _SAID.items()
+}
+
+
+def languages_said(text: str, text_language: str | None = None) -> list[str]:
+    """Languages a text says the event is held in ("Kvällen hålls på engelska"), in order.
+
+    "Perehdytys myös englanniksi" (also in English) puts the text's own language first.
+    """
+    found: list[tuple[int, str]] = []
+    also = False
+    for code, pattern in _SAID_RE.items():
+        match = pattern.search(text)
+        if match:
+            found.append((match.start(), code))
+            also = also or bool(_ALSO.search(text[max(0, match.start() - 12) : match.start()]))
+    codes = [code for _, code in sorted(found)]
+    if codes and also and text_language in vocab.LANGUAGES and text_language not in codes:
+        codes.insert(0, text_language)
+    return codes
+
+
 @cache
 def _detector() -> Any:
     from lingua import Language, LanguageDetectorBuilder

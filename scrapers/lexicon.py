@@ -17,7 +17,7 @@ from store import vocab
 CATEGORY_WORDS: dict[str, str] = {
     "job-fair": (
         "rekrytointimessu|rekrymessu|työmessu|uramessu|rekrytointitapahtum|"
-        "rekrytreff|rekrytointitreff|rekrypäiv|työnantajatapaami|\\bmessut\\b|"
+        "rekrytreff|rekrytointitreff|rekrypäiv|rekrytointipäiv|työnantajatapaami|"
         "job fair|career fair|careers fair|recruitment fair|recruitment event|"
         "recruiting event|career day|\\bexpo\\b|jobbmäss|rekryteringsmäss|"
         "karriärmäss|rekryteringsevenemang|arbetsgivarträff|karriärdag"
@@ -25,14 +25,14 @@ CATEGORY_WORDS: dict[str, str] = {
     "mentoring": "mentor|mentoring|mentee|job buddy|jobbuddy",
     "webinar": "webinaar|webinar|webbinar|verkkoluen|online talk",
     "workshop": (
-        "työpaja|workshop|verkstad|klinikka|clinic|työryhmä\\b|sparring|sparraus|hands-on"
+        "työpaj|paja\\b|pajat\\b|pajassa\\b|workshop|verkstad|klinikka|clinic|sparring|"
+        "sparraus|harjoitu|hands-on"
     ),
     "course": (
-        "kurssi|koulutus|valmennus|\\bkurs\\b|\\bkurser\\b|utbildning|\\bcourse|"
-        "training|bootcamp|opintojakso|\\bstudier\\b"
+        "kurs|koulutus|valmennus|utbildning|\\bcourse|training|bootcamp|opintojakso|\\bstudier\\b"
     ),
     "seminar": (
-        "seminaari|seminar|luento|lecture|föreläsning|conference|konferenssi|"
+        "seminaari|seminar|luento|luennot|luennoi|lecture|föreläsning|conference|konferenssi|"
         "konferens|paneeli|panel|\\btalk\\b|symposi|keynote|aamukahvit"
     ),
     "networking": (
@@ -176,6 +176,11 @@ _STATUS_TAIL = re.compile(
     r"|\s*[:–—-]+\s*(?P<word2>" + _STATUS_ALTERNATION + r")[!.]*\s*$",
     re.IGNORECASE,
 )
+_PLACE_LABEL = re.compile(
+    r"(?:^|\n)\s*(?:paikka|sijainti|osoite|tapahtumapaikka|plats|adress|where|location|venue|"
+    r"place|address)\s*:\s*([^\n]{2,200})",
+    re.IGNORECASE,
+)
 _POSTAL_CITY = re.compile(r"\b\d{5}\s+([A-ZÅÄÖ][\w-]+(?: [A-ZÅÄÖ][\w-]+)?)")
 
 
@@ -224,6 +229,12 @@ def split_status(title: str) -> tuple[str, str | None]:
         if rest and (marked or word.isupper()):
             return rest, _STATUS_BY_WORD[" ".join(word.casefold().split())]
     return title, None
+
+
+def labelled_place(text: str) -> str | None:
+    """The place a text names on a labelled line: "Paikka: ...", "Plats: ...", "Where: ..."."""
+    match = _PLACE_LABEL.search(text)
+    return match.group(1).strip() if match else None
 
 
 def city_in(text: str) -> str | None:
