@@ -48,11 +48,13 @@ _LIMITS = {
 }
 _TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "a", "h3", "h4"}
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
-_ONLINE_VENUES = re.compile(
-    r"^(?:online|verkossa|verkkotapahtuma|internet|zoom|teams|microsoft teams|webinaari|"
-    r"webinar|webbinarium|på distans|etänä|virtual|virtuell)$",
-    re.IGNORECASE,
+# A venue written only with these words is no place: "Verkossa (Teams)", "Online", "Zoom".
+_ONLINE_VENUE_TEXT = (
+    "online verkossa verkko verkkotapahtuma internet zoom teams microsoft google meet "
+    "webinaari webinar webbinarium etänä etäyhteys virtual virtuell på distans livestream "
+    "striimi event tapahtuma"
 )
+_ONLINE_VENUE_WORDS = frozenset(_ONLINE_VENUE_TEXT.split())
 # A part of "Venue, Street 1, 00100 City" that is an address: a street with a number, or a
 # postal code.
 _STREET = re.compile(
@@ -178,12 +180,16 @@ def sanitise_html(raw: str) -> tuple[str, str]:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    text = nh3.clean(re.sub(r"<(?:br|/p|/li|/h\d)\s*/?>", "\n", cleaned), tags=set())
+    text = re.sub(r"<(?:/p|/h\d|/ul|/ol)\s*>", "\n\n", cleaned)
+    text = nh3.clean(re.sub(r"<(?:br|/li)\s*/?>", "\n", text), tags=set())
     text = html.unescape(text)
     text = "\n".join(" ".join(line.split()) for line in text.splitlines())
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     if len(cleaned) > MAX_DESCRIPTION:
-        cleaned = nh3.clean(cleaned[:MAX_DESCRIPTION], tags=_TAGS, attributes={"a": {"href"}})
+        # cut with room for the end tags that cleaning closes again
+        cleaned = nh3.clean(
+            cleaned[: MAX_DESCRIPTION - 200], tags=_TAGS, attributes={"a": {"href"}}
+        )
     return cleaned, text[:MAX_DESCRIPTION]
 
 
@@ -267,11 +273,11 @@ def _place(raw: RawEvent) -> tuple[str | None, str | None, str | None, bool]:
         else:
             venue = ", ".join(parts[:street])
             address = address or (", ".join(parts[street:]) or None)
-    if venue and _ONLINE_VENUES.match(clean_text(venue)):
+    if venue and set(re.findall(r"\w+", venue.casefold())) <= _ONLINE_VENUE_WORDS:
         venue, said_online = None, True
     city = raw.city and (lexicon.city_in(raw.city) or clean_text(raw.city).title())
     if not city:
-        city = lexicon.city_in(" ".join(p for p in (address, venue, raw.location_text) if p))
+        city = lexicon.city_in(", ".join(p for p in (address, venue, raw.location_text) if p))
     return (
         _clip("venue", venue and clean_text(venue)),
         _clip("address", address and clean_text(address)),

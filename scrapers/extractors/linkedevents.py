@@ -150,7 +150,7 @@ def _raw(item: dict[str, Any], ctx: ExtractContext) -> RawEvent:
         for v in item.get("in_language") or []
         if isinstance(v, dict)
     ]
-    order = [lang for lang in (*held_in, ctx.source_language, *ctx.languages) if lang]
+    order = [lang for lang in (ctx.source_language, *held_in, *ctx.languages) if lang]
     names = _texts(item.get("name"))
     title, lang = _pick(names, order)
     descriptions = _texts(item.get("description")) or _texts(item.get("short_description"))
