@@ -57,10 +57,15 @@ def show_detection(found: dict[str, Any], console: Console) -> None:
         console.print(
             f"detected [bold]{found['kind']}[/bold] at {found['url']}: {found['reason']}",
             highlight=False,
+            soft_wrap=True,
         )
     else:
-        console.print(f"[red]no way to read {found['url']} found[/red]: {found['reason']}")
+        console.print(
+            f"[red]no way to read {found['url']} found[/red]: {found['reason']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in found.get("tried") or []:
-        console.print(f"  tried {line}", highlight=False)
+        console.print(f"  tried {line}", highlight=False, soft_wrap=True)
     if found.get("hint"):
         console.print(found["hint"], highlight=False, soft_wrap=True)
