@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 
 from scrapers.dates import find_mentions, read_clock
 
@@ -66,6 +67,7 @@ class Call:
     url: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def find_call(
     text: str, today: date, languages: tuple[str, ...] = ("fi", "sv", "en")
 ) -> Call | None:

@@ -21,8 +21,11 @@ _NAMES = {
 }
 _BY_NAME = {name: code for code, names in _NAMES.items() for name in names.split()}
 _CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
-# Texts shorter than this say too little to tell Swedish from English.
-MIN_LETTERS = 4
+# A text without a word of this many letters says too little to tell the languages apart.
+_WORD = re.compile(r"[^\W\d_]{4,}")
+# Detection reads the start of a text: a title and the first sentences are enough, and
+# lingua's time grows with the text.
+SAMPLE = 160
 
 
 def language_code(value: Any) -> str | None:
@@ -102,8 +105,8 @@ def _detector() -> Any:
 @lru_cache(maxsize=4096)
 def detect_language(text: str) -> str:
     """fi / sv / en when lingua is sure enough, else ``other``."""
-    sample = text[:600]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+    sample = text[:SAMPLE]
+    if not _WORD.search(sample):
         return OTHER
     found = _detector().detect_language_of(sample)
     if found is None:

@@ -143,23 +143,37 @@ CITIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _compile(words: str) -> re.Pattern[str]:
-    parts = []
-    for word in words.split("|"):
-        body = re.escape(word.replace("\\b", "\x00")).replace("\x00", r"\b")
-        parts.append(body)
-    return re.compile("|".join(parts), re.IGNORECASE)
+class _Words:
+    """Matches any of ``|``-separated entries: plain stems by substring (fast), entries with
+    ``\\b`` by one regular expression."""
+
+    def __init__(self, words: str) -> None:
+        entries = words.split("|")
+        self.stems = tuple(w.casefold() for w in entries if "\\b" not in w)
+        bounded = [
+            re.escape(w.replace("\\b", "\x00")).replace("\x00", r"\b")
+            for w in entries
+            if "\\b" in w
+        ]
+        self.pattern = re.compile("|".join(bounded), re.IGNORECASE) if bounded else None
+
+    def search(self, folded: str) -> bool:
+        """True when an entry occurs in `folded` (text already casefolded)."""
+        if any(stem in folded for stem in self.stems):
+            return True
+        return bool(self.pattern and self.pattern.search(folded))
 
 
-_CATEGORY_RE = {cat: _compile(words) for cat, words in CATEGORY_WORDS.items()}
-_AUDIENCE_RE = {aud: _compile(words) for aud, words in AUDIENCE_WORDS.items()}
-_ONLINE_RE = _compile(ONLINE_WORDS)
-_HYBRID_RE = _compile(HYBRID_WORDS)
-_FREE_RE = _compile(FREE_WORDS)
-_CITY_RE = {
-    city: re.compile(r"\b(?:" + "|".join(map(re.escape, forms)) + r")\b", re.IGNORECASE)
-    for city, forms in CITIES.items()
-}
+_CATEGORY_WORDS = {cat: _Words(words) for cat, words in CATEGORY_WORDS.items()}
+_AUDIENCE_WORDS = {aud: _Words(words) for aud, words in AUDIENCE_WORDS.items()}
+_ONLINE = _Words(ONLINE_WORDS)
+_HYBRID = _Words(HYBRID_WORDS)
+_FREE = _Words(FREE_WORDS)
+_CITY_BY_FORM = {form: city for city, forms in CITIES.items() for form in forms}
+_CITY_RE = re.compile(
+    r"\b(?:" + "|".join(map(re.escape, sorted(_CITY_BY_FORM, key=len, reverse=True))) + r")\b",
+    re.IGNORECASE,
+)
 _STATUS_BY_WORD = {
     word: status for status, words in STATUS_WORDS.items() for word in words.split("|")
 }
@@ -187,27 +201,32 @@ _POSTAL_CITY = re.compile(r"\b\d{5}\s+([A-ZÅÄÖ][\w-]+(?: [A-ZÅÄÖ][\w-]+)?)
 @lru_cache(maxsize=4096)
 def categories_in(text: str) -> tuple[str, ...]:
     """Categories whose words occur in the text, in vocabulary order."""
+    folded = text.casefold()
     return tuple(
-        cat for cat in vocab.CATEGORIES if cat in _CATEGORY_RE and _CATEGORY_RE[cat].search(text)
+        c for c in vocab.CATEGORIES if c in _CATEGORY_WORDS and _CATEGORY_WORDS[c].search(folded)
     )
 
 
 @lru_cache(maxsize=4096)
 def audiences_in(text: str) -> tuple[str, ...]:
-    return tuple(aud for aud in vocab.AUDIENCES if _AUDIENCE_RE[aud].search(text))
+    folded = text.casefold()
+    return tuple(a for a in vocab.AUDIENCES if _AUDIENCE_WORDS[a].search(folded))
 
 
+@lru_cache(maxsize=4096)
 def attendance_in(text: str) -> str | None:
     """online / hybrid when the text says so; None when it says nothing."""
-    if _HYBRID_RE.search(text):
+    folded = text.casefold()
+    if _HYBRID.search(folded):
         return vocab.HYBRID
-    if _ONLINE_RE.search(text):
+    if _ONLINE.search(folded):
         return vocab.ONLINE
     return None
 
 
+@lru_cache(maxsize=4096)
 def says_free(text: str) -> bool:
-    return bool(_FREE_RE.search(text))
+    return _FREE.search(text.casefold())
 
 
 def status_word(text: str) -> str | None:
@@ -237,14 +256,11 @@ def labelled_place(text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+@lru_cache(maxsize=4096)
 def city_in(text: str) -> str | None:
     """The canonical Finnish name of a city named in the text ("00100 Helsingfors" -> Helsinki)."""
-    best: tuple[int, str] | None = None
-    for city, pattern in _CITY_RE.items():
-        match = pattern.search(text)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), city)
-    if best is not None:
-        return best[1]
+    match = _CITY_RE.search(text)
+    if match is not None:
+        return _CITY_BY_FORM[match.group(0).casefold()]
     postal = _POSTAL_CITY.search(text)
     return postal.group(1) if postal else None

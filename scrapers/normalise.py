@@ -221,6 +221,11 @@ def _moment(value: When, zone: str, what: str, ctx: ExtractContext) -> datetime 
     return span.start.date() if span.all_day else span.start
 
 
+def times_of(raw: RawEvent, ctx: ExtractContext) -> tuple[datetime, datetime | None, bool]:
+    """(start in UTC, end in UTC or None, whole day?) of a raw event, as normalise() sets them."""
+    return _times(raw, ctx, _zone(raw.timezone, ctx.timezone))
+
+
 def _times(raw: RawEvent, ctx: ExtractContext, zone: str) -> tuple[datetime, datetime | None, bool]:
     today = ctx.now.astimezone(ZoneInfo(zone)).date()
     start = _moment(raw.start, zone, "start", ctx)

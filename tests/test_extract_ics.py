@@ -168,3 +168,15 @@ def test_truncated_calendar_keeps_the_complete_events() -> None:
     assert len(result.records) == 8  # five clinics, the career day, the call, the panel
     assert result.skipped == 1
     assert any("cut off" in e for e in result.errors)
+
+
+def test_occurrences_share_their_series_fields_but_not_their_lists(
+    events: dict[str | None, EventRecord],
+) -> None:
+    first = events[f"{CLINIC}#20270112T120000Z"]
+    second = events[f"{CLINIC}#20270119T120000Z"]
+    assert (first.description_text, first.categories) == (
+        second.description_text,
+        second.categories,
+    )
+    assert first.categories is not second.categories and first.titles is not second.titles

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,12 +29,25 @@ import recurring_ical_events
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
-from scrapers.normalise import NormaliseError, RawEvent, normalise
+from scrapers.normalise import NormaliseError, RawEvent, normalise, times_of
+from store.record import EventRecord
 
 _RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
 _STAMP = re.compile(r":(\d{8})")
 _URL = re.compile(r"^https?://\S+$")
 _EARLY = datetime(1900, 1, 1, tzinfo=UTC)
+# What an occurrence says besides its times (occurrences alike share one normalisation).
+_CONTENT = (
+    "SUMMARY",
+    "DESCRIPTION",
+    "X-ALT-DESC",
+    "LOCATION",
+    "URL",
+    "STATUS",
+    "CATEGORIES",
+    "ORGANIZER",
+    "CONFERENCE",
+)
 
 
 def _blocks(text: str) -> tuple[list[str], list[str], list[tuple[int, list[str]]], list[int]]:
@@ -205,8 +219,9 @@ def _expand(
         result.skipped += 1
         result.errors.append(f"{ctx.url}: the series {uid!r} cannot be expanded ({exc})")
         return
+    templates: dict[tuple[Any, ...], EventRecord] = {}
     for occurrence in occurrences:
-        _add(result, occurrence, uid, calendar_zone, ctx)
+        _add(result, occurrence, uid, calendar_zone, ctx, templates)
 
 
 def _utc_stamp(value: Any, zone: str) -> str:
@@ -232,11 +247,28 @@ def _text(component: Any, name: str) -> str | None:
     return text or None
 
 
-def _raw(component: Any, uid: str | None, calendar_zone: str, ctx: ExtractContext) -> RawEvent:
+def _when(component: Any, uid: str | None, calendar_zone: str) -> RawEvent:
+    """Only the times and the key of an event (all an occurrence adds to its series)."""
     start = component["DTSTART"].dt
     end: Any = component["DTEND"].dt if "DTEND" in component else None
     if end is None and "DURATION" in component:
         end = start + component["DURATION"].dt
+    external_id = str(component.get("UID") or "") or None
+    if uid is not None:
+        original = component.get("RECURRENCE-ID") or component["DTSTART"]
+        external_id = f"{uid}#{_utc_stamp(original, calendar_zone)}"
+    return RawEvent(
+        start=start,
+        end=end,
+        end_inclusive=False,
+        timezone=_zone_name(start, calendar_zone),
+        external_id=external_id,
+        series_id=uid,
+    )
+
+
+def _raw(component: Any, uid: str | None, calendar_zone: str, ctx: ExtractContext) -> RawEvent:
+    raw = _when(component, uid, calendar_zone)
     summary = component.get("SUMMARY")
     location = _text(component, "LOCATION")
     online_url = _text(component, "CONFERENCE") or _text(component, "X-GOOGLE-CONFERENCE")
@@ -246,41 +278,70 @@ def _raw(component: Any, uid: str | None, calendar_zone: str, ctx: ExtractContex
     keywords: list[str] = []
     for categories in component.get("CATEGORIES", []) if "CATEGORIES" in component else []:
         keywords.extend(str(c) for c in getattr(categories, "cats", [categories]))
-    external_id = str(component.get("UID") or "") or None
-    if uid is not None:
-        original = component.get("RECURRENCE-ID") or component["DTSTART"]
-        external_id = f"{uid}#{_utc_stamp(original, calendar_zone)}"
-    return RawEvent(
-        title=str(summary) if summary is not None else None,
-        text_language=summary.params.get("LANGUAGE") if summary is not None else None,
-        start=start,
-        end=end,
-        end_inclusive=False,
-        timezone=_zone_name(start, calendar_zone),
-        description=_text(component, "X-ALT-DESC") or _text(component, "DESCRIPTION"),
-        external_id=external_id,
-        url=_text(component, "URL"),
-        page_url=ctx.url,
-        location_text=location,
-        online_url=online_url,
-        status_text=_text(component, "STATUS"),
-        keywords=keywords,
-        organiser=(organizer.params.get("CN") or str(organizer).removeprefix("mailto:"))
-        if organizer is not None
-        else None,
-        series_id=uid,
+    raw.title = str(summary) if summary is not None else None
+    raw.text_language = summary.params.get("LANGUAGE") if summary is not None else None
+    raw.description = _text(component, "X-ALT-DESC") or _text(component, "DESCRIPTION")
+    raw.url = _text(component, "URL")
+    raw.page_url = ctx.url
+    raw.location_text = location
+    raw.online_url = online_url
+    raw.status_text = _text(component, "STATUS")
+    raw.keywords = keywords
+    if organizer is not None:
+        raw.organiser = organizer.params.get("CN") or str(organizer).removeprefix("mailto:")
+    return raw
+
+
+def _content_key(component: Any, uid: str | None) -> tuple[Any, ...] | None:
+    """What an occurrence of a series says besides its times (None for single events)."""
+    if uid is None:
+        return None
+    start, end = component.get("DTSTART"), component.get("DTEND")
+    length = (end.dt - start.dt) if end is not None and start is not None else None
+    texts = (str(component.get(name, "")) for name in _CONTENT)
+    return (uid, type(start.dt) if start is not None else None, length, *texts)
+
+
+def _occurrence(template: EventRecord, when: RawEvent, ctx: ExtractContext) -> EventRecord:
+    """A copy of a series' record with this occurrence's times and key."""
+    start_at, end_at, all_day = times_of(when, ctx)
+    return replace(
+        template,
+        start_at=start_at,
+        end_at=end_at,
+        all_day=all_day,
+        external_id=when.external_id,
+        titles=dict(template.titles),
+        descriptions=dict(template.descriptions),
+        languages=list(template.languages),
+        categories=list(template.categories),
+        audiences=list(template.audiences),
+        extra=dict(template.extra),
     )
 
 
 def _add(
-    result: Extraction, component: Any, uid: str | None, calendar_zone: str, ctx: ExtractContext
+    result: Extraction,
+    component: Any,
+    uid: str | None,
+    calendar_zone: str,
+    ctx: ExtractContext,
+    templates: dict[tuple[Any, ...], EventRecord] | None = None,
 ) -> None:
-    raw = _raw(component, uid, calendar_zone, ctx)
+    """Normalise one event; occurrences of a series copy their first sibling's fields."""
+    key = _content_key(component, uid) if templates is not None else None
+    template = templates.get(key) if templates is not None and key is not None else None
     try:
-        record = normalise(raw, ctx)
+        if template is None:
+            record = normalise(_raw(component, uid, calendar_zone, ctx), ctx)
+            if templates is not None and key is not None:
+                templates[key] = record
+        else:
+            record = _occurrence(template, _when(component, uid, calendar_zone), ctx)
     except NormaliseError as exc:
         result.skipped += 1
-        result.errors.append(f"{ctx.url}: skipped event {raw.title or raw.external_id!r}: {exc}")
+        name = component.get("SUMMARY") or component.get("UID")
+        result.errors.append(f"{ctx.url}: skipped event {str(name)!r}: {exc}")
         return
     if ctx.keeps(record.start_at, record.end_at):
         result.records.append(record)
