@@ -219,6 +219,8 @@ def bench_pages(count: int) -> None:
 
 def bench_calendar(count: int) -> None:
     body = calendar(random.Random(2), count)
+    warm = ExtractContext(url="https://calendar.example.fi/warm.ics", now=NOW)
+    extract("ics", calendar(random.Random(3), 50), warm)  # first-use costs of the libraries
     print(f"Calendar: {count} VEVENTs, {len(body) / 1_048_576:.1f} MB")
     for include_past in (False, True):
         forget()
