@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scrapers import calls, dates, language, lexicon, normalise
+from scrapers import calls, dates, language, lexicon, sanitise
 from scrapers.extractors import ExtractContext, extract
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -185,8 +185,8 @@ def calendar(rng: random.Random, count: int) -> bytes:
 def forget() -> None:
     """Empty the text caches of normalisation, so a run gains nothing from the one before."""
     for cached in (
-        normalise.clean_text,
-        normalise.sanitise_html,
+        sanitise.clean_text,
+        sanitise.sanitise_html,
         lexicon.categories_in,
         lexicon.audiences_in,
         lexicon.attendance_in,

@@ -9,16 +9,12 @@ format. Expensive steps (free-text dates, language detection, sanitising) are ca
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import nh3
 
 from scrapers import calls, lexicon
 from scrapers.dates import parse_iso, parse_when
@@ -29,13 +25,13 @@ from scrapers.language import (
     language_codes,
     languages_said,
 )
+from scrapers.sanitise import clean_text, sanitise_html
 from store import vocab
 from store.record import EventRecord
 
 if TYPE_CHECKING:  # the extractors import this module
     from scrapers.extractors.base import ExtractContext
 
-MAX_DESCRIPTION = 20_000
 # Column sizes of store.models.EventFields: longer values are cut, never refused.
 _LIMITS = {
     "title": 500,
@@ -46,8 +42,6 @@ _LIMITS = {
     "price": 200,
     "url": 2000,
 }
-_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "a", "h3", "h4"}
-_HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
 # A venue written only with these words is no place: "Verkossa (Teams)", "Online", "Zoom".
 _ONLINE_VENUE_TEXT = (
     "online verkossa verkko verkkotapahtuma internet zoom teams microsoft google meet "
@@ -146,51 +140,9 @@ def _zone(name: str | None, fallback: str) -> str:
     return fallback
 
 
-@lru_cache(maxsize=4096)
-def clean_text(raw: str) -> str:
-    """Tags out, entities decoded (twice-escaped ones too), white space collapsed."""
-    text = _HTML_TAG.sub(" ", raw) if "<" in raw else raw
-    for _ in range(2):
-        if "&" not in text:
-            break
-        text = html.unescape(text)
-    return " ".join(text.split())
-
-
 def clean_title(raw: str) -> tuple[str, str | None]:
     """A title without markup or entities, and the status a status word in it named."""
     return lexicon.split_status(clean_text(raw))
-
-
-@lru_cache(maxsize=2048)
-def sanitise_html(raw: str) -> tuple[str, str]:
-    """Safe HTML (no scripts, handlers, styles, iframes, javascript:/data: URLs) and plain text.
-
-    Plain text (no tags) is escaped and its blank-line paragraphs become ``<p>``.
-    """
-    if not _HTML_TAG.search(raw):
-        unescaped = html.unescape(raw) if "&" in raw else raw
-        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", unescaped.strip()) if p.strip()]
-        raw = "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
-    cleaned = nh3.clean(
-        raw[: MAX_DESCRIPTION * 2],
-        tags=_TAGS,
-        clean_content_tags={"script", "style"},
-        attributes={"a": {"href"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-    text = re.sub(r"<(?:/p|/h\d|/ul|/ol)\s*>", "\n\n", cleaned)
-    text = nh3.clean(re.sub(r"<(?:br|/li)\s*/?>", "\n", text), tags=set())
-    text = html.unescape(text)
-    text = "\n".join(" ".join(line.split()) for line in text.splitlines())
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    if len(cleaned) > MAX_DESCRIPTION:
-        # cut with room for the end tags that cleaning closes again
-        cleaned = nh3.clean(
-            cleaned[: MAX_DESCRIPTION - 200], tags=_TAGS, attributes={"a": {"href"}}
-        )
-    return cleaned, text[:MAX_DESCRIPTION]
 
 
 def _aware(value: datetime | date, zone: str) -> tuple[datetime, bool]:

@@ -25,7 +25,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scrapers.detect import Probe
+from scrapers.probe import Probe
 from scrapers.scrapy_settings import scrapy_settings
 from vahti.settings import SettingsError, load_settings
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scrapers.dates import parse_when
-from scrapers.normalise import MAX_DESCRIPTION, NormaliseError, RawEvent, normalise
+from scrapers.normalise import NormaliseError, RawEvent, normalise
+from scrapers.sanitise import MAX_DESCRIPTION
 from store.record import EventRecord
 from tests.support.extract import NOW, context, utc
 

@@ -2,9 +2,10 @@
 
 Pages are followed through ``meta.next``. Every language of ``name``, ``description`` and
 ``short_description`` is kept; the record's main title is in the source's language, else in
-the language the event is held in, else in the first of the crawl's languages. ``location`` and ``keywords`` are read when the query asked for them with
-``include=location,keywords`` (auto-detection adds it); a bare ``{"@id": ...}`` link is kept in
-``extra`` as an id. A ``recurring`` super event is a container (its sub-events are rows of
+the language the event is held in, else in the first of the crawl's languages.
+``location`` and ``keywords`` are read when the query asked for them with
+``include=location,keywords`` (auto-detection adds it); a bare ``{"@id": ...}`` place link is
+kept in ``extra`` as an id. A ``recurring`` super event is a container (its sub-events are rows of
 their own), and ``deleted`` or replaced rows are no listings. ``enrolment_*`` is the
 application window. The config key ``event_url`` (e.g.
 ``"https://tapahtumat.hel.fi/{lang}/events/{id}"``) makes a page link when ``info_url`` is

@@ -30,7 +30,8 @@ from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
 from scrapers.extractors.jsonld import DETAIL_KIND
 from scrapers.lexicon import labelled_place
-from scrapers.normalise import NormaliseError, RawEvent, normalise, sanitise_html
+from scrapers.normalise import NormaliseError, RawEvent, normalise
+from scrapers.sanitise import sanitise_html
 
 
 def check_xml(body: bytes, url: str) -> str | None:
