@@ -25,7 +25,7 @@ _CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 # Detection reads the start of a text: a title and the first sentences are enough, and
 # lingua's time grows with the text.
-SAMPLE = 160
+SAMPLE = 120
 
 
 def language_code(value: Any) -> str | None:

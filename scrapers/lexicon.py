@@ -143,29 +143,48 @@ CITIES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Words:
-    """Matches any of ``|``-separated entries: plain stems by substring (fast), entries with
-    ``\\b`` by one regular expression."""
+class _Vocabulary:
+    """Which values of a vocabulary a text names. Entries are ``|``-separated; plain stems are
+    found by substring (fast), entries with ``\\b`` by one pattern for the whole vocabulary."""
 
-    def __init__(self, words: str) -> None:
-        entries = words.split("|")
-        self.stems = tuple(w.casefold() for w in entries if "\\b" not in w)
-        bounded = [
-            re.escape(w.replace("\\b", "\x00")).replace("\x00", r"\b")
-            for w in entries
-            if "\\b" in w
-        ]
+    def __init__(self, values: dict[str, str]) -> None:
+        self.stems: list[tuple[str, str]] = []
+        self.names: dict[str, str] = {}
+        bounded: list[str] = []
+        for value, words in values.items():
+            group = f"v{len(bounded)}"
+            entries = words.split("|")
+            self.stems += [(w.casefold(), value) for w in entries if "\\b" not in w]
+            parts = [_bounded(w) for w in entries if "\\b" in w]
+            if parts:
+                bounded.append(f"(?P<{group}>{'|'.join(parts)})")
+                self.names[group] = value
         self.pattern = re.compile("|".join(bounded), re.IGNORECASE) if bounded else None
 
+    def found(self, folded: str) -> set[str]:
+        """The values named in `folded` (text already casefolded)."""
+        values = {value for stem, value in self.stems if stem in folded}
+        if self.pattern is not None:
+            values |= {self.names[str(m.lastgroup)] for m in self.pattern.finditer(folded)}
+        return values
+
+
+def _bounded(word: str) -> str:
+    return re.escape(word.replace("\\b", "\x00")).replace("\x00", r"\b")
+
+
+class _Words(_Vocabulary):
+    """A single list of entries: does the text name any of them?"""
+
+    def __init__(self, words: str) -> None:
+        super().__init__({"yes": words})
+
     def search(self, folded: str) -> bool:
-        """True when an entry occurs in `folded` (text already casefolded)."""
-        if any(stem in folded for stem in self.stems):
-            return True
-        return bool(self.pattern and self.pattern.search(folded))
+        return bool(self.found(folded))
 
 
-_CATEGORY_WORDS = {cat: _Words(words) for cat, words in CATEGORY_WORDS.items()}
-_AUDIENCE_WORDS = {aud: _Words(words) for aud, words in AUDIENCE_WORDS.items()}
+_CATEGORIES = _Vocabulary(CATEGORY_WORDS)
+_AUDIENCES = _Vocabulary(AUDIENCE_WORDS)
 _ONLINE = _Words(ONLINE_WORDS)
 _HYBRID = _Words(HYBRID_WORDS)
 _FREE = _Words(FREE_WORDS)
@@ -201,16 +220,14 @@ _POSTAL_CITY = re.compile(r"\b\d{5}\s+([A-ZÅÄÖ][\w-]+(?: [A-ZÅÄÖ][\w-]+)?)
 @lru_cache(maxsize=4096)
 def categories_in(text: str) -> tuple[str, ...]:
     """Categories whose words occur in the text, in vocabulary order."""
-    folded = text.casefold()
-    return tuple(
-        c for c in vocab.CATEGORIES if c in _CATEGORY_WORDS and _CATEGORY_WORDS[c].search(folded)
-    )
+    found = _CATEGORIES.found(text.casefold())
+    return tuple(c for c in vocab.CATEGORIES if c in found)
 
 
 @lru_cache(maxsize=4096)
 def audiences_in(text: str) -> tuple[str, ...]:
-    folded = text.casefold()
-    return tuple(a for a in vocab.AUDIENCES if _AUDIENCE_WORDS[a].search(folded))
+    found = _AUDIENCES.found(text.casefold())
+    return tuple(a for a in vocab.AUDIENCES if a in found)
 
 
 @lru_cache(maxsize=4096)
