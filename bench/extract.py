@@ -7,13 +7,15 @@ Goals on our 2-core machine: JSON-LD pages at 300 or more per second on one core
 calendar in under 5 s. Everything runs in this process, on one core, from generated but
 realistic documents (fi / sv / en text, every page and event different, so the caches of
 normalisation do not make it look faster than it is). Prints figures and ratios; asserts
-nothing.
+nothing. Both the wall time and this process's CPU time are shown: on a machine shared with
+other work the CPU time is what one core spent, the wall time what a user waited.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -206,15 +208,17 @@ def bench_pages(count: int) -> None:
     warm = ExtractContext(url="https://events.example.fi/warm/", now=NOW)
     extract("jsonld", pages[0], warm)  # imports and model loading are not the steady state
     records = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for number, body in enumerate(pages):
         ctx = ExtractContext(url=f"https://events.example.fi/event-{number}/", now=NOW)
         records += len(extract("jsonld", body, ctx).records)
-    elapsed = time.perf_counter() - started
-    rate = count / elapsed
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(f"JSON-LD detail pages: {count} pages ({size:.1f} KB each), {records} records")
-    print(f"  {elapsed:.2f} s, {rate:.0f} pages/s, {records / elapsed:.0f} records/s")
-    print(f"  goal >= {PAGE_GOAL:.0f} pages/s on one core: ratio {rate / PAGE_GOAL:.2f}")
+    print(
+        f"  wall {elapsed:.2f} s: {count / elapsed:.0f} pages/s, {records / elapsed:.0f} records/s"
+    )
+    print(f"  cpu  {cpu:.2f} s: {count / cpu:.0f} pages/s on one core")
+    print(f"  goal >= {PAGE_GOAL:.0f} pages/s on one core: ratio {count / cpu / PAGE_GOAL:.2f}")
 
 
 def bench_calendar(count: int) -> None:
@@ -227,17 +231,19 @@ def bench_calendar(count: int) -> None:
         ctx = ExtractContext(
             url="https://calendar.example.fi/events.ics", now=NOW, include_past=include_past
         )
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = extract("ics", body, ctx)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         label = "dry run, past kept" if include_past else "crawl window"
         print(
-            f"  {label}: {elapsed:.2f} s, {len(result.records)} records "
-            f"({len(result.records) / elapsed:.0f} records/s), {result.outside_window} outside "
-            f"the window, {result.skipped} skipped"
+            f"  {label}: {len(result.records)} records, {result.outside_window} outside the "
+            f"window, {result.skipped} skipped"
         )
-        ratio = CALENDAR_GOAL / elapsed
-        print(f"    goal < {CALENDAR_GOAL:.0f} s: ratio {ratio:.2f} (above 1 is good)")
+        print(
+            f"    wall {elapsed:.2f} s, cpu {cpu:.2f} s ({len(result.records) / cpu:.0f} records/s)"
+        )
+        ratio = CALENDAR_GOAL / cpu
+        print(f"    goal < {CALENDAR_GOAL:.0f} s: ratio {ratio:.2f} (cpu; above 1 is good)")
 
 
 def main() -> None:
@@ -245,8 +251,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--events", type=int, default=10_000)
     args = parser.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bench_pages(args.pages)
     bench_calendar(args.events)
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ _CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 # Detection reads the start of a text: a title and the first sentences are enough, and
 # lingua's time grows with the text.
-SAMPLE = 120
+SAMPLE = 160
+LOW_ACCURACY_FROM = 60
 
 
 def language_code(value: Any) -> str | None:
@@ -94,21 +95,27 @@ def languages_said(text: str, text_language: str | None = None) -> list[str]:
 
 
 @cache
-def _detector() -> Any:
+def _detector(low_accuracy: bool) -> Any:
     from lingua import Language, LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_languages(
+    builder = LanguageDetectorBuilder.from_languages(
         Language.FINNISH, Language.SWEDISH, Language.ENGLISH
-    ).build()
+    )
+    return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
 
 
 @lru_cache(maxsize=4096)
 def detect_language(text: str) -> str:
-    """fi / sv / en when lingua is sure enough, else ``other``."""
+    """fi / sv / en when lingua is sure enough, else ``other``.
+
+    Texts of a sentence or more use lingua's low-accuracy mode (trigrams only: a hundred
+    times faster, and as good for telling Finnish, Swedish and English apart); a short title
+    gets the full models.
+    """
     sample = text[:SAMPLE]
     if not _WORD.search(sample):
         return OTHER
-    found = _detector().detect_language_of(sample)
+    found = _detector(len(sample) >= LOW_ACCURACY_FROM).detect_language_of(sample)
     if found is None:
         return OTHER
     code = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}.get(found.name, OTHER)

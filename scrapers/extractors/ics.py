@@ -36,6 +36,31 @@ _RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
 _STAMP = re.compile(r":(\d{8})")
 _URL = re.compile(r"^https?://\S+$")
 _EARLY = datetime(1900, 1, 1, tzinfo=UTC)
+# Properties of a VEVENT that are read (the rest is dropped before parsing).
+_READ = frozenset(
+    {
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "EXRULE",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "SUMMARY",
+        "DESCRIPTION",
+        "X-ALT-DESC",
+        "LOCATION",
+        "URL",
+        "STATUS",
+        "CATEGORIES",
+        "ORGANIZER",
+        "CONFERENCE",
+        "X-GOOGLE-CONFERENCE",
+    }
+)
 # What an occurrence says besides its times (occurrences alike share one normalisation).
 _CONTENT = (
     "SUMMARY",
@@ -126,6 +151,29 @@ def _ended_before(lines: list[str], cutoff: date) -> bool:
     return day < cutoff
 
 
+def _needed(lines: list[str]) -> list[str]:
+    """The lines of a VEVENT that are read: attendees, alarms, stamps and vendor extensions are
+    left out before parsing (they are most of an exported calendar's bulk)."""
+    kept: list[str] = []
+    keep = True
+    nested = 0
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if keep and not nested:
+                kept.append(line)
+            continue
+        name = line.split(":", 1)[0].split(";", 1)[0].strip().upper()
+        if name in ("BEGIN", "END"):
+            inner = line.split(":", 1)[-1].strip().upper() != "VEVENT"
+            nested += (1 if name == "BEGIN" else -1) if inner else 0
+            keep = not inner
+        else:
+            keep = name in _READ
+        if keep and not nested:
+            kept.append(line)
+    return kept
+
+
 def _is_recurring(lines: list[str]) -> bool:
     return any(line[:13].upper().startswith(_RECURRING) for line in lines)
 
@@ -180,7 +228,7 @@ def _parse_event(
     line: int, lines: list[str], ctx: ExtractContext, result: Extraction
 ) -> icalendar.Event | None:
     try:
-        parsed = icalendar.Event.from_ical("\r\n".join(lines) + "\r\n")
+        parsed = icalendar.Event.from_ical("\r\n".join(_needed(lines)) + "\r\n")
     except (ValueError, KeyError, IndexError) as exc:
         result.skipped += 1
         result.errors.append(f"{ctx.url}: the VEVENT at line {line} cannot be read ({exc})")
