@@ -242,8 +242,13 @@ class Probe:
 
     def _conclude(self) -> None:
         if self.page_text is None:
+            # the time limit ended the probe before the URL answered
             self.found = Detection(
-                None, self.url, "nothing could be read at the URL", tried=self.tried
+                None,
+                self.url,
+                "the URL did not answer in time",
+                tried=self.tried,
+                reachable=False,
             )
             return
         self.found = Detection(

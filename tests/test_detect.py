@@ -212,3 +212,14 @@ def test_selectors_guessed_from_a_list_of_dated_items() -> None:
 
 def test_no_selectors_guessed_without_repeated_dated_items() -> None:
     assert guess_selectors(page(body="<p class='x'>Tervetuloa</p>").decode(), NOW.date()) is None
+
+
+def test_a_probe_stopped_before_the_url_answered_leaves_it_unknown() -> None:
+    probe = Probe(f"{SITE}/slow/", NOW)
+    assert probe.next_url() == f"{SITE}/slow/"
+    found = probe.result()  # the time limit ended the crawl: no feed() came
+    assert (found.kind, found.reachable, found.reason) == (
+        None,
+        False,
+        "the URL did not answer in time",
+    )
