@@ -73,7 +73,9 @@ class SourceSpider(scrapy.Spider):
             horizon_days=self.horizon_days,
         )
 
-    def parse(self, response: Response, role: str = "start") -> Iterator[Any]:
+    def parse(
+        self, response: Response, role: str = "start", kind: str | None = None
+    ) -> Iterator[Any]:
         self._stat("pages")
         self._stat(f"status/{response.status}")
         if response.status >= 400:
@@ -91,8 +93,15 @@ class SourceSpider(scrapy.Spider):
             self.kind = found.kind
             self.crawler.stats.set_value("vahti/detected_kind", found.kind)
             self.crawler.stats.set_value("vahti/detected_reason", found.reason)
+            if found.url != response.url:  # e.g. the calendar the page links
+                yield scrapy.Request(
+                    found.url, callback=self.parse, errback=self.on_error, cb_kwargs={"role": role}
+                )
+                return
         try:
-            result = extract(self.kind, response.body, self._context(response.url, response))
+            result = extract(
+                kind or self.kind, response.body, self._context(response.url, response)
+            )
         except ExtractError as exc:
             self._fail(role, f"{response.url}: {exc}")
             return
@@ -101,11 +110,18 @@ class SourceSpider(scrapy.Spider):
         self._stat("skipped", result.skipped)
         for record in result.records:
             yield RecordItem(record=record)
-        yield from self._follow(response, result.follow, "detail", self.max_detail_pages)
-        yield from self._follow(response, result.next_pages, "page", self.max_pages)
+        yield from self._follow(
+            response, result.follow, "detail", self.max_detail_pages, result.follow_kind
+        )
+        yield from self._follow(response, result.next_pages, "page", self.max_pages, kind)
 
     def _follow(
-        self, response: Response, urls: list[str], role: str, limit: int
+        self,
+        response: Response,
+        urls: list[str],
+        role: str,
+        limit: int,
+        kind: str | None = None,
     ) -> Iterator[scrapy.Request]:
         for url in urls:
             absolute = response.urljoin(url)
@@ -117,7 +133,10 @@ class SourceSpider(scrapy.Spider):
             self._followed.add(absolute)
             self._stat(f"followed/{role}")
             yield scrapy.Request(
-                absolute, callback=self.parse, errback=self.on_error, cb_kwargs={"role": role}
+                absolute,
+                callback=self.parse,
+                errback=self.on_error,
+                cb_kwargs={"role": role, "kind": kind},
             )
 
     def on_error(self, failure: Failure) -> None:
