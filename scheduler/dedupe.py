@@ -134,14 +134,15 @@ def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = (
             matches.append((verdict.score, a, b, verdict))
     admin_same: list[tuple[int, int]] = []
     for decision in sorted(decisions, key=lambda d: (d.listing_id, d.other_listing_id)):
-        a, b = position.get(decision.listing_id), position.get(decision.other_listing_id)
-        if a is None or b is None or a == b:
+        first = position.get(decision.listing_id)
+        second = position.get(decision.other_listing_id)
+        if first is None or second is None or first == second:
             continue
         if decision.kind == APART:
-            clusters.apart[a].add(b)
-            clusters.apart[b].add(a)
+            clusters.apart[first].add(second)
+            clusters.apart[second].add(first)
         elif decision.kind == SAME:
-            admin_same.append((a, b))
+            admin_same.append((first, second))
     for a, b in admin_same:
         clusters.join(a, b, force=True)
     matches.sort(key=lambda m: (-m[0], m[1], m[2]))

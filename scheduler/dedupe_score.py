@@ -30,6 +30,7 @@ TITLE_ALONE: Final = 0.90
 TITLE_WITH_PLACE: Final = 0.75
 TITLE_CONTAINED: Final = 0.95
 VENUE_SPELLING: Final = 85.0
+VENUE_WORD: Final = 80.0
 ORGANISER_SHARE: Final = 0.5
 TIME_WEIGHT: Final = {"same": 1.0, "near": 0.7, "all-day": 0.6, "zone": 0.5}
 
@@ -80,6 +81,10 @@ def _venue_match(a: Features, b: Features) -> bool | None:
     shared = a.venue & b.venue
     if any(not is_concept(w) for w in shared) or a.venue == b.venue:
         return True
+    names_a = [w for w in a.venue if len(w) > 2 and not is_concept(w)]
+    names_b = [w for w in b.venue if len(w) > 2 and not is_concept(w)]
+    if any(fuzz.ratio(x, y) >= VENUE_WORD for x in names_a for y in names_b):
+        return True  # "Oodi" / "Ode", "Kaisa-talo" / "Kajsahuset"
     return fuzz.ratio(a.venue_text, b.venue_text) >= VENUE_SPELLING
 
 
