@@ -113,6 +113,14 @@ def merge_events(
         listing.event_id = keep_id  # so the kept id wins the id assignment
     session.flush()
     counts = run_dedupe(session, now, past_days)
+    merged = session.get(Event, other_id)
+    holders = session.scalar(select(Listing.id).where(Listing.event_id == other_id).limit(1))
+    if merged is not None and holders is None:
+        merged.merged_into_id = keep_id
+        merged.gone_at = merged.gone_at or now
+        merged.listing_count = 0
+        merged.updated_at = now
+        counts.events_merged_away += 1
     return AdminResult(keep_id, members, counts)
 
 

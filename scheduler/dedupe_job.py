@@ -129,7 +129,9 @@ def run_dedupe(session: Session, now: datetime, past_days: int = DEFAULT_PAST_DA
     started = time.perf_counter()
     counts = DedupeCounts()
     rows = _window_listings(session, now - timedelta(days=past_days))
-    priority = dict(session.execute(select(Source.id, Source.priority)).tuples().all())
+    priority: dict[int, int] = {
+        row[0]: row[1] for row in session.execute(select(Source.id, Source.priority))
+    }
     inputs = [to_dedupe_listing(row, priority.get(row.source_id, 0)) for row in rows]
     by_id = {row.id: row for row in rows}
     found = cluster(inputs, _decisions(session, list(by_id)))
