@@ -34,7 +34,7 @@ def dedupe() -> None:
     past_days = state.app.settings.dedupe.past_days
     with state.app.sessions.begin() as session:
         counts = run_dedupe(session, now_utc(), past_days)
-    console.print(_summary(counts, time.monotonic() - started), highlight=False)
+    typer.echo(_summary(counts, time.monotonic() - started))
 
 
 @app.command()
@@ -55,7 +55,7 @@ def merge(
         f"event {other} merged into event {result.event_id} ({len(result.listing_ids)} listings)",
         highlight=False,
     )
-    console.print(_summary(result.counts, time.monotonic() - started), highlight=False)
+    typer.echo(_summary(result.counts, time.monotonic() - started))
 
 
 @app.command()
@@ -72,11 +72,8 @@ def split(
             )
     except DedupeAdminError as exc:
         fail(str(exc))
-    console.print(
-        f"listing {listing_id} split from event {event_id}: now in event {result.event_id}",
-        highlight=False,
-    )
-    console.print(_summary(result.counts, time.monotonic() - started), highlight=False)
+    typer.echo(f"listing {listing_id} split from event {event_id}: now in event {result.event_id}")
+    typer.echo(_summary(result.counts, time.monotonic() - started))
 
 
 @app.command("list")
@@ -141,10 +138,10 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         if event is None:
             fail(f"no event with id {event_id}")
         if event.merged_into_id is not None:
-            console.print(f"merged into event {event.merged_into_id}", highlight=False)
+            typer.echo(f"merged into event {event.merged_into_id}")
         for key, value in event_json(event).items():
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
-        table = Table("listing", "source", "prio", "title", "start", "url", "why", title="listings")
+        table = Table("listing", "source", "priority", "title", "start", "url", title="listings")
         rows = session.execute(
             select(Listing, Source.name, Source.priority)
             .join(Source)
@@ -159,9 +156,14 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
                 listing.title[:50],
                 listing.start_at.isoformat()[:16],
                 listing.url or "",
-                describe_match(listing.match_info or {}),
             )
         console.print(table)
+        typer.echo("why joined:")
+        for listing, source_name, _priority in rows:
+            typer.echo(
+                f"  listing {listing.id} ({source_name}): "
+                + describe_match(listing.match_info or {})
+            )
         ids = [listing.id for listing, _name, _priority in rows]
         decisions = session.scalars(
             select(DedupeDecision)
@@ -169,11 +171,10 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
             .order_by(DedupeDecision.id)
         ).all()
         for decision in decisions:
-            console.print(
+            typer.echo(
                 f"admin: listings {decision.listing_id} and {decision.other_listing_id} "
                 f"{'same event' if decision.kind == 'same' else 'kept apart'} "
-                f"({decision.note or ''}, {decision.created_at.isoformat()[:16]})",
-                highlight=False,
+                f"({decision.note or ''}, {decision.created_at.isoformat()[:16]})"
             )
 
 
