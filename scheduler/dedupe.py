@@ -48,8 +48,9 @@ class _Group:
     def __init__(self, item: Features) -> None:
         self.members = [item.index]
         self.days = {item.day}
-        self.parts = {item.part} - {None}
-        self.cities = {item.city} - {None, ONLINE_CITY}
+        self.parts: set[int] = set() if item.part is None else {item.part}
+        city = item.city
+        self.cities: set[str] = set() if city is None or city == ONLINE_CITY else {city}
         minute = None if item.utc_zone else item.minute
         self.min_minute = minute
         self.max_minute = minute

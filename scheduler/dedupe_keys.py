@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.dedupe_model import DedupeListing
@@ -31,9 +32,11 @@ HOME_ZONE = ZoneInfo("Europe/Helsinki")
 UTC_ZONES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "utc"})
 BUCKET_MINUTES = 30
 NEAR_MINUTES = 15
-# A bucket larger than this is paired through an inverted index whose long lists are skipped.
-BIG_BUCKET = 400
+# A bucket larger than this is paired through each listing's rarest words (RARE_WORDS of
+# them, each shared by at most POSTING_CAP listings of the bucket) instead of a bit mask.
+BIG_BUCKET = 96
 POSTING_CAP = 60
+RARE_WORDS = 4
 # A word shared by more listings of one bucket than this (and by half of them) does not pair.
 COMMON_WORD = 24
 ALLDAY_POSTING_CAP = 300
@@ -84,7 +87,9 @@ def _minutes(moment: datetime) -> int:
     return int((moment - _EPOCH).total_seconds() // 60)
 
 
+@lru_cache(maxsize=100_000)
 def _variant(title: str) -> tuple[TitleVariant, frozenset[str]]:
+    """Cached: series, feeds and aggregators repeat the same titles many times."""
     full, core = clean_title(title)
     words = bag(core) or bag(full)
     return (
@@ -206,12 +211,28 @@ def _bucket_pairs(members: list[int], items: Sequence[Features]) -> Iterator[tup
         for word in items[index].block:
             if word not in common:
                 postings[word].append(index)
-    for posting in postings.values():
-        if len(posting) > POSTING_CAP:
-            continue
-        for x in range(len(posting)):
-            for y in range(x + 1, len(posting)):
-                yield posting[x], posting[y]
+    yield from _rare_word_pairs(members, items, postings, POSTING_CAP)
+
+
+def _rare_word_pairs(
+    members: list[int],
+    items: Sequence[Features],
+    postings: dict[str, list[int]],
+    cap: int,
+) -> Iterator[tuple[int, int]]:
+    """Pairs through each listing's rarest shared words only, so the work per listing stays
+    bounded however crowded the hour is (the few listings a word is shared with are the ones
+    that matter; a word every other listing has says little)."""
+    for index in members:
+        ranked = sorted(
+            (len(postings[word]), word)
+            for word in items[index].block
+            if 1 < len(postings.get(word, ())) <= cap
+        )
+        for _size, word in ranked[:RARE_WORDS]:
+            for other in postings[word]:
+                if other != index:
+                    yield index, other
 
 
 def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
@@ -261,11 +282,6 @@ def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
         for index in timed.get(day, []) + listed:
             for word in items[index].block:
                 postings[word].append(index)
-        for a in listed:
-            for word in items[a].block:
-                posting = postings[word]
-                if len(posting) > ALLDAY_POSTING_CAP:
-                    continue
-                for b in posting:
-                    if a != b and fresh(a, b):
-                        yield min(a, b), max(a, b)
+        for a, b in _rare_word_pairs(listed, items, postings, ALLDAY_POSTING_CAP):
+            if fresh(a, b):
+                yield min(a, b), max(a, b)

@@ -76,9 +76,21 @@ _LEVEL = re.compile(r"^[abc][12]$")
 _DROP_QUERY = ("utm_", "fbclid", "gclid", "mc_", "ref", "source", "lang")
 
 
+_FOLD = str.maketrans(
+    {
+        "ä": "a", "ö": "o", "å": "a", "é": "e", "è": "e", "ü": "u", "á": "a", "à": "a",
+        "ó": "o", "í": "i", "š": "s", "ž": "z", "õ": "o", "ø": "o", "æ": "ae", "ç": "c",
+        "–": "-", "—": "-", "’": "'",
+    }
+)  # fmt: skip
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics ("Työnhaku" → "tyonhaku", "Åbo" → "abo")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold().translate(_FOLD)
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -207,6 +219,7 @@ def part_number(title: str) -> int | None:
     return int(match.group(1)) if match is not None else None
 
 
+@lru_cache(maxsize=100_000)
 def city_key(city: str | None, *more: str | None) -> str | None:
     """One key per city whatever its language ("Åbo" and "Turku"), read from the first text
     that names a known city."""
@@ -227,14 +240,20 @@ def city_key(city: str | None, *more: str | None) -> str | None:
 def place_bag(*texts: str | None) -> frozenset[str]:
     """The distinctive words of a venue, address or organiser name (cities and generic words
     such as "library" or "services" dropped, glossary words kept as concepts)."""
-    result: set[str] = set()
+    result: frozenset[str] = frozenset()
     for text in texts:
-        if not text:
+        if text:
+            result |= _place_words(text)
+    return result
+
+
+@lru_cache(maxsize=100_000)
+def _place_words(text: str) -> frozenset[str]:
+    result: set[str] = set()
+    for token in tokens(text):
+        if token in GENERIC_PLACE_WORDS or token in CITY_NAMES or len(token) < 2:
             continue
-        for token in tokens(text):
-            if token in GENERIC_PLACE_WORDS or token in CITY_NAMES or len(token) < 2:
-                continue
-            result.update(word_keys(token))
+        result.update(word_keys(token))
     return frozenset(result)
 
 
