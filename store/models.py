@@ -193,7 +193,8 @@ class Listing(EventFields, Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
-    # Why deduplication put this listing into its event: scores against the event's anchor.
+    # Why deduplication put this listing into its event: the best match that joined it
+    # (partner listing, rule, title score, time relation, venue/organiser/URL evidence).
     match_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     source: Mapped[Source] = relationship()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.table import Table
@@ -154,7 +156,7 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
                 source_name,
                 str(priority),
                 listing.title[:50],
-                listing.start_at.isoformat()[:16],
+                _local(listing.start_at, listing.timezone),
                 listing.url or "",
             )
         console.print(table)
@@ -176,6 +178,13 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
                 f"{'same event' if decision.kind == 'same' else 'kept apart'} "
                 f"({decision.note or ''}, {decision.created_at.isoformat()[:16]})"
             )
+
+
+def _local(moment: datetime, zone: str) -> str:
+    try:
+        return moment.astimezone(ZoneInfo(zone)).isoformat()[:16]
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment.isoformat()[:16]
 
 
 def describe_match(info: dict[str, object]) -> str:
