@@ -17,15 +17,17 @@ The store side (scheduler/dedupe_job.py) turns clusters into Event rows with sta
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from scheduler.dedupe_keys import (
     NEAR_MINUTES,
     Features,
     candidate_pairs,
-    drop_generic_urls,
     features,
+    generic_urls,
+    local_day,
 )
 from scheduler.dedupe_model import (
     APART,
@@ -76,10 +78,13 @@ class _Group:
 
 
 class _Clusters:
-    def __init__(self, items: Sequence[Features]) -> None:
-        self.parent = list(range(len(items)))
-        self.groups: dict[int, _Group] = {item.index: _Group(item) for item in items}
+    """Union-find over all listings; constraint groups are made only for listings that join."""
+
+    def __init__(self, size: int, make_group: Callable[[int], _Group]) -> None:
+        self.parent = list(range(size))
+        self.groups: dict[int, _Group] = {}
         self.apart: dict[int, set[int]] = defaultdict(set)
+        self.make_group = make_group
 
     def find(self, index: int) -> int:
         root = index
@@ -89,50 +94,97 @@ class _Clusters:
             self.parent[index], index = root, self.parent[index]
         return root
 
+    def group(self, root: int) -> _Group:
+        found = self.groups.get(root)
+        if found is None:
+            found = self.groups[root] = self.make_group(root)
+        return found
+
     def kept_apart(self, a: int, b: int) -> bool:
-        small, large = sorted((self.groups[a], self.groups[b]), key=lambda g: len(g.members))
+        small, large = sorted((self.group(a), self.group(b)), key=lambda g: len(g.members))
         large_root = self.find(large.members[0])
         return any(
             self.find(other) == large_root
             for member in small.members
-            for other in self.apart[member]
+            for other in self.apart.get(member, ())
         )
 
     def join(self, a: int, b: int, force: bool = False) -> bool:
         root_a, root_b = self.find(a), self.find(b)
         if root_a == root_b:
             return True
-        if not force and (
-            not self.groups[root_a].compatible(self.groups[root_b])
-            or self.kept_apart(root_a, root_b)
-        ):
+        group_a, group_b = self.group(root_a), self.group(root_b)
+        if not force and (not group_a.compatible(group_b) or self.kept_apart(root_a, root_b)):
             return False
-        if len(self.groups[root_a].members) < len(self.groups[root_b].members):
-            root_a, root_b = root_b, root_a
+        if len(group_a.members) < len(group_b.members):
+            root_a, root_b, group_a, group_b = root_b, root_a, group_b, group_a
         self.parent[root_b] = root_a
-        self.groups[root_a].absorb(self.groups.pop(root_b))
+        group_a.absorb(group_b)
+        del self.groups[root_b]
         return True
 
 
 def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = ()) -> Clustering:
-    """Group listings into events. Deterministic: the same input gives the same clusters."""
+    """Group listings into events. Deterministic: the same input gives the same clusters.
+
+    Listings are taken one local day at a time (a pair on two days is never one event, and
+    joins never cross days), so memory follows the busiest day, not the whole calendar.
+    """
     ordered = sorted(listings, key=lambda listing: listing.id)
-    items = [features(listing, index) for index, listing in enumerate(ordered)]
-    drop_generic_urls(items)
-    position = {item.id: item.index for item in items}
-    clusters = _Clusters(items)
-    matches: list[tuple[float, int, int, PairScore]] = []
-    candidates = 0
-    for a, b in candidate_pairs(items):
-        candidates += 1
-        verdict = score_pair(items[a], items[b])
-        if verdict is None:
-            continue
-        if verdict.apart:
-            clusters.apart[a].add(b)
-            clusters.apart[b].add(a)
-        elif verdict.match:
-            matches.append((verdict.score, a, b, verdict))
+    generic = generic_urls(ordered)
+    current: dict[int, Features] = {}
+
+    def make_group(index: int) -> _Group:
+        item = current.get(index) or features(ordered[index], index, generic)
+        return _Group(item)
+
+    clusters = _Clusters(len(ordered), make_group)
+    position = {listing.id: index for index, listing in enumerate(ordered)}
+    why: dict[int, dict[str, Any]] = {}
+    _apply_decisions(clusters, decisions, position, ordered, why)
+    days: dict[int, list[int]] = defaultdict(list)
+    for index, listing in enumerate(ordered):
+        days[local_day(listing)].append(index)
+    candidates = matched = 0
+    for day in sorted(days):
+        members = days[day]
+        items = [features(ordered[g], g, generic) for g in members]
+        current = {item.index: item for item in items}
+        local = [replace(item, index=k) for k, item in enumerate(items)]
+        day_matches: list[tuple[float, int, int, PairScore]] = []
+        for a, b in candidate_pairs(local):
+            candidates += 1
+            first, second = members[a], members[b]
+            verdict = score_pair(local[a], local[b])
+            if verdict is None:
+                continue
+            if verdict.apart:
+                clusters.apart[first].add(second)
+                clusters.apart[second].add(first)
+            elif verdict.match:
+                day_matches.append((verdict.score, first, second, verdict))
+        day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
+        for _score, a, b, _verdict in day_matches:
+            clusters.join(a, b)
+        _explain(clusters, day_matches, ordered, why)
+        matched += len(day_matches)
+    current = {}
+    return Clustering(
+        clusters=_collect(clusters, ordered, why),
+        candidate_pairs=candidates,
+        scored_pairs=candidates,
+        matched_pairs=matched,
+    )
+
+
+def _apply_decisions(
+    clusters: _Clusters,
+    decisions: Sequence[Decision],
+    position: dict[int, int],
+    ordered: Sequence[DedupeListing],
+    why: dict[int, dict[str, Any]],
+) -> None:
+    """Admin "apart" decisions become vetoes; "same" decisions join at once, unconditionally."""
     admin_same: list[tuple[int, int]] = []
     for decision in sorted(decisions, key=lambda d: (d.listing_id, d.other_listing_id)):
         first = position.get(decision.listing_id)
@@ -146,40 +198,36 @@ def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = (
             admin_same.append((first, second))
     for a, b in admin_same:
         clusters.join(a, b, force=True)
-    matches.sort(key=lambda m: (-m[0], m[1], m[2]))
-    for _score, a, b, _verdict in matches:
-        clusters.join(a, b)
-    return Clustering(
-        clusters=_collect(clusters, items, matches, admin_same),
-        candidate_pairs=candidates,
-        scored_pairs=candidates,
-        matched_pairs=len(matches),
-    )
+        for x, y in ((a, b), (b, a)):
+            why.setdefault(x, {"with": ordered[y].id, "rule": "admin"})
 
 
-def _collect(
+def _explain(
     clusters: _Clusters,
-    items: Sequence[Features],
     matches: list[tuple[float, int, int, PairScore]],
-    admin_same: list[tuple[int, int]],
-) -> list[Cluster]:
-    why: dict[int, dict[str, Any]] = {}
-    for a, b in admin_same:
-        if clusters.find(a) == clusters.find(b):
-            for x, y in ((a, b), (b, a)):
-                why.setdefault(x, {"with": items[y].id, "rule": "admin"})
-    for score, a, b, verdict in matches:  # best first: the first edge seen is the best one
+    ordered: Sequence[DedupeListing],
+    why: dict[int, dict[str, Any]],
+) -> None:
+    """For each joined listing, the best match inside its cluster (matches come best first)."""
+    for score, a, b, verdict in matches:
         if clusters.find(a) != clusters.find(b):
             continue
         for x, y in ((a, b), (b, a)):
             if x not in why:
-                why[x] = {"with": items[y].id, "score": score, "rule": verdict.rule}
+                why[x] = {"with": ordered[y].id, "score": score, "rule": verdict.rule}
                 why[x].update(verdict.evidence)
+
+
+def _collect(
+    clusters: _Clusters, ordered: Sequence[DedupeListing], why: dict[int, dict[str, Any]]
+) -> list[Cluster]:
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(ordered)):
+        members[clusters.find(index)].append(index)
     result: list[Cluster] = []
-    for group in clusters.groups.values():
-        members = sorted(group.members)
-        ids = [items[m].id for m in members]
-        reasons = {items[m].id: why[m] for m in members if len(members) > 1 and m in why}
+    for indices in members.values():
+        ids = [ordered[m].id for m in indices]
+        reasons = {ordered[m].id: why[m] for m in indices if len(indices) > 1 and m in why}
         result.append(Cluster(listing_ids=ids, why=reasons))
     result.sort(key=lambda c: c.listing_ids[0])
     return result

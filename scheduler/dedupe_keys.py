@@ -103,7 +103,35 @@ def _variant(title: str) -> tuple[TitleVariant, frozenset[str]]:
     )
 
 
-def features(listing: DedupeListing, index: int) -> Features:
+def local_day(listing: DedupeListing) -> int:
+    """The listing's start date in its own zone (a UTC-stamped wall-clock time keeps its date)."""
+    return listing.start_at.astimezone(_zone(listing.timezone or "Europe/Helsinki")).toordinal()
+
+
+def listing_urls(listing: DedupeListing) -> tuple[frozenset[str], str | None]:
+    """The listing's event URLs (its own, registration, page, those in the description) and
+    meeting link, normalised."""
+    raw = [listing.url, listing.application_url, listing.page_url]
+    raw += urls_in(listing.description_text)
+    urls = frozenset(u for u in (normalise_url(r) for r in raw if r) if u)
+    online = normalise_url(listing.online_url) if listing.online_url else None
+    return urls, online
+
+
+def generic_urls(listings: Sequence[DedupeListing]) -> frozenset[str]:
+    """URLs that one source uses for several listings (a feed, a series page, a venue's
+    calendar): only a URL that points at one event is evidence. Meeting links as "online:..."."""
+    uses: Counter[tuple[int, str]] = Counter()
+    for listing in listings:
+        urls, online = listing_urls(listing)
+        for url in urls:
+            uses[(listing.source_id, url)] += 1
+        if online:
+            uses[(listing.source_id, "online:" + online)] += 1
+    return frozenset(url for (_source, url), count in uses.items() if count > 1)
+
+
+def features(listing: DedupeListing, index: int, generic: frozenset[str] = frozenset()) -> Features:
     zone_name = listing.timezone or "Europe/Helsinki"
     zone = _zone(zone_name)
     local = listing.start_at.astimezone(zone)
@@ -125,10 +153,11 @@ def features(listing: DedupeListing, index: int) -> Features:
     city = city_key(listing.city, listing.address, listing.venue)
     if city is None and online:
         city = ONLINE_CITY
-    raw_urls = [listing.url, listing.application_url, listing.page_url]
-    raw_urls += urls_in(listing.description_text)
-    urls = frozenset(u for u in (normalise_url(r) for r in raw_urls if r) if u)
-    online_url = normalise_url(listing.online_url) if listing.online_url else None
+    urls, online_url = listing_urls(listing)
+    if generic:
+        urls = urls - generic
+        if online_url and "online:" + online_url in generic:
+            online_url = None
     venue = place_bag(listing.venue, listing.address)
     organiser = place_bag(listing.organiser)
     block = frozenset(
@@ -157,25 +186,6 @@ def features(listing: DedupeListing, index: int) -> Features:
         series_id=listing.series_id,
         block=block,
     )
-
-
-def drop_generic_urls(items: Sequence[Features]) -> None:
-    """Forget URLs that one source uses for several listings (a feed, a series page, a venue's
-    calendar): only a URL that points at one event is evidence."""
-    uses: Counter[tuple[int, str]] = Counter()
-    for item in items:
-        for url in item.urls:
-            uses[(item.source_id, url)] += 1
-        if item.online_url:
-            uses[(item.source_id, "online:" + item.online_url)] += 1
-    generic = {url for (_source, url), count in uses.items() if count > 1}
-    if not generic:
-        return
-    for item in items:
-        if item.urls & generic:
-            item.urls = item.urls - generic
-        if item.online_url and "online:" + item.online_url in generic:
-            item.online_url = None
 
 
 def _bucket_pairs(members: list[int], items: Sequence[Features]) -> Iterator[tuple[int, int]]:
