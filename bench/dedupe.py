@@ -81,11 +81,15 @@ def name(rng: random.Random) -> str:
 
 
 class World:
-    def __init__(self, rng: random.Random) -> None:
+    """Places and names grow with the number of listings (a million listings come from many
+    more venues and organisers than a hundred thousand), the calendar does not."""
+
+    def __init__(self, rng: random.Random, count: int) -> None:
         self.cities = [name(rng) + "nen" for _ in range(24)]
-        self.venues = [(name(rng) + "-talo", rng.choice(self.cities)) for _ in range(600)]
-        self.organisers = [name(rng) + " ry" for _ in range(400)]
-        self.brands = [name(rng) for _ in range(3000)]
+        venues = max(600, count // 150)
+        self.venues = [(f"{name(rng)}{n}-talo", rng.choice(self.cities)) for n in range(venues)]
+        self.organisers = [f"{name(rng)}{n} ry" for n in range(max(400, count // 250))]
+        self.brands = [f"{name(rng)}{n}" for n in range(max(3000, count // 30))]
         start = date(2027, 1, 4)
         self.days = [start + timedelta(days=d) for d in range(365)]
         self.days = [d for d in self.days if d.weekday() < 5]
@@ -179,7 +183,7 @@ def variant(
 
 def generate(count: int, seed: int = 7) -> tuple[list[DedupeListing], dict[int, str]]:
     rng = random.Random(seed)
-    world = World(rng)
+    world = World(rng, count)
     listings: list[DedupeListing] = []
     labels: dict[int, str] = {}
     unique = int(count * 0.7)

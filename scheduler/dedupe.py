@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from scheduler.dedupe_keys import (
@@ -27,6 +26,7 @@ from scheduler.dedupe_keys import (
     candidate_pairs,
     features,
     generic_urls,
+    listing_urls,
     local_day,
 )
 from scheduler.dedupe_model import (
@@ -41,14 +41,18 @@ from scheduler.dedupe_model import (
 from scheduler.dedupe_score import score_pair
 from scheduler.dedupe_text import ONLINE_CITY
 
+# Vetoes the cluster check below does not cover (day, time, part and city it does): these are
+# remembered per pair so that no later join brings the two together.
+PAIR_VETOES = frozenset({"number", "series"})
+
 
 class _Group:
     """What a growing cluster must stay consistent with."""
 
     __slots__ = ("cities", "days", "max_minute", "members", "min_minute", "parts")
 
-    def __init__(self, item: Features) -> None:
-        self.members = [item.index]
+    def __init__(self, item: Features, index: int) -> None:
+        self.members = [index]
         self.days = {item.day}
         self.parts: set[int] = set() if item.part is None else {item.part}
         city = item.city
@@ -131,12 +135,13 @@ def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = (
     joins never cross days), so memory follows the busiest day, not the whole calendar.
     """
     ordered = sorted(listings, key=lambda listing: listing.id)
-    generic = generic_urls(ordered)
+    urls = [listing_urls(listing) for listing in ordered]
+    generic = generic_urls(ordered, urls)
     current: dict[int, Features] = {}
 
     def make_group(index: int) -> _Group:
-        item = current.get(index) or features(ordered[index], index, generic)
-        return _Group(item)
+        item = current.get(index) or features(ordered[index], 0, generic, urls[index])
+        return _Group(item, index)
 
     clusters = _Clusters(len(ordered), make_group)
     position = {listing.id: index for index, listing in enumerate(ordered)}
@@ -148,9 +153,8 @@ def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = (
     candidates = matched = 0
     for day in sorted(days):
         members = days[day]
-        items = [features(ordered[g], g, generic) for g in members]
-        current = {item.index: item for item in items}
-        local = [replace(item, index=k) for k, item in enumerate(items)]
+        local = [features(ordered[g], k, generic, urls[g]) for k, g in enumerate(members)]
+        current = dict(zip(members, local, strict=True))
         day_matches: list[tuple[float, int, int, PairScore]] = []
         for a, b in candidate_pairs(local):
             candidates += 1
@@ -158,7 +162,7 @@ def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = (
             verdict = score_pair(local[a], local[b])
             if verdict is None:
                 continue
-            if verdict.apart:
+            if verdict.apart and verdict.rule in PAIR_VETOES:
                 clusters.apart[first].add(second)
                 clusters.apart[second].add(first)
             elif verdict.match:

@@ -24,7 +24,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
     "recruit": ("rekry", "rekrytoin", "recruit", "rekryter", "hiring", "palkkaa"),
     "fair": ("messu", "massa", "massor", "fair", "expo", "tori", "torget", "market"),
     "jobs": ("tyopaik", "tyopaikat", "jobs", "job", "jobb", "arbetsplats", "vacanc", "avoimet"),
-    "jobsearch": ("tyonha", "jobbsok", "arbetssok", "jobseek", "jobsearch", "jobhunt"),
+    "jobsearch": ("tyonha", "jobbsok", "arbetssok", "jobseek", "jobsearch", "jobhunt", "search"),
     "employer": ("tyonanta", "arbetsgiv", "employer"),
     "work": ("tyo", "arbet", "work", "employ", "tyollis", "sysselsat"),
     "subsidy": ("tuki", "subvention", "subsid", "bidrag"),
@@ -120,7 +120,7 @@ STOPWORDS: Final[frozenset[str]] = words(
     ja to for of in on at the a an and or with by from your you our we us is are be as into
     och eller for av med till om en ett den det de pa vid fran din ditt dig oss vi ar som
     ilmainen maksuton gratis free uusi ny new
-    ala alan alalla alalle inom bli become becoming get
+    ala alan alalla alalle inom bli become becoming get osa part del
     """
 )
 

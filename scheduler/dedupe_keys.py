@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scheduler.dedupe_model import DedupeListing
 from scheduler.dedupe_text import (
     ONLINE_CITY,
-    bag,
     city_key,
     clean_title,
     normalise_url,
     part_number,
     place_bag,
     urls_in,
+    words_of,
 )
 
 HOME_ZONE = ZoneInfo("Europe/Helsinki")
@@ -35,7 +35,7 @@ NEAR_MINUTES = 15
 # A bucket larger than this is paired through each listing's rarest words (RARE_WORDS of
 # them, each shared by at most POSTING_CAP listings of the bucket) instead of a bit mask.
 BIG_BUCKET = 96
-POSTING_CAP = 60
+POSTING_CAP = 12
 RARE_WORDS = 4
 # A word shared by more listings of one bucket than this (and by half of them) does not pair.
 COMMON_WORD = 24
@@ -91,7 +91,8 @@ def _minutes(moment: datetime) -> int:
 def _variant(title: str) -> tuple[TitleVariant, frozenset[str]]:
     """Cached: series, feeds and aggregators repeat the same titles many times."""
     full, core = clean_title(title)
-    words = bag(core) or bag(full)
+    full_words = words_of(full.split())
+    words = words_of(core.split()) or full_words
     return (
         TitleVariant(
             full=" ".join(sorted(full.split())),
@@ -99,8 +100,11 @@ def _variant(title: str) -> tuple[TitleVariant, frozenset[str]]:
             bag=" ".join(sorted(words)),
             words=words,
         ),
-        bag(full),
+        full_words,
     )
+
+
+ListingUrls = tuple[frozenset[str], str | None]
 
 
 def local_day(listing: DedupeListing) -> int:
@@ -108,7 +112,7 @@ def local_day(listing: DedupeListing) -> int:
     return listing.start_at.astimezone(_zone(listing.timezone or "Europe/Helsinki")).toordinal()
 
 
-def listing_urls(listing: DedupeListing) -> tuple[frozenset[str], str | None]:
+def listing_urls(listing: DedupeListing) -> ListingUrls:
     """The listing's event URLs (its own, registration, page, those in the description) and
     meeting link, normalised."""
     raw = [listing.url, listing.application_url, listing.page_url]
@@ -118,12 +122,12 @@ def listing_urls(listing: DedupeListing) -> tuple[frozenset[str], str | None]:
     return urls, online
 
 
-def generic_urls(listings: Sequence[DedupeListing]) -> frozenset[str]:
+def generic_urls(listings: Sequence[DedupeListing], found: Sequence[ListingUrls]) -> frozenset[str]:
     """URLs that one source uses for several listings (a feed, a series page, a venue's
-    calendar): only a URL that points at one event is evidence. Meeting links as "online:..."."""
+    calendar): only a URL that points at one event is evidence. Meeting links as "online:...".
+    `found` holds `listing_urls` of each listing, in the same order."""
     uses: Counter[tuple[int, str]] = Counter()
-    for listing in listings:
-        urls, online = listing_urls(listing)
+    for listing, (urls, online) in zip(listings, found, strict=True):
         for url in urls:
             uses[(listing.source_id, url)] += 1
         if online:
@@ -131,7 +135,12 @@ def generic_urls(listings: Sequence[DedupeListing]) -> frozenset[str]:
     return frozenset(url for (_source, url), count in uses.items() if count > 1)
 
 
-def features(listing: DedupeListing, index: int, generic: frozenset[str] = frozenset()) -> Features:
+def features(
+    listing: DedupeListing,
+    index: int,
+    generic: frozenset[str] = frozenset(),
+    found_urls: ListingUrls | None = None,
+) -> Features:
     zone_name = listing.timezone or "Europe/Helsinki"
     zone = _zone(zone_name)
     local = listing.start_at.astimezone(zone)
@@ -144,16 +153,18 @@ def features(listing: DedupeListing, index: int, generic: frozenset[str] = froze
     titles = [listing.title, *(t for t in listing.titles.values() if t and t != listing.title)]
     variants: list[TitleVariant] = []
     words: set[str] = set()
+    numbers: frozenset[str] = frozenset()
     for title in titles:
         variant, full_bag = _variant(title)
+        if not variants:
+            numbers = frozenset(w for w in full_bag if w.startswith("#"))
         variants.append(variant)
         words.update(full_bag)
-    numbers = frozenset(w for w in bag(listing.title) if w.startswith("#"))
     online = listing.attendance == "online"
     city = city_key(listing.city, listing.address, listing.venue)
     if city is None and online:
         city = ONLINE_CITY
-    urls, online_url = listing_urls(listing)
+    urls, online_url = found_urls or listing_urls(listing)
     if generic:
         urls = urls - generic
         if online_url and "online:" + online_url in generic:

@@ -28,6 +28,7 @@ from scheduler.dedupe_text import ONLINE_CITY, is_concept
 # Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (see docs/dedupe.md).
 TITLE_ALONE: Final = 0.90
 TITLE_WITH_PLACE: Final = 0.75
+WORDS_SHARED: Final = 0.5
 TITLE_CONTAINED: Final = 0.95
 VENUE_SPELLING: Final = 85.0
 VENUE_WORD: Final = 80.0
@@ -69,6 +70,14 @@ def title_similarity(a: Features, b: Features) -> float:
     return best / 100.0
 
 
+def _words_shared(a: Features, b: Features) -> bool:
+    """At least half the words (concepts, stems) in common, in some pair of titles: a long
+    shared word ("maahanmuuttajille") must not carry two different titles over the line."""
+    return any(
+        _dice(va.words, vb.words) >= WORDS_SHARED * 100 for va in a.variants for vb in b.variants
+    )
+
+
 def _dice(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
@@ -79,13 +88,19 @@ def _venue_match(a: Features, b: Features) -> bool | None:
     if not a.venue or not b.venue:
         return None
     shared = a.venue & b.venue
-    if any(not is_concept(w) for w in shared) or a.venue == b.venue:
+    if any(_is_name(w) for w in shared) or a.venue == b.venue:
         return True
-    names_a = [w for w in a.venue if len(w) > 2 and not is_concept(w)]
-    names_b = [w for w in b.venue if len(w) > 2 and not is_concept(w)]
+    names_a = [w for w in a.venue if len(w) > 2 and _is_name(w)]
+    names_b = [w for w in b.venue if len(w) > 2 and _is_name(w)]
     if any(fuzz.ratio(x, y) >= VENUE_WORD for x in names_a for y in names_b):
         return True  # "Oodi" / "Ode", "Kaisa-talo" / "Kajsahuset"
     return fuzz.ratio(a.venue_text, b.venue_text) >= VENUE_SPELLING
+
+
+def _is_name(word: str) -> bool:
+    """A word that can tell one venue from another: not a glossary concept, not a bare number
+    (a street number "1" is shared by half the addresses in town)."""
+    return not is_concept(word) and not word.startswith("#")
 
 
 def _organiser_match(a: Features, b: Features) -> bool | None:
@@ -134,7 +149,7 @@ def score_pair(a: Features, b: Features) -> PairScore | None:
         rule = "online-url"
     elif title >= TITLE_ALONE and (time == "same" or place) and venue is not False:
         rule = "title"
-    elif title >= TITLE_WITH_PLACE and place and venue is not False:
+    elif title >= TITLE_WITH_PLACE and place and venue is not False and _words_shared(a, b):
         rule = "title+place"
     elif place and venue is not False and _contained(a, b):
         rule = "title-contained"

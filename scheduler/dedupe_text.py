@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -156,7 +157,12 @@ def word_keys(token: str) -> tuple[str, ...]:
 
 
 def bag(text: str) -> frozenset[str]:
-    return frozenset(key for token in tokens(text) for key in word_keys(token))
+    return words_of(tokens(text))
+
+
+def words_of(folded_tokens: Iterable[str]) -> frozenset[str]:
+    """The bag of already folded tokens."""
+    return frozenset(key for token in folded_tokens for key in word_keys(token))
 
 
 def is_concept(key: str) -> bool:
