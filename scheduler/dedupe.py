@@ -16,8 +16,10 @@ The store side (scheduler/dedupe_job.py) turns clusters into Event rows with sta
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from scheduler.dedupe_keys import (
@@ -128,12 +130,34 @@ class _Clusters:
         return True
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk computation.
+
+    Clustering allocates millions of small objects and frees few; each automatic collection
+    walks every live object, which made 300k listings take 1.5 times as long. Nothing is
+    leaked: the collector runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = ()) -> Clustering:
     """Group listings into events. Deterministic: the same input gives the same clusters.
 
     Listings are taken one local day at a time (a pair on two days is never one event, and
     joins never cross days), so memory follows the busiest day, not the whole calendar.
     """
+    with paused_gc():
+        return _cluster(listings, decisions)
+
+
+def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
     urls = [listing_urls(listing) for listing in ordered]
     generic = generic_urls(ordered, urls)

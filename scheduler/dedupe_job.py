@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.dedupe import cluster
+from scheduler.dedupe import cluster, paused_gc
 from scheduler.dedupe_merge import canonical_values, latest
 from scheduler.dedupe_model import Cluster, Decision, DedupeListing
 from store.models import DedupeDecision, Event, Listing, Source
@@ -126,6 +126,11 @@ def _assign_ids(
 
 def run_dedupe(session: Session, now: datetime, past_days: int = DEFAULT_PAST_DAYS) -> DedupeCounts:
     """Cluster current listings into events and write them; returns what changed."""
+    with paused_gc():
+        return _run(session, now, past_days)
+
+
+def _run(session: Session, now: datetime, past_days: int) -> DedupeCounts:
     started = time.perf_counter()
     counts = DedupeCounts()
     rows = _window_listings(session, now - timedelta(days=past_days))
