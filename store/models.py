@@ -193,7 +193,8 @@ class Listing(EventFields, Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
-    # Why deduplication put this listing into its event: scores against the event's anchor.
+    # Why deduplication put this listing into its event: the best match that joined it
+    # (partner listing, rule, title score, time relation, venue/organiser/URL evidence).
     match_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     source: Mapped[Source] = relationship()
@@ -209,10 +210,35 @@ class Event(EventFields, Base):
     listing_count: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set when every listing of the event is gone from its source.
+    # Set when every listing of the event is gone from its source, or when its listings
+    # now belong to another event (then `merged_into_id` names that event).
     gone_at: Mapped[datetime | None]
+    # No foreign key: like a digest's record, the pointer outlives a deleted event.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
     listings: Mapped[list[Listing]] = relationship(back_populates="event")
+
+
+class DedupeDecision(Base):
+    """An admin's word on two listings, which wins over the algorithm on every run.
+
+    `same`: the two are one event (`vahti events merge`); `apart`: never one event
+    (`vahti events split`). One decision per pair (listing_id < other_listing_id); a newer
+    decision replaces an older one.
+    """
+
+    __tablename__ = "dedupe_decisions"
+    __table_args__ = (UniqueConstraint("listing_id", "other_listing_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    other_listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the admin ran, e.g. "merge 12 34".
+    note: Mapped[str | None] = mapped_column(String(200))
 
 
 class Subscriber(Base):

@@ -131,6 +131,10 @@ class DigestSettings(Section):
     _tz = field_validator("timezone")(_check_timezone)
 
 
+class DedupeSettings(Section):
+    past_days: int = Field(default=30, ge=0)
+
+
 class DemoSettings(Section):
     sites_port: int = Field(default=8100, ge=0, le=65535)
 
@@ -145,6 +149,7 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     web: WebSettings = WebSettings()
     digest: DigestSettings = DigestSettings()
+    dedupe: DedupeSettings = DedupeSettings()
     demo: DemoSettings = DemoSettings()
 
     @classmethod

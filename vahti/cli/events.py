@@ -3,33 +3,79 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.table import Table
 from sqlalchemy import func, or_, select
 
-from scheduler.events import sync_events
+from scheduler.dedupe_admin import DedupeAdminError, merge_events, split_event
+from scheduler.dedupe_job import DedupeCounts, run_dedupe
 from store import vocab
-from store.models import Event, Listing, Source
+from store.models import DedupeDecision, Event, Listing, Source
 from store.serialize import event_json
 from vahti.cli.common import console, fail, now_utc, parse_day, print_json, state
 
-app = typer.Typer(help="Events: list and inspect.", no_args_is_help=True)
+app = typer.Typer(help="Events: list, inspect, merge and split.", no_args_is_help=True)
+
+
+def _summary(counts: DedupeCounts, elapsed: float) -> str:
+    return (
+        f"listings: {counts.listings}  events: {counts.events}  "
+        f"duplicates joined: {counts.duplicates_joined}  "
+        f"new events: {counts.events_created}  updated: {counts.events_updated}  "
+        f"merged away: {counts.events_merged_away}  time: {elapsed:.2f} s"
+    )
 
 
 def dedupe() -> None:
     """Group listings into events and print listings, events, duplicates joined and the time."""
     started = time.monotonic()
+    past_days = state.app.settings.dedupe.past_days
     with state.app.sessions.begin() as session:
-        counts = sync_events(session, now_utc())
-        events = session.scalar(select(func.count(Event.id))) or 0
-    elapsed = time.monotonic() - started
+        counts = run_dedupe(session, now_utc(), past_days)
+    typer.echo(_summary(counts, time.monotonic() - started))
+
+
+@app.command()
+def merge(
+    keep: Annotated[int, typer.Argument(metavar="ID", help="The event that keeps its id.")],
+    other: Annotated[int, typer.Argument(metavar="ID", help="The event merged into it.")],
+) -> None:
+    """Make one event of two, for good: later dedupe runs keep them together."""
+    started = time.monotonic()
+    try:
+        with state.app.sessions.begin() as session:
+            result = merge_events(
+                session, keep, other, now_utc(), state.app.settings.dedupe.past_days
+            )
+    except DedupeAdminError as exc:
+        fail(str(exc))
     console.print(
-        f"listings: {counts.listings}  events: {events}  "
-        f"duplicates joined: {counts.listings - events}  "
-        f"new events: {counts.events_created}  time: {elapsed:.2f} s"
+        f"event {other} merged into event {result.event_id} ({len(result.listing_ids)} listings)",
+        highlight=False,
     )
+    typer.echo(_summary(result.counts, time.monotonic() - started))
+
+
+@app.command()
+def split(
+    event_id: Annotated[int, typer.Argument(metavar="ID")],
+    listing_id: Annotated[int, typer.Argument(metavar="LISTING_ID")],
+) -> None:
+    """Take a listing out of an event, for good: later runs keep it apart from the rest."""
+    started = time.monotonic()
+    try:
+        with state.app.sessions.begin() as session:
+            result = split_event(
+                session, event_id, listing_id, now_utc(), state.app.settings.dedupe.past_days
+            )
+    except DedupeAdminError as exc:
+        fail(str(exc))
+    typer.echo(f"listing {listing_id} split from event {event_id}: now in event {result.event_id}")
+    typer.echo(_summary(result.counts, time.monotonic() - started))
 
 
 @app.command("list")
@@ -88,23 +134,70 @@ def list_(
 
 @app.command()
 def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
-    """Show an event with its listings."""
+    """Show an event with its listings and why they were joined."""
     with state.app.sessions() as session:
         event = session.get(Event, event_id)
         if event is None:
             fail(f"no event with id {event_id}")
+        if event.merged_into_id is not None:
+            typer.echo(f"merged into event {event.merged_into_id}")
         for key, value in event_json(event).items():
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
-        table = Table("listing", "source", "title", "start", "url", "why", title="listings")
-        for listing, source_name in session.execute(
-            select(Listing, Source.name).join(Source).where(Listing.event_id == event_id)
-        ):
+        table = Table("listing", "source", "priority", "title", "start", "url", title="listings")
+        rows = session.execute(
+            select(Listing, Source.name, Source.priority)
+            .join(Source)
+            .where(Listing.event_id == event_id)
+            .order_by(Listing.id)
+        ).all()
+        for listing, source_name, priority in rows:
             table.add_row(
-                str(listing.id),
+                str(listing.id) + (" (gone)" if listing.gone_at else ""),
                 source_name,
+                str(priority),
                 listing.title[:50],
-                listing.start_at.isoformat()[:16],
+                _local(listing.start_at, listing.timezone),
                 listing.url or "",
-                ", ".join(f"{k}={v}" for k, v in (listing.match_info or {}).items()),
             )
         console.print(table)
+        typer.echo("why joined:")
+        for listing, source_name, _priority in rows:
+            typer.echo(
+                f"  listing {listing.id} ({source_name}): "
+                + describe_match(listing.match_info or {})
+            )
+        ids = [listing.id for listing, _name, _priority in rows]
+        decisions = session.scalars(
+            select(DedupeDecision)
+            .where(DedupeDecision.listing_id.in_(ids) | DedupeDecision.other_listing_id.in_(ids))
+            .order_by(DedupeDecision.id)
+        ).all()
+        for decision in decisions:
+            typer.echo(
+                f"admin: listings {decision.listing_id} and {decision.other_listing_id} "
+                f"{'same event' if decision.kind == 'same' else 'kept apart'} "
+                f"({decision.note or ''}, {decision.created_at.isoformat()[:16]})"
+            )
+
+
+def _local(moment: datetime, zone: str) -> str:
+    try:
+        return moment.astimezone(ZoneInfo(zone)).isoformat()[:16]
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment.isoformat()[:16]
+
+
+def describe_match(info: dict[str, object]) -> str:
+    """One line from a listing's match_info: the rule, the partner, the scores."""
+    if not info:
+        return "only listing"
+    if info.get("rule") == "admin":
+        return f"admin merge with {info.get('with')}"
+    parts = [f"{info.get('rule')} with {info.get('with')}", f"score {info.get('score')}"]
+    parts.append(f"title {info.get('title')}")
+    parts.append(f"time {info.get('time')}")
+    for key in ("venue", "organiser", "url", "online_url"):
+        value = info.get(key)
+        if value is not None:
+            parts.append(f"{key} {'yes' if value else 'no'}")
+    return ", ".join(parts)

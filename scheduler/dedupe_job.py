@@ -1,0 +1,248 @@
+"""The dedupe job: listings from the store → pure clustering → Event rows with stable ids.
+
+Ids: each cluster keeps the id of the existing event that holds most of its listings (ties:
+the older event). So a new listing joins its event, an event whose listings change keeps its
+id, and a second run with nothing new changes nothing. An event left with no listings (they
+all joined another event) is marked gone and points at that event (`merged_into_id`). An
+event whose listings are all gone from their sources gets `gone_at`.
+
+Only listings that end at most `past_days` before `now` take part; older events are left as
+they are, so the cost follows what is current, not the whole history. The caller owns the
+session (and commits).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.dedupe import cluster, paused_gc
+from scheduler.dedupe_merge import canonical_values, latest
+from scheduler.dedupe_model import Cluster, Decision, DedupeListing
+from store.models import DedupeDecision, Event, Listing, Source
+from store.record import EVENT_FIELDS
+
+DEFAULT_PAST_DAYS = 30
+BATCH = 500
+
+
+@dataclass
+class DedupeCounts:
+    listings: int = 0
+    events: int = 0
+    duplicates_joined: int = 0
+    events_created: int = 0
+    events_updated: int = 0
+    events_gone: int = 0
+    events_merged_away: int = 0
+    listings_moved: int = 0
+    candidate_pairs: int = 0
+    seconds: float = 0.0
+    # Listing id → event id, for callers that want to report where a listing went.
+    event_of: dict[int, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.events_created
+            or self.events_updated
+            or self.events_gone
+            or self.events_merged_away
+            or self.listings_moved
+        )
+
+
+def to_dedupe_listing(listing: Listing, priority: int) -> DedupeListing:
+    values = {name: getattr(listing, name) for name in EVENT_FIELDS}
+    return DedupeListing(
+        id=listing.id,
+        source_id=listing.source_id,
+        priority=priority,
+        title=listing.title,
+        titles=listing.titles or {},
+        start_at=listing.start_at,
+        end_at=listing.end_at,
+        timezone=listing.timezone,
+        all_day=listing.all_day,
+        url=listing.url,
+        page_url=listing.page_url,
+        application_url=listing.application_url,
+        venue=listing.venue,
+        address=listing.address,
+        city=listing.city,
+        attendance=listing.attendance,
+        online_url=listing.online_url,
+        organiser=listing.organiser,
+        series_id=listing.series_id,
+        description_text=listing.description_text or "",
+        gone=listing.gone_at is not None,
+        values=values,
+    )
+
+
+def _window_listings(session: Session, since: datetime) -> list[Listing]:
+    query = (
+        select(Listing)
+        .where(func.coalesce(Listing.end_at, Listing.start_at) >= since)
+        .order_by(Listing.id)
+    )
+    return list(session.scalars(query))
+
+
+def _decisions(session: Session, ids: Sequence[int]) -> list[Decision]:
+    wanted = set(ids)
+    result: list[Decision] = []
+    for row in session.scalars(select(DedupeDecision).order_by(DedupeDecision.id)):
+        if row.listing_id in wanted and row.other_listing_id in wanted:
+            result.append(Decision(row.kind, row.listing_id, row.other_listing_id))
+    return result
+
+
+def _assign_ids(
+    clusters: Sequence[Cluster], current: dict[int, int | None]
+) -> dict[int, int | None]:
+    """Cluster index → the existing event id it keeps (None: a new event)."""
+    overlaps: list[tuple[int, int, int]] = []
+    for index, found in enumerate(clusters):
+        counts = Counter(current[i] for i in found.listing_ids if current[i] is not None)
+        overlaps.extend((-n, event_id, index) for event_id, n in counts.items() if event_id)
+    overlaps.sort()
+    chosen: dict[int, int | None] = {}
+    taken: set[int] = set()
+    for _n, event_id, index in overlaps:
+        if index in chosen or event_id in taken:
+            continue
+        chosen[index] = event_id
+        taken.add(event_id)
+    return {index: chosen.get(index) for index in range(len(clusters))}
+
+
+def run_dedupe(session: Session, now: datetime, past_days: int = DEFAULT_PAST_DAYS) -> DedupeCounts:
+    """Cluster current listings into events and write them; returns what changed."""
+    with paused_gc():
+        return _run(session, now, past_days)
+
+
+def _run(session: Session, now: datetime, past_days: int) -> DedupeCounts:
+    started = time.perf_counter()
+    counts = DedupeCounts()
+    rows = _window_listings(session, now - timedelta(days=past_days))
+    priority: dict[int, int] = {
+        row[0]: row[1] for row in session.execute(select(Source.id, Source.priority))
+    }
+    inputs = [to_dedupe_listing(row, priority.get(row.source_id, 0)) for row in rows]
+    by_id = {row.id: row for row in rows}
+    found = cluster(inputs, _decisions(session, list(by_id)))
+    counts.listings = len(rows)
+    counts.candidate_pairs = found.candidate_pairs
+    current = {row.id: row.event_id for row in rows}
+    assigned = _assign_ids(found.clusters, current)
+    events = _load_events(session, {e for e in current.values() if e is not None})
+    inputs_by_id = {item.id: item for item in inputs}
+    placed: list[tuple[Event, Cluster]] = []
+    for index, group in enumerate(found.clusters):
+        event_id = assigned[index]
+        event = events.get(event_id) if event_id is not None else None
+        members = [inputs_by_id[i] for i in group.listing_ids]
+        values = canonical_values(members)
+        gone_at = None
+        if all(m.gone for m in members):
+            gone_at = latest([by_id[i].gone_at for i in group.listing_ids])
+        if event is None:
+            event = Event(created_at=now, updated_at=now, listing_count=len(members))
+            _write(event, values, gone_at, len(members), now)
+            session.add(event)
+            counts.events_created += 1
+        else:
+            was_gone = event.gone_at is not None
+            if _write(event, values, gone_at, len(members), now):
+                counts.events_updated += 1
+                counts.events_gone += int(gone_at is not None and not was_gone)
+        placed.append((event, group))
+    session.flush()  # ids for the new events, in one batch
+    kept: set[int] = set()
+    for event, group in placed:
+        kept.add(event.id)
+        for listing_id in group.listing_ids:
+            row = by_id[listing_id]
+            if row.event_id != event.id:
+                if row.event_id is not None:
+                    counts.listings_moved += 1
+                row.event_id = event.id
+            why = group.why.get(listing_id, {})
+            if row.match_info != why:
+                row.match_info = why
+            counts.event_of[listing_id] = event.id
+    counts.events_merged_away = _retire(session, events, kept, counts.event_of, current, now)
+    counts.events = len(found.clusters)
+    counts.duplicates_joined = counts.listings - counts.events
+    session.flush()
+    counts.seconds = time.perf_counter() - started
+    return counts
+
+
+def _load_events(session: Session, ids: Iterable[int]) -> dict[int, Event]:
+    wanted = sorted(ids)
+    events: dict[int, Event] = {}
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        events.update({e.id: e for e in session.scalars(select(Event).where(Event.id.in_(chunk)))})
+    return events
+
+
+def _write(
+    event: Event, values: dict[str, Any], gone_at: datetime | None, size: int, now: datetime
+) -> bool:
+    """Set the merged values on an event; True when anything changed."""
+    changed = False
+    wanted = {
+        **values,
+        "listing_count": size,
+        "gone_at": gone_at,
+        "merged_into_id": None,
+    }
+    for name, value in wanted.items():
+        if getattr(event, name, None) != value:
+            setattr(event, name, value)
+            changed = True
+    if changed:
+        event.updated_at = now
+    return changed
+
+
+def _retire(
+    session: Session,
+    events: dict[int, Event],
+    kept: set[int],
+    event_of: dict[int, int],
+    current: dict[int, int | None],
+    now: datetime,
+) -> int:
+    """Events whose current listings all went elsewhere: gone, pointing at where they went."""
+    went: dict[int, Counter[int]] = defaultdict(Counter)
+    for listing_id, old in current.items():
+        if old is not None and old not in kept:
+            went[old][event_of[listing_id]] += 1
+    retired = 0
+    for event_id, targets in sorted(went.items()):
+        event = events.get(event_id)
+        if event is None:
+            continue
+        holders = session.scalars(select(Listing.id).where(Listing.event_id == event_id))
+        if any(listing_id not in current for listing_id in holders):
+            continue  # older listings still hold it; it is outside the window
+        target = min(targets, key=lambda t: (-targets[t], t))
+        if event.merged_into_id != target or event.gone_at is None:
+            event.merged_into_id = target
+            event.gone_at = event.gone_at or now
+            event.listing_count = 0
+            event.updated_at = now
+            retired += 1
+    return retired

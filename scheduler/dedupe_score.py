@@ -1,0 +1,186 @@
+"""Scoring one candidate pair: the same event, certainly not the same event, or no verdict.
+
+Evidence, each in [0, 1] or unknown:
+
+* title: the best rapidfuzz ratio over the two titles (and their other-language titles) in
+  three forms: the cleaned words, the words without a label prefix ("Webinaari:"), and the
+  bag of glossary concepts and word stems, which is what lets "Rekrytointimessut" meet
+  "Rekryteringsmässa" and "Recruitment fair";
+* time: same instant, near (≤ 15 min), all-day against timed on the same day, or a time
+  zone slip (a Helsinki wall-clock time stamped as UTC);
+* venue, organiser: a shared distinctive word, or a close spelling;
+* URLs: a shared event page, registration form or meeting link.
+
+Vetoes (never one event): another day; another time on the same day; another part of a
+series ("osa 1" / "osa 2"); other numbers in the titles (A1 / A2); another city.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from rapidfuzz import fuzz
+
+from scheduler.dedupe_keys import NEAR_MINUTES, Features
+from scheduler.dedupe_model import PairScore
+from scheduler.dedupe_text import ONLINE_CITY, is_concept
+
+# Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (see docs/dedupe.md).
+TITLE_ALONE: Final = 0.90
+TITLE_WITH_PLACE: Final = 0.75
+WORDS_SHARED: Final = 0.5
+TITLE_CONTAINED: Final = 0.95
+VENUE_SPELLING: Final = 85.0
+VENUE_WORD: Final = 80.0
+ORGANISER_SHARE: Final = 0.5
+TIME_WEIGHT: Final = {"same": 1.0, "near": 0.7, "all-day": 0.6, "zone": 0.5}
+
+
+def time_relation(a: Features, b: Features) -> str:
+    if a.day != b.day:
+        return "day"
+    if a.minute is None or b.minute is None:
+        return "all-day" if (a.minute is None) != (b.minute is None) else "same"
+    gap = abs(a.minute - b.minute)
+    if gap == 0:
+        return "same"
+    if gap <= NEAR_MINUTES:
+        return "near"
+    if a.utc_zone != b.utc_zone and (a.alt_minute == b.minute or b.alt_minute == a.minute):
+        return "zone"
+    return "time"
+
+
+def title_similarity(a: Features, b: Features) -> float:
+    """The best of: the cleaned words, the words without a label prefix, the bags of concepts
+    and stems compared as text, and the bags' overlap (Dice) — the last two carry translations.
+    """
+    best = 0.0
+    for va in a.variants:
+        for vb in b.variants:
+            best = max(
+                best,
+                fuzz.ratio(va.full, vb.full),
+                fuzz.ratio(va.core, vb.core),
+                fuzz.ratio(va.bag, vb.bag),
+                _dice(va.words, vb.words),
+            )
+            if best >= 100.0:
+                return 1.0
+    return best / 100.0
+
+
+def _words_shared(a: Features, b: Features) -> bool:
+    """At least half the words (concepts, stems) in common, in some pair of titles: a long
+    shared word ("maahanmuuttajille") must not carry two different titles over the line."""
+    return any(
+        _dice(va.words, vb.words) >= WORDS_SHARED * 100 for va in a.variants for vb in b.variants
+    )
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 200.0 * len(a & b) / (len(a) + len(b))
+
+
+def _venue_match(a: Features, b: Features) -> bool | None:
+    if not a.venue or not b.venue:
+        return None
+    shared = a.venue & b.venue
+    if any(_is_name(w) for w in shared) or a.venue == b.venue:
+        return True
+    names_a = [w for w in a.venue if len(w) > 2 and _is_name(w)]
+    names_b = [w for w in b.venue if len(w) > 2 and _is_name(w)]
+    if any(fuzz.ratio(x, y) >= VENUE_WORD for x in names_a for y in names_b):
+        return True  # "Oodi" / "Ode", "Kaisa-talo" / "Kajsahuset"
+    return fuzz.ratio(a.venue_text, b.venue_text) >= VENUE_SPELLING
+
+
+def _is_name(word: str) -> bool:
+    """A word that can tell one venue from another: not a glossary concept, not a bare number
+    (a street number "1" is shared by half the addresses in town)."""
+    return not is_concept(word) and not word.startswith("#")
+
+
+def _organiser_match(a: Features, b: Features) -> bool | None:
+    if not a.organiser or not b.organiser:
+        return None
+    shared = len(a.organiser & b.organiser)
+    return shared / min(len(a.organiser), len(b.organiser)) >= ORGANISER_SHARE
+
+
+def _veto(a: Features, b: Features, shared_url: bool) -> str | None:
+    if a.part is not None and b.part is not None and a.part != b.part:
+        return "part"
+    if a.numbers and b.numbers and not a.numbers & b.numbers:
+        return "number"
+    if (
+        not shared_url
+        and a.city
+        and b.city
+        and a.city != b.city
+        and ONLINE_CITY not in (a.city, b.city)
+    ):
+        return "city"
+    if a.series_id and a.series_id == b.series_id and a.source_id == b.source_id:
+        return "series"  # two occurrences the same source tells apart
+    return None
+
+
+def score_pair(a: Features, b: Features) -> PairScore | None:
+    """The verdict on a candidate pair; None when it is neither a match nor a veto."""
+    time = time_relation(a, b)
+    if time in ("day", "time"):
+        return PairScore(0.0, match=False, apart=True, rule=time, evidence={"time": time})
+    shared_url = bool(a.urls & b.urls)
+    veto = _veto(a, b, shared_url)
+    if veto is not None:
+        return PairScore(0.0, match=False, apart=True, rule=veto, evidence={"time": time})
+    same_online = a.online_url is not None and a.online_url == b.online_url
+    title = title_similarity(a, b)
+    venue = _venue_match(a, b)
+    organiser = _organiser_match(a, b)
+    place = bool(venue) or bool(organiser) or same_online
+    rule = None
+    if shared_url:
+        rule = "url"
+    elif same_online:
+        rule = "online-url"
+    elif title >= TITLE_ALONE and (time == "same" or place) and venue is not False:
+        rule = "title"
+    elif title >= TITLE_WITH_PLACE and place and venue is not False and _words_shared(a, b):
+        rule = "title+place"
+    elif place and venue is not False and _contained(a, b):
+        rule = "title-contained"
+    if rule is None:
+        return None
+    score = (
+        0.6 * title
+        + 0.15 * TIME_WEIGHT[time]
+        + 0.1 * bool(venue)
+        + 0.1 * bool(organiser)
+        + 0.05 * (shared_url or same_online)
+    )
+    if rule in ("url", "online-url"):
+        score = 1.0 + score  # a shared event page outranks any title: joined first
+    evidence: dict[str, Any] = {
+        "title": round(title, 3),
+        "time": time,
+        "venue": venue,
+        "organiser": organiser,
+        "url": shared_url,
+        "online_url": same_online,
+    }
+    return PairScore(round(score, 3), match=True, apart=False, rule=rule, evidence=evidence)
+
+
+def _contained(a: Features, b: Features) -> bool:
+    """One title is the other with words added ("CV-klinikka" / "CV-klinikka Oodissa")."""
+    for va in a.variants:
+        for vb in b.variants:
+            if min(va.core.count(" "), vb.core.count(" ")) < 1:
+                continue
+            if fuzz.token_set_ratio(va.core, vb.core) >= TITLE_CONTAINED * 100:
+                return True
+    return False

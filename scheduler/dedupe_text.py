@@ -1,0 +1,285 @@
+"""Text clean-up for matching: folding, tokens, glossary concepts, cities, parts, URLs.
+
+Everything here is pure and cached per distinct word, because the same few thousand words
+recur across a hundred thousand titles.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from scheduler.dedupe_glossary import CONCEPTS, PREFIX_CONCEPTS, STATUS_WORDS, STOPWORDS, words
+
+# Finnish and Swedish names of the same places (folded), mapped to one key.
+CITY_NAMES: Final[dict[str, str]] = {
+    name: key
+    for key, names in {
+        "helsinki": ("helsinki", "helsingfors", "helsingin", "helsingissa", "stadi"),
+        "espoo": ("espoo", "esbo", "espoon", "espoossa", "otaniemi", "tapiola", "leppavaara"),
+        "vantaa": ("vantaa", "vanda", "vantaan", "tikkurila", "dickursby"),
+        "turku": ("turku", "abo", "turun", "turussa"),
+        "tampere": ("tampere", "tammerfors", "tampereen", "tampereella"),
+        "oulu": ("oulu", "uleaborg", "oulun", "oulussa"),
+        "vaasa": ("vaasa", "vasa", "vaasan", "vaasassa"),
+        "jyvaskyla": ("jyvaskyla", "jyvaskylan", "jyvaskylassa"),
+        "lahti": ("lahti", "lahtis", "lahden", "lahdessa"),
+        "kuopio": ("kuopio", "kuopion", "kuopiossa"),
+        "porvoo": ("porvoo", "borga", "porvoon"),
+        "kauniainen": ("kauniainen", "grankulla"),
+        "pori": ("pori", "bjorneborg", "porin"),
+        "hameenlinna": ("hameenlinna", "tavastehus"),
+        "lappeenranta": ("lappeenranta", "villmanstrand"),
+        "kokkola": ("kokkola", "karleby"),
+        "raasepori": ("raasepori", "raseborg", "tammisaari", "ekenas"),
+        "pietarsaari": ("pietarsaari", "jakobstad"),
+        "maarianhamina": ("maarianhamina", "mariehamn"),
+        "joensuu": ("joensuu", "joensuun"),
+        "rovaniemi": ("rovaniemi", "rovaniemen"),
+        "seinajoki": ("seinajoki", "seinajoen"),
+        "kotka": ("kotka", "kotkan"),
+        "mikkeli": ("mikkeli", "sankt michel", "mikkelin"),
+    }.items()
+    for name in names
+}
+ONLINE_CITY: Final = "online"
+ONLINE_WORDS: Final = frozenset(
+    {"online", "verkossa", "etana", "verkko", "teams", "zoom", "webinar", "remote", "distans"}
+)
+
+# Words of a venue or organiser name that say nothing about which one it is.
+GENERIC_PLACE_WORDS: Final = words(
+    """
+    kulttuurikeskus kulttuuritalo keskus talo sali auditorio aula tila tilat huone kerros
+    rakennus paarakennus kampus campus hall halli room building floor vaning sal salen huset
+    center centre centrum central the of och ja and kaupunki kaupungin stad stads city
+    oy ab ry rf ltd inc oyj palvelut tjanster services service yhdistys forening association
+    katu tie kuja tori gatan vagen street road kirjasto bibliotek library yliopisto university
+    universitet korkeakoulu hogskola ammattikorkeakoulu polytechnic
+    """
+)
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
+_BRACKETED = re.compile(r"[\(\[]([^\)\]]{1,40})[\)\]]")
+_PREFIX = re.compile(r"^\s*([^:|–—]{1,60}?)\s*(?::|\||–|—|\s-\s)\s*(\S.*)$")
+_SUFFIX = re.compile(r"^(.*\S)\s*(?:\||–|—|\s-\s)\s*([^:|–—]{1,40})$")
+_ROMAN: Final = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
+_PART_WORDS = r"(?:osa|part|del|session|jakso|moduuli|module|modul|kerta|tapaaminen|traff|vaihe)"
+_PART_AFTER = re.compile(rf"\b{_PART_WORDS}\s*(\d{{1,2}}|[ivx]{{1,4}})\b")
+_PART_BEFORE = re.compile(rf"\b(\d{{1,2}})\s*\.?\s*{_PART_WORDS}\b")
+_PART_OF = re.compile(r"\b(\d)\s*/\s*(\d)\b")
+_LEVEL = re.compile(r"^[abc][12]$")
+_DROP_QUERY = ("utm_", "fbclid", "gclid", "mc_", "ref", "source", "lang")
+
+
+_FOLD = str.maketrans(
+    {
+        "ä": "a", "ö": "o", "å": "a", "é": "e", "è": "e", "ü": "u", "á": "a", "à": "a",
+        "ó": "o", "í": "i", "š": "s", "ž": "z", "õ": "o", "ø": "o", "æ": "ae", "ç": "c",
+        "–": "-", "—": "-", "’": "'",
+    }
+)  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics ("Työnhaku" → "tyonhaku", "Åbo" → "abo")."""
+    folded = text.casefold().translate(_FOLD)
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(fold(text))
+
+
+def _stem_table() -> tuple[re.Pattern[str], dict[str, str]]:
+    stem_to_concept: dict[str, str] = {}
+    for concept, stems in CONCEPTS.items():
+        for stem in stems:
+            stem_to_concept.setdefault(stem, concept)
+    ordered = sorted(stem_to_concept, key=len, reverse=True)
+    return re.compile("|".join(re.escape(s) for s in ordered)), stem_to_concept
+
+
+_STEMS, _STEM_CONCEPT = _stem_table()
+
+
+@lru_cache(maxsize=200_000)
+def concepts_of(token: str) -> tuple[str, ...]:
+    """Glossary concepts a word stands for; compounds may hold several ("mentorointiohjelma").
+
+    Stems of three letters or fewer must be the whole word, stems of four must start it (or
+    follow another stem: "palkka|tuki"), and longer stems may stand anywhere in a compound.
+    """
+    found: list[str] = []
+    position = 0
+    boundary = 0  # where a compound's next part may start: the start, or after a stem
+    while position < len(token):
+        match = _STEMS.match(token, position)
+        if match is not None:
+            stem = match.group()
+            whole = position == 0 and match.end() == len(token)
+            if len(stem) >= 5 or (len(stem) == 4 and position == boundary) or whole:
+                concept = _STEM_CONCEPT[stem]
+                if concept not in found:
+                    found.append(concept)
+                position = boundary = match.end()
+                continue
+        position += 1
+    return tuple(found)
+
+
+@lru_cache(maxsize=200_000)
+def word_keys(token: str) -> tuple[str, ...]:
+    """What one word contributes to a bag of words: a city, concepts, or the word itself.
+
+    A word outside the glossary keeps its first six letters, so Finnish case endings
+    ("Oodissa", "Oodi") and small spelling variants still meet.
+    """
+    if token in STOPWORDS or token in STATUS_WORDS:
+        return ()
+    city = CITY_NAMES.get(token)
+    if city is not None:
+        return ("@" + city,)
+    if token.isdigit() or _LEVEL.match(token):
+        return ("#" + token,)
+    concepts = concepts_of(token)
+    if concepts:
+        return concepts
+    return (token[:6],) if len(token) > 1 else ()
+
+
+def bag(text: str) -> frozenset[str]:
+    return words_of(tokens(text))
+
+
+def words_of(folded_tokens: Iterable[str]) -> frozenset[str]:
+    """The bag of already folded tokens."""
+    return frozenset(key for token in folded_tokens for key in word_keys(token))
+
+
+def is_concept(key: str) -> bool:
+    return key in CONCEPTS
+
+
+def _drop_status(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        inner = set(tokens(match.group(1)))
+        return " " if inner and inner <= STATUS_WORDS | STOPWORDS else match.group(0)
+
+    return _BRACKETED.sub(replace, text)
+
+
+def _is_label(text: str) -> bool:
+    """True when a title prefix or suffix only says what kind of event it is, or its status."""
+    words = tokens(text)
+    if not words or len(words) > 4:
+        return False
+    for word in words:
+        if word in STATUS_WORDS or word in STOPWORDS or word in ONLINE_WORDS:
+            continue
+        concepts = concepts_of(word)
+        if not concepts or not set(concepts) <= PREFIX_CONCEPTS:
+            return False
+    return True
+
+
+def clean_title(title: str) -> tuple[str, str]:
+    """(full, core): the folded title without status words, and without a label prefix too.
+
+    "PERUTTU: Webinaari: CV-klinikka (täynnä)" gives ("webinaari cv klinikka", "cv klinikka").
+    """
+    text = _drop_status(title)
+    core = text
+    for _ in range(3):
+        match = _PREFIX.match(core)
+        if match is None or not _is_label(match.group(1)):
+            break
+        core = match.group(2)
+    match = _SUFFIX.match(core)
+    if match is not None and _is_label(match.group(2)):
+        core = match.group(1)
+
+    def joined(value: str) -> str:
+        return " ".join(t for t in tokens(value) if t not in STATUS_WORDS)
+
+    full, core_words = joined(text), joined(core)
+    return full, core_words or full
+
+
+def part_number(title: str) -> int | None:
+    """The part of a series a title names: "osa 2", "Part II", "del 3", "2. kerta", "1/3"."""
+    text = fold(title)
+    match = _PART_AFTER.search(text) or _PART_BEFORE.search(text)
+    if match is not None:
+        value = match.group(1)
+        return int(value) if value.isdigit() else _ROMAN.get(value)
+    match = _PART_OF.search(text)
+    return int(match.group(1)) if match is not None else None
+
+
+@lru_cache(maxsize=100_000)
+def city_key(city: str | None, *more: str | None) -> str | None:
+    """One key per city whatever its language ("Åbo" and "Turku"), read from the first text
+    that names a known city."""
+    for text in (city, *more):
+        if not text:
+            continue
+        words = tokens(text)
+        for size in (2, 1):
+            for index in range(len(words) - size + 1):
+                key = CITY_NAMES.get(" ".join(words[index : index + size]))
+                if key is not None:
+                    return key
+        if text is city and words:
+            return " ".join(words)
+    return None
+
+
+def place_bag(*texts: str | None) -> frozenset[str]:
+    """The distinctive words of a venue, address or organiser name (cities and generic words
+    such as "library" or "services" dropped, glossary words kept as concepts)."""
+    result: frozenset[str] = frozenset()
+    for text in texts:
+        if text:
+            result |= _place_words(text)
+    return result
+
+
+@lru_cache(maxsize=100_000)
+def _place_words(text: str) -> frozenset[str]:
+    result: set[str] = set()
+    for token in tokens(text):
+        if token in GENERIC_PLACE_WORDS or token in CITY_NAMES or len(token) < 2:
+            continue
+        result.update(word_keys(token))
+    return frozenset(result)
+
+
+@lru_cache(maxsize=200_000)
+def normalise_url(url: str) -> str | None:
+    """A URL reduced to what identifies the page: no scheme, "www.", fragment, tracking query
+    or trailing slash. None for something that is not an http(s) URL."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.removeprefix("www.")
+    query = [(k, v) for k, v in parse_qsl(parts.query) if not k.lower().startswith(_DROP_QUERY)]
+    path = parts.path.rstrip("/")
+    text = host + path + ("?" + urlencode(sorted(query)) if query else "")
+    return text.lower()
+
+
+def urls_in(text: str, limit: int = 2000) -> list[str]:
+    """URLs written in the start of a description (an aggregator's "more at ..." link)."""
+    return [u.rstrip(".,;:") for u in _URL_IN_TEXT.findall(text[:limit])]

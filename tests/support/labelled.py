@@ -1,0 +1,89 @@
+"""The labelled dedupe set (tests/fixtures/dedupe/labelled.json) as plain values and rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scheduler.dedupe_model import DedupeListing
+from store.record import EventRecord
+
+LABELLED = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe" / "labelled.json"
+
+
+def load() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(LABELLED.read_text(encoding="utf-8"))
+    return data
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def to_record(row: dict[str, Any]) -> EventRecord:
+    """A labelled listing as the extractors would hand it to the store."""
+    start = _time(row["start"])
+    assert start is not None
+    return EventRecord(
+        external_id=f"labelled-{row['id']}",
+        title=row["title"],
+        titles=dict(row["titles"]),
+        start_at=start,
+        end_at=_time(row["end"]),
+        timezone=row["timezone"],
+        all_day=row["all_day"],
+        url=row["url"],
+        page_url=row["page_url"],
+        application_url=row["application_url"],
+        venue=row["venue"],
+        address=row["address"],
+        city=row["city"],
+        attendance=row["attendance"],
+        online_url=row["online_url"],
+        language=row["language"],
+        categories=list(row["categories"]),
+        audiences=list(row["audiences"]),
+        status=row["status"],
+        organiser=row["organiser"],
+        description_text=row["description_text"],
+        series_id=row["series_id"],
+    )
+
+
+def listings() -> tuple[list[DedupeListing], dict[int, str]]:
+    """(listings, true group by listing id) for the pure clustering."""
+    data = load()
+    priority = {s["id"]: s["priority"] for s in data["sources"]}
+    result: list[DedupeListing] = []
+    labels: dict[int, str] = {}
+    for row in data["listings"]:
+        record = to_record(row)
+        result.append(
+            DedupeListing(
+                id=row["id"],
+                source_id=row["source"],
+                priority=priority[row["source"]],
+                title=record.title,
+                titles=record.titles,
+                start_at=record.start_at,
+                end_at=record.end_at,
+                timezone=record.timezone,
+                all_day=record.all_day,
+                url=record.url,
+                page_url=record.page_url,
+                application_url=record.application_url,
+                venue=record.venue,
+                address=record.address,
+                city=record.city,
+                attendance=record.attendance,
+                online_url=record.online_url,
+                organiser=record.organiser,
+                series_id=record.series_id,
+                description_text=record.description_text,
+                values=record.event_values(),
+            )
+        )
+        labels[row["id"]] = row["group"]
+    return result, labels

@@ -1,0 +1,101 @@
+"""Clean-up for matching: titles, glossary concepts, parts, cities, URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from scheduler.dedupe_text import (
+    bag,
+    city_key,
+    clean_title,
+    concepts_of,
+    normalise_url,
+    part_number,
+    urls_in,
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "core"),
+    [
+        ("Webinaari: Työnhaku Suomessa", "tyonhaku suomessa"),
+        ("Seminar: Salary negotiation basics", "salary negotiation basics"),
+        ("Rekrytointitapahtuma – Sote-alan työpaikat", "sote alan tyopaikat"),
+        ("PERUTTU: CV-klinikka (täynnä)", "cv klinikka"),
+        ("CV-klinikka [CANCELLED]", "cv klinikka"),
+        ("Workshop | LinkedIn-profiili kuntoon", "linkedin profiili kuntoon"),
+        ("Job search in Finland – webinar", "job search in finland"),
+    ],
+)
+def test_label_prefixes_suffixes_and_status_words_are_dropped(title: str, core: str) -> None:
+    assert clean_title(title)[1] == core
+
+
+def test_a_prefix_that_names_the_event_is_kept() -> None:
+    full, core = clean_title("Mentorointiohjelma kansainvälisille osaajille: haku auki")
+    assert core == full == "mentorointiohjelma kansainvalisille osaajille haku auki"
+
+
+def test_case_punctuation_and_diacritics_do_not_matter() -> None:
+    assert clean_title("TYÖNHAKU SUOMESSA!!") == clean_title("työnhaku, suomessa")
+
+
+@pytest.mark.parametrize(
+    ("word", "concepts"),
+    [
+        ("rekrytointimessut", ("recruit", "fair")),
+        ("rekryteringsmassa", ("recruit", "fair")),
+        ("mentorointiohjelma", ("mentor", "program")),
+        ("palkkatuki", ("salary", "subsidy")),
+        ("kuraattori", ()),  # "ura" (career) only counts as a whole word or a start
+    ],
+)
+def test_glossary_reads_compounds(word: str, concepts: tuple[str, ...]) -> None:
+    assert concepts_of(word) == concepts
+
+
+def test_titles_in_three_languages_share_a_bag() -> None:
+    fi = bag("Rekrytointimessut: IT-ala")
+    sv = bag("Rekryteringsmässa för IT-branschen")
+    en = bag("IT recruitment fair")
+    assert {"recruit", "fair", "ict"} <= fi & sv & en
+
+
+@pytest.mark.parametrize(
+    ("title", "part"),
+    [
+        ("Työnhakuvalmennus, osa 2", 2),
+        ("Job search coaching, Part II", 2),
+        ("Jobbsökarträning del 3", 3),
+        ("2. kerta: CV-klinikka", 2),
+        ("Suomen kielen kurssi (1/3)", 1),
+        ("Rekrytointimessut 2027", None),
+    ],
+)
+def test_part_numbers(title: str, part: int | None) -> None:
+    assert part_number(title) == part
+
+
+@pytest.mark.parametrize(
+    ("city", "key"),
+    [("Helsingfors", "helsinki"), ("Åbo", "turku"), ("Esbo", "espoo"), ("Kemi", "kemi")],
+)
+def test_city_names_in_finnish_and_swedish_meet(city: str, key: str) -> None:
+    assert city_key(city) == key
+
+
+def test_city_is_read_from_the_address_when_missing() -> None:
+    assert city_key(None, "Otakaari 1, 02150 Espoo") == "espoo"
+
+
+def test_urls_lose_scheme_www_tracking_and_trailing_slash() -> None:
+    assert normalise_url("https://www.Example.fi/tapahtumat/cv/?utm_source=x#top") == (
+        "example.fi/tapahtumat/cv"
+    )
+    assert normalise_url("http://example.fi/e?id=5&utm_medium=y") == "example.fi/e?id=5"
+    assert normalise_url("mailto:info@example.fi") is None
+
+
+def test_urls_are_found_in_descriptions() -> None:
+    text = "Ilmoittaudu: https://tyollisyyspalvelut.hel.fi/tapahtumat/cv-klinikka. Tervetuloa!"
+    assert urls_in(text) == ["https://tyollisyyspalvelut.hel.fi/tapahtumat/cv-klinikka"]
