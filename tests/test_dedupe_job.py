@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from scheduler.events import sync_events
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.dedupe_admin import DedupeAdminError, merge_events, split_event
 from scheduler.dedupe_job import run_dedupe
 from scheduler.dedupe_quality import pairwise_quality
-from scheduler.events import sync_events
 from store.listings import mark_gone, upsert_listings
 from store.models import DedupeDecision, Event, Listing, Source
 from store.record import EventRecord

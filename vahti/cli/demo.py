@@ -25,7 +25,7 @@ from demo.server import DemoServer, serve_sites
 from demo.sites import DEMO_SITES, DemoSite
 from digest.send import send_due
 from digest.senders import FileSender
-from scheduler.events import sync_events
+from scheduler.dedupe_job import run_dedupe
 from scrapers.extractors import supported_kinds
 from scrapers.runner import crawl_many
 from store import vocab
@@ -167,7 +167,7 @@ def demo(
             console.print(f"  not crawled yet (its format is not built yet): {name}")
         console.print("[bold]3/5[/bold] grouping listings into events")
         with ctx.sessions.begin() as session:
-            sync_events(session, now_utc())
+            grouped = run_dedupe(session, now_utc(), ctx.settings.dedupe.past_days)
         console.print("[bold]4/5[/bold] three demo subscribers (fi, sv, en) and their digests")
         _add_subscribers()
         outbox = Path(ctx.settings.mail.outbox_dir)
@@ -184,7 +184,9 @@ def demo(
         f"{sum(not r.failed for r in results)} ok, {sum(r.failed for r in results)} failed",
     )
     table.add_row("listings", str(_count(Listing)))
-    table.add_row("events", str(_count(Event)))
+    table.add_row(
+        "events", f"{_count(Event)} ({grouped.duplicates_joined} duplicate listings joined)"
+    )
     table.add_row(
         "digests",
         f"{summary.sent} written now, {summary.skipped} already sent this "

@@ -4,7 +4,7 @@ Confirmation links expire a few days after they were sent, and the subscribe for
 most one confirmation per address per hour; both need the time of the last one.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
