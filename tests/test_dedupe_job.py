@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from scheduler.events import sync_events
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -302,12 +301,3 @@ def test_listings_past_the_window_are_left_alone(db: Database, now: datetime) ->
         assert counts.listings == 0
         assert event_of(session, city, "copy") is None
         assert event_of(session, organiser, "old") == old_event
-
-
-def test_sync_events_still_works_for_old_callers(db: Database, now: datetime) -> None:
-    with db.sessions.begin() as session:
-        organiser, city, _ = add_sources(session)
-        put(session, organiser, now, record("a", "CV-klinikka"))
-        put(session, city, now, record("b", "CV-klinikka"))
-        counts = sync_events(session, now)
-        assert (counts.listings, counts.events_created) == (2, 1)
