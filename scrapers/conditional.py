@@ -1,0 +1,163 @@
+"""Conditional requests and page memory (the ``http_validators`` table).
+
+After a page is read in full, the crawl remembers its ETag and Last-Modified, the keys of the
+listings it yielded and the links it led to. The next crawl sends ``If-None-Match`` /
+``If-Modified-Since``; a ``304 Not Modified`` costs no parsing: the spider carries the page's
+remembered listing keys (so they are not taken for gone) and follows its remembered links. The
+same memory stands in for a detail page that fails for a moment.
+
+Pages are read in full again after ``crawl.full_fetch_days`` whatever the server says, so
+recurring events move into the window and extractor fixes reach old pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from store.models import HttpValidator
+
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")
+MAX_ETAG = 500
+MAX_LAST_MODIFIED = 100
+
+
+@dataclass
+class PageMemory:
+    """What one successful read of a page left behind."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    record_keys: list[str] = field(default_factory=list)
+    links: dict[str, list[str]] = field(default_factory=dict)
+    fetched_at: datetime | None = None
+
+
+def conditional_headers(
+    memory: PageMemory | None, now: datetime, full_fetch_after: timedelta
+) -> dict[str, str]:
+    """The headers that make a request for a remembered page conditional (pure).
+
+    None when the page was never read, carries no validators, or was last read in full longer
+    ago than `full_fetch_after`.
+    """
+    if memory is None or memory.fetched_at is None:
+        return {}
+    if now - memory.fetched_at >= full_fetch_after:
+        return {}
+    headers: dict[str, str] = {}
+    if memory.etag:
+        headers["If-None-Match"] = memory.etag
+    if memory.last_modified:
+        headers["If-Modified-Since"] = memory.last_modified
+    return headers
+
+
+def validators_of(response: Response) -> tuple[str | None, str | None]:
+    """ETag and Last-Modified of a response, when they fit the table."""
+    etag = _header(response, "ETag")
+    last_modified = _header(response, "Last-Modified")
+    return (
+        etag if etag and len(etag) <= MAX_ETAG else None,
+        last_modified if last_modified and len(last_modified) <= MAX_LAST_MODIFIED else None,
+    )
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() or None if value else None
+
+
+def load_memory(session: Session, source_id: int) -> dict[str, PageMemory]:
+    rows = session.scalars(select(HttpValidator).where(HttpValidator.source_id == source_id))
+    return {
+        row.url: PageMemory(
+            url=row.url,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            record_keys=list(row.record_keys or []),
+            links={role: list(urls) for role, urls in (row.links or {}).items()},
+            fetched_at=row.fetched_at,
+        )
+        for row in rows
+    }
+
+
+def save_memory(
+    session: Session,
+    source_id: int,
+    pages: Iterable[PageMemory],
+    *,
+    keep_only: set[str] | None = None,
+) -> None:
+    """Store the pages read in full; with `keep_only`, forget every other page of the source.
+
+    `keep_only` is given after a complete crawl: pages it no longer reached are not part of
+    the source any more.
+    """
+    by_url = {page.url: page for page in pages if len(page.url) <= 2000}
+    existing = {
+        row.url: row
+        for row in session.scalars(
+            select(HttpValidator).where(HttpValidator.source_id == source_id)
+        )
+    }
+    for url, page in by_url.items():
+        row = existing.get(url)
+        if row is None:
+            row = HttpValidator(source_id=source_id, url=url)
+            session.add(row)
+        row.etag = page.etag
+        row.last_modified = page.last_modified
+        row.record_keys = list(page.record_keys)
+        row.links = {role: list(urls) for role, urls in page.links.items()}
+        row.fetched_at = page.fetched_at
+    if keep_only is not None:
+        stale = [row.id for url, row in existing.items() if url not in keep_only | set(by_url)]
+        if stale:
+            session.execute(delete(HttpValidator).where(HttpValidator.id.in_(stale)))
+
+
+class ConditionalRequests:
+    """Downloader middleware: make requests for remembered pages conditional.
+
+    The memory lives on the spider (`page_memory`, a mapping of URL to PageMemory, and `now`);
+    spiders without one are left alone. Conditional headers copied onto a redirected request
+    are removed: they describe another URL.
+    """
+
+    def __init__(self, full_fetch_after: timedelta) -> None:
+        self.full_fetch_after = full_fetch_after
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
+        if not crawler.settings.getbool("VAHTI_CONDITIONAL_REQUESTS", True):
+            raise NotConfigured
+        days = crawler.settings.getfloat("VAHTI_FULL_FETCH_DAYS", 7.0)
+        middleware = cls(timedelta(days=days))
+        middleware.crawler = crawler
+        return middleware
+
+    def process_request(self, request: Request) -> None:
+        for name in CONDITIONAL_HEADERS:
+            request.headers.pop(name, None)
+        request.meta.pop("vahti_conditional", None)
+        spider = self.crawler.spider if self.crawler else None
+        memory: Mapping[str, PageMemory] = getattr(spider, "page_memory", None) or {}
+        now: datetime | None = getattr(spider, "now", None)
+        if not memory or now is None or request.meta.get("redirect_urls"):
+            return
+        headers = conditional_headers(memory.get(request.url), now, self.full_fetch_after)
+        for name, value in headers.items():
+            request.headers[name] = value
+        if headers:
+            request.meta["vahti_conditional"] = True
