@@ -3,6 +3,9 @@
 One Listing per (source, external id). A content hash skips unchanged records; a new start
 time marks the listing rescheduled; a status change keeps its time. Listings are never deleted
 when they disappear: an upcoming one is marked gone, and restored when it comes back.
+
+A crawl in which too many upcoming listings vanish at once is *suspect* and marks nothing
+(`vanishing_is_suspect`): a broken page must not wipe a source.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ BATCH = 500
 # Share of a source's upcoming listings that may vanish in one crawl before the crawl is
 # considered suspect (a broken page must not wipe a source).
 MAX_GONE_FRACTION = 0.30
+# So few vanishing listings, while the source still lists others, are always taken as gone
+# (one of a small source's three events being removed is no sign of a broken page).
+SMALL_LOSS = 2
 
 
 @dataclass
@@ -128,17 +134,66 @@ def _update_listing(
     counts.updated += 1
 
 
+def touch_listings(
+    session: Session, source_id: int, keys: Iterable[str], now: datetime
+) -> UpsertCounts:
+    """Listings a crawl saw without reading them again (their page answered 304 Not
+    Modified, or stood in for a failed fetch): seen now, and back if they were gone."""
+    counts = UpsertCounts()
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        for listing in session.scalars(
+            select(Listing).where(Listing.source_id == source_id, Listing.external_id.in_(chunk))
+        ):
+            listing.last_seen_at = now
+            if listing.gone_at is not None:
+                listing.gone_at = None
+                counts.restored += 1
+            counts.unchanged += 1
+    session.flush()
+    return counts
+
+
+def vanishing_is_suspect(
+    upcoming: int,
+    missing: int,
+    seen: int,
+    *,
+    confirmed: bool = False,
+    max_fraction: float = MAX_GONE_FRACTION,
+    small_loss: int = SMALL_LOSS,
+) -> bool:
+    """Whether `missing` of `upcoming` listings vanishing in a crawl that saw `seen` listings
+    looks like a broken page rather than real removals (pure).
+
+    Suspect when more than `max_fraction` vanish, unless only a few (`small_loss`) vanish
+    while the source still lists others, or the loss is `confirmed` (the last crawls were
+    suspect too and still listed events: the source really lists fewer now). A source that
+    suddenly lists nothing at all is always suspect.
+    """
+    if upcoming == 0 or missing == 0:
+        return False
+    if seen == 0:
+        return True
+    if missing / upcoming <= max_fraction or missing <= small_loss:
+        return False
+    return not confirmed
+
+
 def mark_gone(
     session: Session,
     source_id: int,
     seen_keys: Sequence[str] | set[str],
     now: datetime,
     max_fraction: float = MAX_GONE_FRACTION,
+    *,
+    confirmed: bool = False,
 ) -> GoneResult:
     """Mark upcoming listings of the source that this crawl did not see as gone.
 
-    When more than `max_fraction` of the upcoming listings vanished at once, nothing is marked
-    and the result says the crawl is suspect.
+    When the loss looks suspect (`vanishing_is_suspect`), nothing is marked and the result
+    says so.
     """
     seen = set(seen_keys)
     upcoming = session.execute(
@@ -149,7 +204,9 @@ def mark_gone(
         )
     ).all()
     missing = [row.id for row in upcoming if row.external_id not in seen]
-    if upcoming and missing and len(missing) / len(upcoming) > max_fraction:
+    if vanishing_is_suspect(
+        len(upcoming), len(missing), len(seen), confirmed=confirmed, max_fraction=max_fraction
+    ):
         return GoneResult(gone=0, suspect=True, missing=len(missing), upcoming=len(upcoming))
     for start in range(0, len(missing), BATCH):
         session.execute(
