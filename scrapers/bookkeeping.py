@@ -152,6 +152,10 @@ def finish_run(
     seen = seen | carried_keys
     messages = list(outcome.error_messages)
     status = run_status(outcome)
+    if status == "timeout":
+        messages.insert(0, "stopped at the time limit (crawl.time_limit_seconds); none marked gone")
+    elif status == "failed" and not outcome.failed:
+        messages.insert(0, f"the crawl ended early ({outcome.finish_reason}); none marked gone")
     previous = _previous_runs(session, run, max(HISTORY_RUNS, SUSPECT_CONFIRMATIONS))
     gone = 0
     complete = status in ("ok", "not_modified") and not outcome.incomplete
@@ -200,6 +204,9 @@ def finish_run(
         consecutive_failures=source.consecutive_failures,
         first_error=first_error,
     )
+    if status == "not_modified" and source.health == vocab.HEALTH_DEGRADED:
+        # Nothing changed, so neither did what degraded the source.
+        health = Health(source.health, source.health_reason)
     _set_health(source, health, finished_at)
     if outcome.detected_kind and source.kind == "auto":
         source.detected_kind = outcome.detected_kind

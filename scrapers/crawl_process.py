@@ -32,7 +32,6 @@ from scrapers.scrapy_settings import scrapy_settings
 from scrapers.spec import SourceSpec
 from scrapers.spiders import UnknownSpider, spider_class
 from store.db import make_engine, session_factory, session_scope
-from store.migrate import ensure_schema
 from store.models import CrawlRun, Source
 from vahti.settings import Settings, SettingsError, load_settings
 
@@ -73,9 +72,7 @@ def _run_spider(
     time_limit: int | None,
     page_memory: dict[str, PageMemory] | None = None,
 ) -> None:
-    process = CrawlerProcess(
-        {**scrapy_settings(settings, time_limit=time_limit), **extra}, install_root_handler=True
-    )
+    process = CrawlerProcess({**scrapy_settings(settings, time_limit=time_limit), **extra})
     process.crawl(
         spider_class(spec.kind),
         spec=spec,
@@ -92,7 +89,11 @@ def crawl_source(
     settings: Settings, source_id: int, run_id: int | None, time_limit: int | None
 ) -> dict[str, Any]:
     engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
-    ensure_schema(engine)
+    if run_id is None:
+        # Started by hand: bring the schema up first. A caller that made the run did that.
+        from store.migrate import ensure_schema
+
+        ensure_schema(engine)
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     with session_scope(sessions) as session:

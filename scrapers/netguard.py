@@ -106,8 +106,8 @@ def address_problem(address: IPAddress) -> str | None:
         (address.is_multicast, "multicast"),
         (isinstance(address, ipaddress.IPv4Address) and address in _SHARED, "shared (CGNAT)"),
         (isinstance(address, ipaddress.IPv4Address) and address in _THIS_NETWORK, "unspecified"),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
         (not address.is_global, "non-public"),
     )
     return next((name for failed, name in checks if failed), None)

@@ -80,7 +80,8 @@ def child_environment(settings_path: Path | None) -> dict[str, str]:
 
 
 def due_source_ids(session: Session, now: datetime) -> list[int]:
-    """Enabled sources whose next crawl is due (never crawled ones included), oldest first."""
+    """Enabled sources whose next crawl is due: never crawled ones first, then the most
+    overdue."""
     return list(
         session.scalars(
             select(Source.id)
@@ -145,6 +146,7 @@ async def _tail(stream: asyncio.StreamReader) -> bytes:
 async def _run_child(
     result: CrawlResult,
     time_limit: int,
+    kill_after: float,
     settings_path: Path | None,
     on_event: ProgressCallback | None,
 ) -> tuple[int | None, str]:
@@ -160,9 +162,7 @@ async def _run_child(
         _follow_progress(process.stdout, result, on_event), _tail(process.stderr)
     )
     try:
-        _, stderr = await asyncio.wait_for(
-            asyncio.shield(readers), timeout=time_limit + KILL_GRACE_SECONDS
-        )
+        _, stderr = await asyncio.wait_for(asyncio.shield(readers), timeout=kill_after)
         await process.wait()
     except (TimeoutError, asyncio.CancelledError):
         with contextlib.suppress(ProcessLookupError):
@@ -181,17 +181,23 @@ async def crawl_one(
     time_limit: int,
     settings_path: Path | None = None,
     on_event: ProgressCallback | None = None,
+    kill_grace: float = KILL_GRACE_SECONDS,
 ) -> CrawlResult:
-    """Crawl one source in a child process; the result is read from its closed CrawlRun."""
+    """Crawl one source in a child process; the result is read from its closed CrawlRun.
+
+    The child stops itself at `time_limit` seconds; one still running `kill_grace` seconds
+    later is killed."""
     result = _start_run(sessions, source_id)
     if on_event:
         on_event("started", result)
     started = time.monotonic()
     try:
-        code, stderr = await _run_child(result, time_limit, settings_path, on_event)
+        code, stderr = await _run_child(
+            result, time_limit, time_limit + kill_grace, settings_path, on_event
+        )
     except TimeoutError:
         _close_broken_run(
-            sessions, result, "timeout", f"killed after {time_limit + KILL_GRACE_SECONDS} s"
+            sessions, result, "timeout", f"killed after {time_limit + kill_grace:g} s"
         )
     except asyncio.CancelledError:
         _close_broken_run(sessions, result, "failed", "crawl cancelled (shutting down)")
@@ -216,6 +222,7 @@ async def crawl_many(
     time_limit: int,
     settings_path: Path | None = None,
     on_event: ProgressCallback | None = None,
+    kill_grace: float = KILL_GRACE_SECONDS,
 ) -> list[CrawlResult]:
     """Crawl the sources, at most `max_parallel` at once; results in the order given."""
     gate = asyncio.Semaphore(max_parallel)
@@ -228,6 +235,7 @@ async def crawl_many(
                 time_limit=time_limit,
                 settings_path=settings_path,
                 on_event=on_event,
+                kill_grace=kill_grace,
             )
 
     return list(await asyncio.gather(*(guarded(s) for s in source_ids)))

@@ -120,6 +120,10 @@ class SourceSpider(scrapy.Spider):
         except ExtractError as exc:
             yield from self._page_failed(role, key, f"{response.url}: {exc}")
             return
+        except Exception as exc:  # an extractor bug must not pass for a page without events
+            message = f"{response.url}: the {self.kind} extractor failed: {exc!r}"
+            yield from self._page_failed(role, key, message)
+            return
         for message in result.errors:
             self._note_error(message)
         self._stat("skipped", result.skipped)

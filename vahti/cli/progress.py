@@ -127,8 +127,9 @@ class CrawlProgress:
                 line.append(r.first_error[:300], style=status_style(r.status, r.errors) or "")
                 self.console.print(line)
         failed = sum(r.failed for r in results)
+        count = f"{len(results)} source{'' if len(results) == 1 else 's'}"
         totals = (
-            f"{len(results)} sources: {len(results) - failed} crawled, {failed} failed; "
+            f"{count}: {len(results) - failed} crawled, {failed} failed; "
             f"{sum(r.new for r in results)} new, {sum(r.updated for r in results)} updated, "
             f"{sum(r.gone for r in results)} gone"
         )
