@@ -30,6 +30,23 @@ HISTORY_RUNS = 5
 SUSPECT_CONFIRMATIONS = 3
 MAX_MESSAGES = 20
 FAILED_STATUSES = ("failed", "timeout")
+RUN_STATUSES = ("running", "ok", "not_modified", "suspect", "failed", "timeout")
+
+# What people read for each health and run status (msgids in locales/*/messages.po).
+HEALTH_LABELS = {
+    vocab.HEALTH_NEW: "Not crawled yet",
+    vocab.HEALTH_OK: "Healthy",
+    vocab.HEALTH_DEGRADED: "Degraded",
+    vocab.HEALTH_FAILING: "Failing",
+}
+RUN_STATUS_LABELS = {
+    "running": "Running",
+    "ok": "Crawled",
+    "not_modified": "Not modified",
+    "suspect": "Suspect: listings vanished",
+    "failed": "Failed",
+    "timeout": "Timed out",
+}
 
 
 @dataclass

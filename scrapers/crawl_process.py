@@ -5,7 +5,7 @@ caller down, so every crawl runs here. Two modes:
 
 * ``--source-id N``: crawl a stored source, store its listings, close its CrawlRun (the run id
   comes with ``--run-id`` or is created here). While it runs, it prints progress lines
-  ``{"progress": {"pages": N, "records": M}}`` on stdout; at the end, the run as
+  ``{"progress": {"pages": N, "records": M, "seconds": S}}`` on stdout; at the end, the run as
   ``{"run": {...}}``.
 * ``--url URL --kind KIND --dry-run``: fetch, extract and print the records as JSON; stores
   nothing and keeps past events.
@@ -39,26 +39,40 @@ PROGRESS_EVERY_SECONDS = 0.25
 
 
 class ProgressReporter:
-    """Scrapy extension: a progress line on stdout at most every quarter second."""
+    """Scrapy extension: a progress line on stdout at most every quarter second, and one when
+    the spider closes; "seconds" counts from the spider's opening (the crawl without the
+    process start-up)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
+        self.opened = time.monotonic()
         self.last = 0.0
+        crawler.signals.connect(self.opened_now, signal=signals.spider_opened)
         crawler.signals.connect(self.tick, signal=signals.response_received)
         crawler.signals.connect(self.tick, signal=signals.item_scraped)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
         return cls(crawler)
 
+    def opened_now(self) -> None:
+        self.opened = time.monotonic()
+
     def tick(self) -> None:
         now = time.monotonic()
-        if now - self.last < PROGRESS_EVERY_SECONDS:
-            return
-        self.last = now
+        if now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.last = now
+            self._write(now)
+
+    def closed(self) -> None:
+        self._write(time.monotonic())
+
+    def _write(self, now: float) -> None:
         progress = {
             "pages": self.stats.get_value("vahti/pages", 0),
             "records": self.stats.get_value("vahti/records", 0),
+            "seconds": round(now - self.opened, 3),
         }
         sys.stdout.write(json.dumps({"progress": progress}) + "\n")
         sys.stdout.flush()

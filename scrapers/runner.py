@@ -45,6 +45,8 @@ class CrawlResult:
     errors: int = 0
     first_error: str | None = None
     duration_s: float = 0.0
+    # Seconds from the spider's opening to its last report (the crawl without process start).
+    crawl_seconds: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -131,6 +133,8 @@ async def _follow_progress(
         if isinstance(progress, dict):
             result.pages = int(progress.get("pages", result.pages))
             result.records = int(progress.get("records", result.records))
+            if "seconds" in progress:
+                result.crawl_seconds = float(progress["seconds"])
             if on_event:
                 on_event("progress", result)
 

@@ -13,6 +13,9 @@ from vahti.settings import Settings
 
 # After this many redirects in a row a request is given up (a redirect loop ends here).
 MAX_REDIRECTS = 10
+# Items of one response processed at once. Our pipeline is synchronous, so more only costs:
+# Scrapy starts this many asyncio tasks for every callback's output.
+CONCURRENT_ITEMS = 4
 # Status codes worth retrying: server trouble, gateway time-outs, "slow down".
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
@@ -37,6 +40,7 @@ def scrapy_settings(settings: Settings, *, time_limit: int | None = None) -> dic
         "DOWNLOAD_DELAY": crawl.download_delay,
         "DOWNLOAD_DELAY_JITTER": 0.5,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "DOWNLOAD_MAXSIZE": int(crawl.max_response_mb * 1024 * 1024),
         "DOWNLOAD_WARNSIZE": 0,

@@ -184,8 +184,10 @@ def scenario(
         base = _postgres_url()
         assert base is not None
         schema = f"t_{uuid.uuid4().hex[:12]}"
-        with make_engine(base).begin() as connection:
+        admin = make_engine(base)
+        with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
         url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     engine = make_engine(url)
     upgrade(engine)
@@ -248,8 +250,10 @@ def scenario(
         server.stop()
         engine.dispose()
         if schema is not None:
-            with make_engine(_postgres_url() or "").begin() as connection:
+            admin = make_engine(_postgres_url() or "")
+            with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
 
 
 def assert_intact(scenario: Scenario, name: str) -> None:
