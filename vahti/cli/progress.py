@@ -83,7 +83,8 @@ class CrawlProgress:
     def __rich__(self) -> RenderableType:
         table = Table("", "source", "state", "pages", "records", "seconds", title="crawling")
         now = time.monotonic()
-        for row in self.rows.values():
+        # Rich redraws from its own thread: iterate over a copy.
+        for row in list(self.rows.values()):
             r = row.result
             if row.state == "finished":
                 mark: RenderableType = Text("✓" if not r.failed else "✗", style="bold")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -134,7 +135,7 @@ def list_(
             "records",
             "next crawl",
             "why",
-            title=f"{len(rows)} sources",
+            title=f"{len(rows)} sources (times in UTC)",
         )
         for s in rows:
             status = last_status.get(s.id)
@@ -143,7 +144,7 @@ def list_(
                 s.name,
                 s.crawl_kind,
                 Text(s.health, style=HEALTH_STYLES.get(s.health, "")),
-                f"{_when(s.last_run_at)} {status or ''}".strip(),
+                f"{_short(s.last_run_at)} {status or ''}".strip(),
                 "" if s.last_records is None else str(s.last_records),
                 _next_crawl(s),
                 (s.health_reason or "")[:60],
@@ -184,12 +185,16 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
-def _next_crawl(source: Source) -> str:
+def _short(value: Any) -> str:
+    return value.strftime("%m-%d %H:%M") if value else ""
+
+
+def _next_crawl(source: Source, when: Callable[[Any], str] = _short) -> str:
     if not source.enabled:
         return "disabled"
     if source.next_crawl_at is None:
         return "now"
-    text = _when(source.next_crawl_at)
+    text = when(source.next_crawl_at)
     if source.consecutive_failures:
         wait = backoff_hours(source.interval_hours, source.consecutive_failures)
         text += f" (backing off: {wait:g} h)"
@@ -210,7 +215,7 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         if source.health_reason:
             health.append(f" ({source.health_reason})", style="")
         console.print(Text.assemble(Text("health", style="bold"), ": ", health))
-        console.print(f"[bold]next crawl[/bold]: {_next_crawl(source)}", highlight=False)
+        console.print(f"[bold]next crawl[/bold]: {_next_crawl(source, _when)}", highlight=False)
         runs = list(
             session.scalars(
                 select(CrawlRun)
@@ -255,7 +260,7 @@ def _runs_table(runs: list[CrawlRun]) -> Table:
         statuses = " ".join(f"{k}×{v}" for k, v in sorted((r.http_statuses or {}).items()))
         table.add_row(
             str(r.id),
-            r.started_at.strftime("%m-%d %H:%M"),
+            _short(r.started_at),
             Text(r.status, style=status_style(r.status, r.errors)),
             statuses,
             str(r.pages),
