@@ -166,7 +166,9 @@ class SourceSpider(scrapy.Spider):
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         found = detect(response.body, response.url, content_type)
         if found.kind is None:
-            self._fail(role, f"{response.url}: cannot tell what kind of source this is")
+            self._fail(
+                role, f"{response.url}: cannot tell what kind of source this is ({found.reason})"
+            )
             return False
         self.kind = found.kind
         self.crawler.stats.set_value("vahti/detected_kind", found.kind)
