@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.models import HttpValidator
@@ -104,26 +105,37 @@ def save_memory(
     the source any more.
     """
     by_url = {page.url: page for page in pages if len(page.url) <= 2000}
-    existing = {
-        row.url: row
-        for row in session.scalars(
-            select(HttpValidator).where(HttpValidator.source_id == source_id)
-        )
-    }
+    rows = session.execute(
+        select(HttpValidator.url, HttpValidator.id).where(HttpValidator.source_id == source_id)
+    )
+    existing: dict[str, int] = {url: row_id for url, row_id in rows}
+    now = datetime.now(UTC)
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
     for url, page in by_url.items():
-        row = existing.get(url)
-        if row is None:
-            row = HttpValidator(source_id=source_id, url=url)
-            session.add(row)
-        row.etag = page.etag
-        row.last_modified = page.last_modified
-        row.record_keys = list(page.record_keys)
-        row.links = {role: list(urls) for role, urls in page.links.items()}
-        row.fetched_at = page.fetched_at
+        values = {
+            "etag": page.etag,
+            "last_modified": page.last_modified,
+            "record_keys": list(page.record_keys),
+            "links": {role: list(urls) for role, urls in page.links.items()},
+            "fetched_at": page.fetched_at,
+            "updated_at": now,
+        }
+        if url in existing:
+            updates.append({"id": existing[url], **values})
+        else:
+            inserts.append({"source_id": source_id, "url": url, **values})
+    # Bulk statements: a crawl of a few hundred pages remembers them all at once.
+    if updates:
+        session.execute(update(HttpValidator), updates)
+    if inserts:
+        session.execute(insert(HttpValidator), inserts)
     if keep_only is not None:
-        stale = [row.id for url, row in existing.items() if url not in keep_only | set(by_url)]
-        if stale:
-            session.execute(delete(HttpValidator).where(HttpValidator.id.in_(stale)))
+        kept = keep_only | set(by_url)
+        stale = [row_id for url, row_id in existing.items() if url not in kept]
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            session.execute(delete(HttpValidator).where(HttpValidator.id.in_(chunk)))
 
 
 class ConditionalRequests:
