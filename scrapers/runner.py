@@ -125,7 +125,13 @@ def _read_run(sessions: sessionmaker[Session], result: CrawlResult) -> None:
 async def _follow_progress(
     stream: asyncio.StreamReader, result: CrawlResult, on_event: ProgressCallback | None
 ) -> None:
-    while line := await stream.readline():
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # a line longer than the stream's limit: skip it
+            continue
+        if not line:
+            return
         try:
             progress = json.loads(line).get("progress")
         except (ValueError, AttributeError):
@@ -168,7 +174,7 @@ async def _run_child(
     try:
         _, stderr = await asyncio.wait_for(asyncio.shield(readers), timeout=kill_after)
         await process.wait()
-    except (TimeoutError, asyncio.CancelledError):
+    except BaseException:  # timed out, cancelled, or the runner itself failed: no orphans
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
@@ -208,6 +214,8 @@ async def crawl_one(
         raise
     except OSError as exc:
         _close_broken_run(sessions, result, "failed", f"cannot start the crawl process: {exc}")
+    except Exception as exc:  # one source's trouble must not stop the others
+        _close_broken_run(sessions, result, "failed", f"the crawl runner failed: {exc!r}")
     else:
         # The child closes its own run; one still "running" means the child died first.
         _close_broken_run(sessions, result, "failed", stderr or f"exit code {code}")
