@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 from store.models import HttpValidator
 
 CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")
+# Where the links' kinds are kept inside the `links` column.
+KINDS_KEY = "kinds"
 MAX_ETAG = 500
 MAX_LAST_MODIFIED = 100
 
@@ -39,6 +41,8 @@ class PageMemory:
     last_modified: str | None = None
     record_keys: list[str] = field(default_factory=list)
     links: dict[str, list[str]] = field(default_factory=dict)
+    # The kind each role's links are read with, when not the source's own.
+    link_kinds: dict[str, str] = field(default_factory=dict)
     fetched_at: datetime | None = None
 
 
@@ -77,6 +81,13 @@ def _header(response: Response, name: str) -> str | None:
     return value.decode("latin-1").strip() or None if value else None
 
 
+def _links_json(page: PageMemory) -> dict[str, Any]:
+    links: dict[str, Any] = {role: list(urls) for role, urls in page.links.items()}
+    if page.link_kinds:
+        links[KINDS_KEY] = dict(page.link_kinds)
+    return links
+
+
 def load_memory(session: Session, source_id: int) -> dict[str, PageMemory]:
     rows = session.scalars(select(HttpValidator).where(HttpValidator.source_id == source_id))
     return {
@@ -85,7 +96,10 @@ def load_memory(session: Session, source_id: int) -> dict[str, PageMemory]:
             etag=row.etag,
             last_modified=row.last_modified,
             record_keys=list(row.record_keys or []),
-            links={role: list(urls) for role, urls in (row.links or {}).items()},
+            links={
+                role: list(urls) for role, urls in (row.links or {}).items() if role != KINDS_KEY
+            },
+            link_kinds=dict((row.links or {}).get(KINDS_KEY) or {}),
             fetched_at=row.fetched_at,
         )
         for row in rows
@@ -117,7 +131,7 @@ def save_memory(
             "etag": page.etag,
             "last_modified": page.last_modified,
             "record_keys": list(page.record_keys),
-            "links": {role: list(urls) for role, urls in page.links.items()},
+            "links": _links_json(page),
             "fetched_at": page.fetched_at,
             "updated_at": now,
         }

@@ -143,7 +143,8 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     record_keys: Mapped[list[str]] = mapped_column(default=list)
-    # {"detail": [...], "page": [...]}: the links the page was followed to.
+    # {"detail": [...], "page": [...], "kinds": {"detail": "jsonld"}}: the links the page led
+    # to, and the kind they are read with when not the source's.
     links: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # When the page was last read in full (a 200 that was parsed).
     fetched_at: Mapped[datetime | None]
@@ -254,6 +255,8 @@ class Subscriber(Base):
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
     bounced_at: Mapped[datetime | None]
+    # When the last confirmation mail went out (links expire; at most one an hour).
+    confirm_sent_at: Mapped[datetime | None]
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
@@ -308,3 +311,15 @@ class DeliveryItem(Base):
     deadline_at: Mapped[datetime | None]
 
     delivery: Mapped[Delivery] = relationship(back_populates="items")
+
+
+class SchedulerLease(Base):
+    """Who may run the scheduler: one holder at a time, until `expires_at` (renewed often)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -2,6 +2,8 @@
 
 Extractors are pure: no network, no database, no clock (``now`` comes in the context). Links
 to follow (detail pages) and further pages (pagination) are returned for the spider to fetch.
+Followed links are read with ``follow_kind`` when it is set (an RSS item or a listing page
+that links to schema.org event pages), else with the source's own kind.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.record import EventRecord
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
 class ExtractError(Exception):
@@ -30,6 +34,7 @@ class ExtractContext:
     content_type: str | None = None
     include_past: bool = False
     horizon_days: int = 365
+    max_bytes: int = DEFAULT_MAX_BYTES
 
     @property
     def horizon(self) -> datetime:
@@ -49,6 +54,10 @@ class Extraction:
     next_pages: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped: int = 0
+    # The kind that followed links are read with (None: the source's kind).
+    follow_kind: str | None = None
+    # Events outside the crawl window (past or beyond the horizon): left out, not errors.
+    outside_window: int = 0
 
     def extend(self, other: Extraction) -> None:
         self.records.extend(other.records)
@@ -56,6 +65,8 @@ class Extraction:
         self.next_pages.extend(other.next_pages)
         self.errors.extend(other.errors)
         self.skipped += other.skipped
+        self.outside_window += other.outside_window
+        self.follow_kind = self.follow_kind or other.follow_kind
 
 
 Extractor = Callable[[bytes, ExtractContext], Extraction]

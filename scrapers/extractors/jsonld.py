@@ -1,211 +1,205 @@
-"""schema.org Event in JSON-LD and microdata (read with extruct).
+"""schema.org Event in JSON-LD, microdata and RDFa (read with extruct).
 
-A page with no events but with links to event pages (a listing page) returns those links for
-the spider to follow: links chosen by the source's `follow` CSS selector, else links on the
-same site below the listing page's path.
+Each JSON-LD block is read on its own, so one broken block does not hide the others.
+Microdata and RDFa are read only when the page carries their attributes (``itemscope``,
+``typeof``): RDFa parsing costs more than everything else together.
+
+A page with no events is a listing page: its links to event pages are returned for the
+spider to read with ``jsonld-detail`` (which never follows further). Links are chosen by the
+source's ``follow`` selector, else by where they point (below the listing's path, or under
+an ``/event/``-like path on the same site). ``next_page`` or ``rel=next`` gives pagination.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import extruct
+import lxml.etree
+import lxml.html
+from extruct.jsonld import JsonLdExtractor
+from extruct.utils import parse_xmldom_html
 from parsel import Selector
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
-from scrapers.normalise import clean_title, guess_categories, parse_iso, sanitise_html
-from store import vocab
-from store.record import EventRecord
+from scrapers.extractors.decode import decode_text
+from scrapers.extractors.schemaorg import (
+    Reader,
+    compact_rdfa,
+    event_nodes,
+    flatten,
+    id_index,
+    raw_event,
+)
+from scrapers.extractors.selectors import select_all
+from scrapers.normalise import NormaliseError, normalise
 
-_STATUS = {
-    "eventcancelled": vocab.CANCELLED,
-    "eventpostponed": vocab.POSTPONED,
-    "eventrescheduled": vocab.RESCHEDULED,
-    "eventscheduled": vocab.SCHEDULED,
-    "eventmovedonline": vocab.SCHEDULED,
+DETAIL_KIND = "jsonld-detail"
+_SCRIPTS = lxml.etree.XPath('//script[@type="application/ld+json"]')
+_EVENT_SEGMENTS = {
+    "event",
+    "events",
+    "tapahtuma",
+    "tapahtumat",
+    "evenemang",
+    "kurssi",
+    "kurssit",
+    "kurs",
+    "kurser",
+    "course",
+    "courses",
+    "koulutus",
+    "koulutukset",
+    "e",
+    "tilaisuudet",
 }
-_ATTENDANCE = {
-    "onlineeventattendancemode": vocab.ONLINE,
-    "offlineeventattendancemode": vocab.ONSITE,
-    "mixedeventattendancemode": vocab.HYBRID,
-}
+_ASSET_SUFFIXES = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".svg",
+    ".pdf",
+    ".css",
+    ".js",
+    ".ics",
+    ".xml",
+    ".zip",
+    ".docx",
+    ".webp",
+)
 
 
 def extract_jsonld(body: bytes, ctx: ExtractContext) -> Extraction:
-    if not body.strip():
+    return _extract(body, ctx, listing=True)
+
+
+def extract_jsonld_detail(body: bytes, ctx: ExtractContext) -> Extraction:
+    """An event page: its events only; no links are followed from it."""
+    return _extract(body, ctx, listing=False)
+
+
+def structured_items(body: bytes, ctx: ExtractContext) -> tuple[list[Any], Any, list[str]]:
+    """(schema.org items, the parsed page, errors) from an HTML page or a JSON-LD file."""
+    text = decode_text(body, ctx.content_type)
+    if not text.strip():
         raise ExtractError("empty page")
-    html_text = body.decode("utf-8", errors="replace")
+    head = text.lstrip()[:1]
+    if head in ("{", "[") or (ctx.content_type or "").split(";")[0].endswith("ld+json"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ExtractError(
+                f"expected an HTML page or JSON-LD, got broken JSON: {exc}"
+            ) from None
+        return (data if isinstance(data, list) else [data]), None, []
+    utf8 = text.encode("utf-8")
+    rdfa = b"typeof=" in utf8
     try:
-        data = extruct.extract(
-            html_text, base_url=ctx.url, syntaxes=["json-ld", "microdata"], uniform=True
-        )
-    except Exception as exc:  # extruct raises many kinds on broken markup
-        raise ExtractError(f"cannot read structured data: {exc}") from exc
-    result = Extraction()
-    nodes = [n for syntax in ("json-ld", "microdata") for n in _walk(data.get(syntax, []))]
-    for node in nodes:
-        if not _is_event(node):
+        if rdfa:
+            tree = parse_xmldom_html(utf8, encoding="utf-8")
+        else:
+            tree = lxml.html.fromstring(utf8, parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise ExtractError(f"cannot read the page as HTML: {exc}") from None
+    items: list[Any] = []
+    errors: list[str] = []
+    reader = JsonLdExtractor()
+    for number, script in enumerate(_SCRIPTS(tree), start=1):
+        try:
+            items.extend(reader.extract_items(script))
+        except ValueError as exc:
+            errors.append(f"{ctx.url}: JSON-LD block {number} is not valid JSON ({exc})")
+    for syntax, present in (("microdata", b"itemscope" in utf8), ("rdfa", rdfa)):
+        if not present:
             continue
         try:
-            record = _record(node, ctx)
-        except (ValueError, TypeError, KeyError) as exc:
-            result.errors.append(f"{ctx.url}: skipped an event: {exc}")
+            found = extruct.extract(tree, base_url=ctx.url, syntaxes=[syntax], uniform=True)
+        except Exception as exc:  # extruct raises many kinds on broken markup
+            errors.append(f"{ctx.url}: cannot read {syntax}: {exc}")
+            continue
+        values = found.get(syntax, [])
+        items.extend(compact_rdfa(values) if syntax == "rdfa" else values)
+    return items, tree, errors
+
+
+def _extract(body: bytes, ctx: ExtractContext, listing: bool) -> Extraction:
+    items, tree, errors = structured_items(body, ctx)
+    result = Extraction(errors=errors)
+    nodes = flatten(items)
+    reader = Reader(id_index(nodes))
+    page_language = tree.get("lang") if tree is not None else None
+    found_events = False
+    for node, parent in event_nodes(nodes, reader):
+        found_events = True
+        raw = raw_event(node, parent, reader, ctx.url)
+        raw.page_language = page_language
+        try:
+            record = normalise(raw, ctx)
+        except NormaliseError as exc:
+            result.errors.append(f"{ctx.url}: skipped event {raw.title or '(untitled)'!r}: {exc}")
             result.skipped += 1
             continue
         if ctx.keeps(record.start_at, record.end_at):
             result.records.append(record)
-    if not result.records and not any(_is_event(n) for n in nodes):
-        result.follow = _detail_links(html_text, ctx)
+        else:
+            result.outside_window += 1
+    _unique_ids(result)
+    if listing and tree is not None:
+        if not found_events:
+            result.follow = detail_links(tree, ctx)
+            result.follow_kind = DETAIL_KIND
+        result.next_pages = next_links(tree, ctx)
     return result
 
 
-def _walk(items: Any) -> list[dict[str, Any]]:
-    """Flatten @graph, arrays and subEvent into a list of nodes."""
-    found: list[dict[str, Any]] = []
-    stack = list(items) if isinstance(items, list) else [items]
-    while stack:
-        item = stack.pop(0)
-        if isinstance(item, list):
-            stack[0:0] = item
-        elif isinstance(item, dict):
-            found.append(item)
-            if "@graph" in item:
-                stack.extend(_as_list(item["@graph"]))
-            if "subEvent" in item:
-                stack.extend(_as_list(item["subEvent"]))
-    return found
+def _unique_ids(result: Extraction) -> None:
+    """Events of one page that share an id (e.g. the page URL) are keyed by content instead."""
+    counts = Counter(r.external_id for r in result.records if r.external_id)
+    for record in result.records:
+        if record.external_id and counts[record.external_id] > 1:
+            record.external_id = None
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _types(node: dict[str, Any]) -> list[str]:
-    return [str(t).rsplit("/", 1)[-1] for t in _as_list(node.get("@type", []))]
-
-
-def _is_event(node: dict[str, Any]) -> bool:
-    return any(t.endswith("Event") and t != "EventSeries" for t in _types(node))
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        value = value[0] if value else None
-        return _text(value)
-    if isinstance(value, dict):
-        return _text(value.get("name") or value.get("@value") or value.get("url"))
-    text = " ".join(str(value).split())
-    return text or None
-
-
-def _record(node: dict[str, Any], ctx: ExtractContext) -> EventRecord:
-    raw_title = _text(node.get("name"))
-    if not raw_title:
-        raise ValueError("no name")
-    start_raw = _text(node.get("startDate"))
-    if not start_raw:
-        raise ValueError(f"{raw_title!r} has no startDate")
-    start, all_day, zone = parse_iso(start_raw, ctx.timezone)
-    end_raw = _text(node.get("endDate"))
-    end = parse_iso(end_raw, ctx.timezone)[0] if end_raw else None
-    if end is not None and end < start:
-        end = None
-    title, title_status = clean_title(raw_title)
-    status = _STATUS.get(str(_text(node.get("eventStatus")) or "").rsplit("/", 1)[-1].casefold())
-    status = status or title_status or vocab.SCHEDULED
-    description_html, description_text = sanitise_html(str(node.get("description") or ""))
-    venue, address, city, online_url = _location(node.get("location"))
-    attendance = _ATTENDANCE.get(
-        str(_text(node.get("eventAttendanceMode")) or "").rsplit("/", 1)[-1].casefold()
-    )
-    if attendance is None:
-        attendance = vocab.ONLINE if online_url and not venue else vocab.ONSITE
-    language = (_text(node.get("inLanguage")) or ctx.source_language or "other")[:2].casefold()
-    language = language if language in vocab.EVENT_LANGUAGES else "other"
-    price, is_free = _offers(node.get("offers"))
-    url = _text(node.get("url")) or ctx.url
-    categories = list(ctx.source_categories) or guess_categories(title, description_text)
-    return EventRecord(
-        external_id=_text(node.get("@id")) or url,
-        title=title,
-        titles={language: title} if language != "other" else {},
-        description_html=description_html,
-        description_text=description_text,
-        start_at=start,
-        end_at=end,
-        timezone=zone,
-        all_day=all_day,
-        url=urljoin(ctx.url, url),
-        venue=venue,
-        address=address,
-        city=city,
-        attendance=attendance,
-        online_url=online_url,
-        language=language,
-        languages=[language] if language != "other" else [],
-        categories=categories,
-        status=status,
-        price=price,
-        is_free=is_free,
-        organiser=_text(node.get("organizer")),
-        page_url=ctx.url,
-    )
-
-
-def _location(value: Any) -> tuple[str | None, str | None, str | None, str | None]:
-    venue = address = city = online_url = None
-    for place in _as_list(value) if value else []:
-        if not isinstance(place, dict):
-            venue = venue or _text(place)
-            continue
-        if "VirtualLocation" in _types(place):
-            online_url = online_url or _text(place.get("url"))
-            continue
-        venue = venue or _text(place.get("name"))
-        addr = place.get("address")
-        if isinstance(addr, dict):
-            street = _text(addr.get("streetAddress"))
-            city = city or _text(addr.get("addressLocality"))
-            postal = _text(addr.get("postalCode"))
-            address = ", ".join(p for p in (street, " ".join(filter(None, (postal, city)))) if p)
-        elif addr:
-            address = _text(addr)
-    return venue, address or None, city, online_url
-
-
-def _offers(value: Any) -> tuple[str | None, bool | None]:
-    for offer in _as_list(value) if value else []:
-        if not isinstance(offer, dict):
-            continue
-        price = offer.get("price")
-        if price in (0, "0", "0.0", "0.00"):
-            return "0", True
-        if price is not None:
-            currency = _text(offer.get("priceCurrency")) or ""
-            return f"{price} {currency}".strip(), False
-    return None, None
-
-
-def _detail_links(html_text: str, ctx: ExtractContext) -> list[str]:
-    selector = Selector(text=html_text)
-    follow = ctx.config.get("follow")
-    hrefs = selector.css(follow).getall() if follow else selector.css("a::attr(href)").getall()
-    base = urlsplit(ctx.url)
-    base_path = base.path if base.path.endswith("/") else base.path.rsplit("/", 1)[0] + "/"
+def _same_site_links(hrefs: list[str], ctx: ExtractContext) -> list[str]:
     links: list[str] = []
     for href in hrefs:
         absolute = urljoin(ctx.url, href.strip()).split("#", 1)[0]
         parts = urlsplit(absolute)
-        if parts.scheme not in ("http", "https") or absolute in links or absolute == ctx.url:
-            continue
-        if not follow and (
-            parts.netloc != base.netloc
-            or not parts.path.startswith(base_path)
-            or parts.path == base.path
-        ):
-            continue
-        links.append(absolute)
+        if parts.scheme in ("http", "https") and absolute != ctx.url and absolute not in links:
+            links.append(absolute)
     return links
+
+
+def detail_links(tree: Any, ctx: ExtractContext) -> list[str]:
+    """Links from a listing page to event pages (the source's `follow` selector, else guessed)."""
+    chosen = ctx.config.get("follow")
+    if isinstance(chosen, str) and chosen:
+        return _same_site_links(select_all(Selector(root=tree, type="html"), chosen), ctx)
+    base = urlsplit(ctx.url)
+    base_path = base.path if base.path.endswith("/") else base.path + "/"
+    candidates = _same_site_links([str(h) for h in tree.xpath("//a/@href")], ctx)
+    below: list[str] = []
+    eventish: list[str] = []
+    for link in candidates:
+        parts = urlsplit(link)
+        if parts.netloc != base.netloc or parts.path.lower().endswith(_ASSET_SUFFIXES):
+            continue
+        if parts.path.startswith(base_path) and parts.path.rstrip("/") != base.path.rstrip("/"):
+            below.append(link)
+        segments = [s for s in parts.path.lower().split("/") if s]
+        if any(s in _EVENT_SEGMENTS for s in segments[:-1]) and parts.path != base.path:
+            eventish.append(link)
+    return below or eventish
+
+
+def next_links(tree: Any, ctx: ExtractContext) -> list[str]:
+    chosen = ctx.config.get("next_page")
+    if isinstance(chosen, str) and chosen:
+        hrefs = select_all(Selector(root=tree, type="html"), chosen)
+    else:
+        hrefs = [str(h) for h in tree.xpath('//link[@rel="next"]/@href | //a[@rel="next"]/@href')]
+    return _same_site_links(hrefs, ctx)

@@ -26,7 +26,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from scrapers.conditional import PageMemory, validators_of
-from scrapers.detect import detect
+from scrapers.detect import Detection, detect
 from scrapers.extractors import ExtractContext, ExtractError, Extraction, extract
 from scrapers.spec import SourceSpec
 
@@ -97,13 +97,18 @@ class SourceSpider(scrapy.Spider):
         )
 
     # --- the hook for site-specific spiders ------------------------------------------------
-    def extract_page(self, response: Response, context: ExtractContext) -> Extraction:
-        """Records, links and errors of one page. Site spiders override this; raise
-        ExtractError when the page cannot be read at all."""
-        return extract(self.kind, response.body, context)
+    def extract_page(
+        self, response: Response, context: ExtractContext, kind: str | None = None
+    ) -> Extraction:
+        """Records, links and errors of one page, read as `kind` (the kind the link that led
+        here asked for, else the source's). Site spiders override this and may ignore `kind`;
+        raise ExtractError when the page cannot be read at all."""
+        return extract(kind or self.kind, response.body, context)
 
     # --- callbacks ---------------------------------------------------------------------------
-    def parse(self, response: Response, role: str = "start") -> Iterator[Any]:
+    def parse(
+        self, response: Response, role: str = "start", kind: str | None = None
+    ) -> Iterator[Any]:
         self._stat("pages")
         self._stat(f"status/{response.status}")
         key = page_key(response.request) if response.request else response.url
@@ -113,10 +118,17 @@ class SourceSpider(scrapy.Spider):
         if response.status >= 400:
             yield from self._page_failed(role, key, f"{response.url}: HTTP {response.status}")
             return
-        if self.kind == "auto" and not self._detect(response, role):
-            return
+        if self.kind == "auto":
+            found = self._detect(response, role)
+            if found is None:
+                return
+            if found.url != response.url:  # e.g. the calendar the page links
+                yield scrapy.Request(
+                    found.url, callback=self.parse, errback=self.on_error, cb_kwargs={"role": role}
+                )
+                return
         try:
-            result = self.extract_page(response, self._context(response.url, response))
+            result = self.extract_page(response, self._context(response.url, response), kind)
         except ExtractError as exc:
             yield from self._page_failed(role, key, f"{response.url}: {exc}")
             return
@@ -132,9 +144,10 @@ class SourceSpider(scrapy.Spider):
             keys.append(record.key())
             yield RecordItem(record=record)
         links: dict[str, list[str]] = {}
+        link_kinds = {"detail": result.follow_kind, "page": kind}
         for link_role, urls in (("detail", result.follow), ("page", result.next_pages)):
             absolute = [response.urljoin(url) for url in urls]
-            links[link_role], requests = self._follow(absolute, link_role)
+            links[link_role], requests = self._follow(absolute, link_role, link_kinds[link_role])
             yield from requests
         etag, last_modified = validators_of(response) if response.url == key else (None, None)
         yield PageItem(
@@ -144,6 +157,7 @@ class SourceSpider(scrapy.Spider):
                 last_modified=last_modified,
                 record_keys=keys,
                 links={r: urls for r, urls in links.items() if urls},
+                link_kinds={r: k for r, k in link_kinds.items() if k and links[r]},
                 fetched_at=self.now,
             )
         )
@@ -162,18 +176,18 @@ class SourceSpider(scrapy.Spider):
         yield from self._page_failed(role, key, f"{url}: {detail}")
 
     # --- helpers -----------------------------------------------------------------------------
-    def _detect(self, response: Response, role: str) -> bool:
+    def _detect(self, response: Response, role: str) -> Detection | None:
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         found = detect(response.body, response.url, content_type)
         if found.kind is None:
             self._fail(
                 role, f"{response.url}: cannot tell what kind of source this is ({found.reason})"
             )
-            return False
+            return None
         self.kind = found.kind
         self.crawler.stats.set_value("vahti/detected_kind", found.kind)
         self.crawler.stats.set_value("vahti/detected_reason", found.reason)
-        return True
+        return found
 
     def _not_modified(self, response: Response, key: str, role: str) -> Iterator[Any]:
         memory = self.page_memory.get(key)
@@ -202,12 +216,15 @@ class SourceSpider(scrapy.Spider):
     def _carry(self, memory: PageMemory, reason: str) -> Iterator[Any]:
         yield CarriedItem(page=memory, reason=reason)
         for link_role in ("detail", "page"):
-            _links, requests = self._follow(memory.links.get(link_role, []), link_role)
+            urls = memory.links.get(link_role, [])
+            _links, requests = self._follow(urls, link_role, memory.link_kinds.get(link_role))
             yield from requests
 
-    def _follow(self, urls: Iterable[str], role: str) -> tuple[list[str], list[Request]]:
+    def _follow(
+        self, urls: Iterable[str], role: str, kind: str | None = None
+    ) -> tuple[list[str], list[Request]]:
         """The page's links of one role (within the crawl's limit) and requests for the ones
-        not fetched yet."""
+        not fetched yet, to be read as `kind` (None: the source's kind)."""
         limit = self.max_detail_pages if role == "detail" else self.max_pages
         links: list[str] = []
         requests: list[Request] = []
@@ -226,7 +243,7 @@ class SourceSpider(scrapy.Spider):
                         absolute,
                         callback=self.parse,
                         errback=self.on_error,
-                        cb_kwargs={"role": role},
+                        cb_kwargs={"role": role, "kind": kind},
                     )
                 )
             links.append(absolute)

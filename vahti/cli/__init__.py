@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from store.db import DatabaseError
-from vahti.cli import db, demo, digest, events, sources, subscribers
+from vahti.cli import db, demo, digest, events, serve, sources, subscribers
 from vahti.cli.common import fail, state
 from vahti.settings import SettingsError, load_settings
 
@@ -48,6 +48,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(digest.app, name="digest")
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

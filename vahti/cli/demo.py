@@ -1,17 +1,217 @@
-"""`vahti demo`: the whole flow offline, on bundled organiser sites."""
+"""`vahti demo`: the whole flow offline, on the bundled organiser sites.
+
+Serves the demo sites on 127.0.0.1, adds them as sources (updating them by name on a second
+run), crawls every site whose format is built, dedupes, adds three demo subscribers (fi, sv,
+en), writes their digests to the file outbox, prints a summary, and serves the web app unless
+--no-serve.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import errno
+import os
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from demo.server import DemoServer, serve_sites
+from demo.sites import DEMO_SITES, DemoSite
+from digest.send import send_due
+from digest.senders import FileSender
+from scheduler.events import sync_events
+from scrapers.extractors import supported_kinds
+from scrapers.runner import crawl_many
+from store import vocab
+from store.models import Delivery, Event, Listing, Source, Subscriber
+from vahti.cli.common import console, now_utc, state
+from vahti.cli.digest import digest_config
+from vahti.cli.progress import CrawlProgress
+from vahti.cli.serve import web_config
+from web.app import create_app
+
+# (email, language, categories, cities, event languages): three people with different needs.
+DEMO_SUBSCRIBERS: tuple[tuple[str, str, list[str], list[str], list[str]], ...] = (
+    (
+        "aino.tyonhakija@example.fi",
+        "fi",
+        ["job-fair", "workshop", "course", "info-session"],
+        ["Helsinki", "Espoo", "Vantaa"],
+        [],
+    ),
+    (
+        "sara.nykomling@example.fi",
+        "sv",
+        ["mentoring", "networking", "course", "seminar"],
+        [],
+        ["sv", "fi", "en"],
+    ),
+    (
+        "david.newcomer@example.com",
+        "en",
+        ["seminar", "networking", "mentoring", "webinar", "job-fair", "info-session"],
+        [],
+        ["en"],
+    ),
+)
+# The crawl children read their settings from the environment: the demo sites are on
+# 127.0.0.1, and nobody needs to be polite to them.
+DEMO_CRAWL_ENV = {
+    "VAHTI_CRAWL__ALLOW_PRIVATE_NETWORKS": "true",
+    "VAHTI_CRAWL__DOWNLOAD_DELAY": "0",
+    "VAHTI_CRAWL__AUTOTHROTTLE": "false",
+    "VAHTI_CRAWL__RETRIES": "1",
+}
+
+
+def _start_sites(port: int) -> DemoServer:
+    try:
+        return serve_sites(port=port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or port == 0:
+            raise
+        console.print(f"port {port} is taken; serving the demo sites on a free port instead")
+        return serve_sites(port=0)
+
+
+def _source_config(site: DemoSite) -> dict[str, object]:
+    if site.css:
+        return dict(site.css)
+    if site.detail_links:
+        return {"follow": site.detail_links}
+    return {}
+
+
+def _upsert_sources(server: DemoServer) -> list[tuple[int, DemoSite]]:
+    settings = state.app.settings
+    result = []
+    with state.app.sessions.begin() as session:
+        for site in DEMO_SITES:
+            source = session.scalar(select(Source).where(Source.name == site.name))
+            if source is None:
+                source = Source(name=site.name, interval_hours=6.0)
+                session.add(source)
+            source.url = site.start_url(server.base_url)
+            source.kind = site.kind
+            source.config = _source_config(site)
+            source.language = site.languages[0]
+            source.languages = list(site.languages)
+            source.priority = site.priority
+            source.timezone = settings.crawl.default_timezone
+            source.enabled = True
+            source.next_crawl_at = now_utc()
+            session.flush()
+            result.append((source.id, site))
+    return result
+
+
+def _add_subscribers() -> None:
+    now = now_utc()
+    with state.app.sessions.begin() as session:
+        for email, language, categories, cities, event_languages in DEMO_SUBSCRIBERS:
+            subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+            if subscriber is None:
+                subscriber = Subscriber(email=email, confirmed_at=now)
+                session.add(subscriber)
+            subscriber.status = vocab.SUBSCRIBER_ACTIVE
+            subscriber.language = language
+            subscriber.categories = categories
+            subscriber.cities = cities
+            subscriber.include_online = True
+            subscriber.event_languages = event_languages
+
+
+def _count(model: type) -> int:
+    with state.app.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Stop after writing digests.")
     ] = False,
-    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port of the web app.", min=0, max=65535)] = 8000,
 ) -> None:
     """Serve bundled demo sites, crawl them, dedupe, write three digests, serve the web app."""
-    raise typer.Exit(0)
+    started = time.monotonic()
+    ctx = state.app
+    os.environ.update(DEMO_CRAWL_ENV)
+    server = _start_sites(ctx.settings.demo.sites_port)
+    try:
+        console.print(f"[bold]1/5[/bold] demo organiser sites at {server.base_url}/")
+        sources = _upsert_sources(server)
+        known = set(supported_kinds())
+        crawlable = [sid for sid, site in sources if site.kind in known]
+        waiting = [site.name for _sid, site in sources if site.kind not in known]
+        console.print(f"[bold]2/5[/bold] crawling {len(crawlable)} of {len(sources)} sites")
+        progress = CrawlProgress(console)
+        with progress:
+            results = asyncio.run(
+                crawl_many(
+                    ctx.sessions,
+                    crawlable,
+                    max_parallel=ctx.settings.crawl.max_parallel,
+                    time_limit=ctx.settings.crawl.time_limit_seconds,
+                    settings_path=ctx.settings_path,
+                    on_event=progress.on_event,
+                )
+            )
+        progress.summary(results)
+        for name in waiting:
+            console.print(f"  not crawled yet (its format is not built yet): {name}")
+        console.print("[bold]3/5[/bold] grouping listings into events")
+        with ctx.sessions.begin() as session:
+            sync_events(session, now_utc())
+        console.print("[bold]4/5[/bold] three demo subscribers (fi, sv, en) and their digests")
+        _add_subscribers()
+        outbox = Path(ctx.settings.mail.outbox_dir)
+        web_url = f"http://127.0.0.1:{port}"
+        config = dataclasses.replace(digest_config(), base_url=web_url)
+        summary = asyncio.run(send_due(ctx.sessions, FileSender(outbox), config, now_utc()))
+    finally:
+        if no_serve:
+            server.stop()
+    table = Table("", "", title="demo summary", show_header=False)
+    table.add_row("sources", str(len(sources)))
+    table.add_row(
+        "crawled",
+        f"{sum(not r.failed for r in results)} ok, {sum(r.failed for r in results)} failed",
+    )
+    table.add_row("listings", str(_count(Listing)))
+    table.add_row("events", str(_count(Event)))
+    table.add_row(
+        "digests",
+        f"{summary.sent} written now, {summary.skipped} already sent this "
+        f"week, {summary.empty} empty; {_count(Delivery)} in all",
+    )
+    table.add_row("outbox", f"{outbox.resolve()}/ ({len(list(outbox.glob('*.eml')))} .eml)")
+    table.add_row("database", ctx.settings.database.url)
+    table.add_row("time", f"{time.monotonic() - started:.1f} s")
+    console.print(table)
+    console.print("Look at a digest: vahti digest preview aino.tyonhakija@example.fi --text")
+    if not no_serve:
+        _serve_web(web_url, port, server)
+
+
+def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
+    """The web app on 127.0.0.1:port until Ctrl-C (the demo sites stay up beside it)."""
+    ctx = state.app
+    app = create_app(
+        dataclasses.replace(web_config(ctx.settings, ctx.secret_key()), base_url=web_url),
+        ctx.sessions,
+        sender=FileSender(Path(ctx.settings.mail.outbox_dir)),
+    )
+    console.print(
+        f"[bold]5/5[/bold] web app at {web_url}/ (feeds at {web_url}/feeds/events.atom,"
+        f" .ics, .rss, .json); demo sites at {server.base_url}/; Ctrl-C to stop"
+    )
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)
+    finally:
+        server.stop()

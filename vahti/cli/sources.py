@@ -15,11 +15,13 @@ from rich.text import Text
 from sqlalchemy import func, select
 
 from scrapers.bookkeeping import backoff_hours
+from scrapers.detect import with_includes
 from scrapers.runner import child_environment, crawl_many
 from store import vocab
 from store.models import CrawlRun, Source
 from store.serialize import source_json
-from vahti.cli.common import console, fail, now_utc, print_json, state
+from vahti.cli.common import console, err_console, fail, now_utc, print_json, state
+from vahti.cli.detection import run_probe, show_detection
 from vahti.cli.progress import CrawlProgress, status_style
 
 app = typer.Typer(
@@ -81,7 +83,7 @@ def add(
     ] = 0,
     timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
 ) -> None:
-    """Add a source and print its id."""
+    """Add a source and print its id; with --kind auto (the default) the URL is probed once."""
     url = _check_url(url)
     _check_kind(kind)
     settings = state.app.settings
@@ -96,6 +98,19 @@ def add(
         fail(f"--config is not JSON: {exc}")
     if not isinstance(options, dict):
         fail("--config must be a JSON object")
+    detected: dict[str, Any] = {}
+    if kind == "auto":
+        found = run_probe(url, options, timezone)
+        show_detection(found, err_console)
+        if found["kind"]:
+            detected = found
+            options = options or dict(found.get("config") or {})
+        elif found.get("reachable", True):
+            fail(f"{url}: {found['reason']}; nothing was added")
+        else:
+            err_console.print("the source is added; its kind will be detected at its first crawl")
+    elif kind == "linkedevents" and with_includes(url) != url:
+        detected = {"url": with_includes(url)}
     with state.app.sessions.begin() as session:
         source = Source(
             name=name or url,
@@ -108,6 +123,9 @@ def add(
             priority=priority,
             timezone=timezone or settings.crawl.default_timezone,
             next_crawl_at=now_utc(),
+            detected_kind=detected.get("kind"),
+            feed_url=detected["url"] if detected.get("url", url) != url else None,
+            detected_reason=detected.get("reason"),
         )
         session.add(source)
         session.flush()
@@ -313,9 +331,27 @@ def try_source(
         bool, typer.Option("--json", help="Print the records as a JSON array.")
     ] = False,
 ) -> None:
-    """Dry run: fetch, extract and print the records; store nothing; past events included."""
+    """Dry run: fetch, extract and print the records; store nothing; past events included.
+
+    With --kind auto (the default) the URL is probed first and the route it finds is used.
+    """
     url = _check_url(url)
     _check_kind(kind)
+    try:
+        options = json.loads(config) if config else {}
+    except json.JSONDecodeError as exc:
+        fail(f"--config is not JSON: {exc}")
+    if not isinstance(options, dict):
+        fail("--config must be a JSON object")
+    if kind == "auto":
+        found = run_probe(url, options, None)
+        show_detection(found, err_console if json_ else console)
+        if not found["kind"]:
+            raise typer.Exit(1)
+        url, kind = found["url"], found["kind"]
+        options = options or dict(found.get("config") or {})
+    elif kind == "linkedevents":
+        url = with_includes(url)
     command = [
         sys.executable,
         "-m",
@@ -326,7 +362,7 @@ def try_source(
         "--kind",
         kind,
         "--config",
-        config or "{}",
+        json.dumps(options),
     ]
     completed = subprocess.run(
         command,

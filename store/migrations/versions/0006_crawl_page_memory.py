@@ -1,7 +1,7 @@
 """crawl page memory, run messages, health reason
 
-Revision ID: 0002_crawl
-Revises: 0001
+Revision ID: 0006_crawl
+Revises: 0005
 Create Date: 2026-11-28
 
 http_validators remember, per page, the listing keys it yielded and the links it led to (a
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0002_crawl"
-down_revision = "0001"
+revision = "0006_crawl"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

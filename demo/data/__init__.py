@@ -1,0 +1,1 @@
+"""The demo's events, venues and organisers as TOML (read by ``demo.specs``)."""

@@ -1,0 +1,122 @@
+"""Which language a text or a declared language value is in: fi, sv, en, else ``other``.
+
+Detection uses lingua restricted to Finnish, Swedish and English; a text in any other script
+(Russian, Arabic, ...) gets no answer from it and becomes ``other``. The detector loads its
+models on first use (about a second) and is kept for the process.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+from typing import Any
+
+from store import vocab
+
+OTHER = "other"
+_NAMES = {
+    "fi": "fi fin finnish suomi suomeksi finska finsk",
+    "sv": "sv swe swedish svenska ruotsi ruotsiksi svensk",
+    "en": "en eng english englanti englanniksi engelska",
+}
+_BY_NAME = {name: code for code, names in _NAMES.items() for name in names.split()}
+_CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
+# A text without a word of this many letters says too little to tell the languages apart.
+_WORD = re.compile(r"[^\W\d_]{4,}")
+# Detection reads the start of a text: a title and the first sentences are enough, and
+# lingua's time grows with the text.
+SAMPLE = 160
+LOW_ACCURACY_FROM = 60
+
+
+def language_code(value: Any) -> str | None:
+    """fi / sv / en / other for a declared language: "fi-FI", "Swedish", ".../language/en/",
+    {"name": "English"}; None when nothing is declared."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return language_code(
+            value.get("alternateName") or value.get("id") or value.get("@id") or value.get("name")
+        )
+    text = str(value).strip().casefold()
+    if not text:
+        return None
+    if "/" in text:  # Linked Events: https://api.hel.fi/linkedevents/v1/language/fi/
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    if text in _BY_NAME:
+        return _BY_NAME[text]
+    match = _CODE.match(text)
+    if match:
+        code = match.group(1)
+        return _BY_NAME.get(code, OTHER)
+    return OTHER
+
+
+def language_codes(values: list[Any]) -> list[str]:
+    """Declared languages in order, each once."""
+    found: list[str] = []
+    for value in values:
+        code = language_code(value)
+        if code and code not in found:
+            found.append(code)
+    return found
+
+
+_SAID = {
+    "fi": r"suomeksi|suomen kielellä|in finnish|på finska|kieli(?: on|:) suomi",
+    "sv": r"ruotsiksi|ruotsin kielellä|in swedish|på svenska|kieli(?: on|:) ruotsi",
+    "en": r"englanniksi|englannin kielellä|englanninkieli|in english|på engelska|"
+    r"kieli(?: on|:) englanti|language(?: is|:) english|held in english|english-language",
+}
+_ALSO = re.compile(r"\b(?:myös|also|också|även|lisäksi)\s+$", re.IGNORECASE)
+# "in Finnish" must end the phrase: "working in Finnish companies" says nothing about language.
+_PHRASE_END = r"(?=\s*(?:$|[^\w\s]|(?:and|or|och|eller|ja|tai|with|med|samt)\b))"
+_SAID_RE = {
+    code: re.compile(rf"\b(?:{words}){_PHRASE_END}", re.IGNORECASE) for code, words in _SAID.items()
+}
+
+
+def languages_said(text: str, text_language: str | None = None) -> list[str]:
+    """Languages a text says the event is held in ("Kvällen hålls på engelska"), in order.
+
+    "Perehdytys myös englanniksi" (also in English) puts the text's own language first.
+    """
+    found: list[tuple[int, str]] = []
+    also = False
+    for code, pattern in _SAID_RE.items():
+        match = pattern.search(text)
+        if match:
+            found.append((match.start(), code))
+            also = also or bool(_ALSO.search(text[max(0, match.start() - 12) : match.start()]))
+    codes = [code for _, code in sorted(found)]
+    if codes and also and text_language in vocab.LANGUAGES and text_language not in codes:
+        codes.insert(0, text_language)
+    return codes
+
+
+@cache
+def _detector(low_accuracy: bool) -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    builder = LanguageDetectorBuilder.from_languages(
+        Language.FINNISH, Language.SWEDISH, Language.ENGLISH
+    )
+    return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
+
+
+@lru_cache(maxsize=4096)
+def detect_language(text: str) -> str:
+    """fi / sv / en when lingua is sure enough, else ``other``.
+
+    Texts of a sentence or more use lingua's low-accuracy mode (trigrams only: a hundred
+    times faster, and as good for telling Finnish, Swedish and English apart); a short title
+    gets the full models.
+    """
+    sample = text[:SAMPLE]
+    if not _WORD.search(sample):
+        return OTHER
+    found = _detector(len(sample) >= LOW_ACCURACY_FROM).detect_language_of(sample)
+    if found is None:
+        return OTHER
+    code = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}.get(found.name, OTHER)
+    return code if code in vocab.EVENT_LANGUAGES else OTHER

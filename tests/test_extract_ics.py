@@ -1,0 +1,182 @@
+"""iCalendar feeds (scrapers.extractors.ics)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scrapers.extractors import Extraction, extract
+from store.record import EventRecord
+from tests.support.extract import by_id, context, fixture, run, utc
+
+URL = "https://careers.example.fi/events.ics"
+CLINIC = "cv-clinic@urapalvelut.example"
+
+
+@pytest.fixture(scope="module")
+def calendar() -> Extraction:
+    return run("ics", ("ics", "urapalvelut.ics"), URL)
+
+
+@pytest.fixture(scope="module")
+def events(calendar: Extraction) -> dict[str | None, EventRecord]:
+    return by_id(calendar.records)
+
+
+def test_recurrence_is_expanded_without_the_excluded_date(
+    events: dict[str | None, EventRecord],
+) -> None:
+    weeks = sorted(k for k in events if k and k.startswith(CLINIC))
+    assert weeks == [
+        f"{CLINIC}#20270112T120000Z",
+        f"{CLINIC}#20270119T120000Z",
+        f"{CLINIC}#20270202T120000Z",
+        f"{CLINIC}#20270209T120000Z",
+        f"{CLINIC}#20270216T120000Z",
+    ]
+
+
+def test_tzid_with_vtimezone(events: dict[str | None, EventRecord]) -> None:
+    first = events[f"{CLINIC}#20270112T120000Z"]
+    assert (first.start_at, first.end_at) == (utc(2027, 1, 12, 12), utc(2027, 1, 12, 14))
+    assert first.timezone == "Europe/Helsinki"
+
+
+def test_moved_occurrence_keeps_its_key_and_gets_its_new_time(
+    events: dict[str | None, EventRecord],
+) -> None:
+    moved = events[f"{CLINIC}#20270202T120000Z"]
+    assert moved.title == "CV clinic (moved to Wednesday)"
+    assert moved.start_at == utc(2027, 2, 3, 8)
+
+
+def test_occurrences_belong_to_their_series(events: dict[str | None, EventRecord]) -> None:
+    assert events[f"{CLINIC}#20270119T120000Z"].series_id == CLINIC
+
+
+def test_title_language_from_the_language_parameter(events: dict[str | None, EventRecord]) -> None:
+    assert events[f"{CLINIC}#20270119T120000Z"].titles == {"en": "CV clinic"}
+
+
+def test_folded_description_is_unfolded(events: dict[str | None, EventRecord]) -> None:
+    text = events[f"{CLINIC}#20270119T120000Z"].description_text
+    assert text == (
+        "Bring your CV and get feedback from a career counsellor. For students and alumni, "
+        "also in Finnish."
+    )
+
+
+def test_location_splits_into_venue_and_address(events: dict[str | None, EventRecord]) -> None:
+    clinic = events[f"{CLINIC}#20270119T120000Z"]
+    assert clinic.venue == "Career Services, Main Building, room 204"
+    assert clinic.address == "Yliopistonkatu 3, 00100 Helsinki"
+    assert clinic.city == "Helsinki"
+
+
+def test_url(events: dict[str | None, EventRecord]) -> None:
+    assert (
+        events[f"{CLINIC}#20270119T120000Z"].url == "https://careers.example.fi/events/cv-clinic/"
+    )
+
+
+def test_organiser_from_the_common_name(events: dict[str | None, EventRecord]) -> None:
+    assert events[f"{CLINIC}#20270119T120000Z"].organiser == "University of Uusimaa Career Services"
+
+
+def test_categories_property_feeds_the_lexicon(events: dict[str | None, EventRecord]) -> None:
+    day = events["career-day-2027@urapalvelut.example"]
+    assert day.categories == ["job-fair", "networking"]
+
+
+def test_all_day_event_with_exclusive_end(events: dict[str | None, EventRecord]) -> None:
+    day = events["career-day-2027@urapalvelut.example"]
+    assert day.all_day is True
+    assert (day.start_at, day.end_at) == (utc(2027, 2, 8, 22), utc(2027, 2, 10, 22))
+
+
+def test_free_of_charge_in_the_text(events: dict[str | None, EventRecord]) -> None:
+    assert events["career-day-2027@urapalvelut.example"].is_free is True
+
+
+def test_utc_times(events: dict[str | None, EventRecord]) -> None:
+    call = events["mentoring-call@urapalvelut.example"]
+    assert call.start_at == utc(2027, 3, 1, 15) and call.timezone == "Europe/Helsinki"
+
+
+def test_link_as_location_is_an_online_event(events: dict[str | None, EventRecord]) -> None:
+    call = events["mentoring-call@urapalvelut.example"]
+    assert call.attendance == "online"
+    assert call.online_url == "https://uusimaa.teams.example/meet/kickoff"
+
+
+def test_deadline_and_application_url_from_the_description(
+    events: dict[str | None, EventRecord],
+) -> None:
+    call = events["mentoring-call@urapalvelut.example"]
+    assert call.deadline_at == utc(2027, 1, 31, 21, 59)
+    assert call.application_url == "https://careers.example.fi/apply/mentoring/"
+
+
+def test_floating_time_is_read_in_the_calendar_zone(events: dict[str | None, EventRecord]) -> None:
+    assert events["employer-panel@urapalvelut.example"].start_at == utc(2027, 2, 16, 11)
+
+
+def test_cancelled_status(events: dict[str | None, EventRecord]) -> None:
+    assert events["employer-panel@urapalvelut.example"].status == "cancelled"
+
+
+def test_duration_gives_the_end(events: dict[str | None, EventRecord]) -> None:
+    seminar = events["thesis-seminar@urapalvelut.example"]
+    assert seminar.end_at == utc(2027, 2, 25, 15, 30)
+    assert seminar.categories == ["seminar"]
+
+
+def test_broken_vevent_is_skipped_and_counted(calendar: Extraction) -> None:
+    assert calendar.skipped == 1
+    assert any("line" in e and "2027021" in e for e in calendar.errors)
+
+
+def test_past_events_are_dropped_early(calendar: Extraction) -> None:
+    assert "old-fair-2024@urapalvelut.example" not in by_id(calendar.records)
+    assert calendar.outside_window == 1
+
+
+def test_dry_run_keeps_past_events() -> None:
+    result = run("ics", ("ics", "urapalvelut.ics"), URL, include_past=True)
+    assert "old-fair-2024@urapalvelut.example" in by_id(result.records)
+
+
+def test_recurrences_stop_at_the_horizon() -> None:
+    result = run("ics", ("ics", "urapalvelut.ics"), URL, horizon_days=60)
+    clinics = [r for r in result.records if (r.external_id or "").startswith(CLINIC)]
+    assert len(clinics) == 2
+
+
+def test_windows_zone_name_from_outlook() -> None:
+    (record,) = run(
+        "ics", ("ics", "outlook-fi.ics"), "https://kotoutuminen.example.fi/cal.ics"
+    ).records
+    assert record.start_at == utc(2027, 1, 22, 11)
+    assert (record.city, record.language) == ("Tampere", "fi")
+    assert record.deadline_at == utc(2027, 1, 15, 21, 59)
+    assert record.audiences == ["immigrants", "unemployed"]
+
+
+def test_truncated_calendar_keeps_the_complete_events() -> None:
+    body = fixture("ics", "urapalvelut.ics")
+    cut = body[: body.index(b"SUMMARY:Career fair 2024")]
+    result = extract("ics", cut, context(URL))
+    assert len(result.records) == 8  # five clinics, the career day, the call, the panel
+    assert result.skipped == 1
+    assert any("cut off" in e for e in result.errors)
+
+
+def test_occurrences_share_their_series_fields_but_not_their_lists(
+    events: dict[str | None, EventRecord],
+) -> None:
+    first = events[f"{CLINIC}#20270112T120000Z"]
+    second = events[f"{CLINIC}#20270119T120000Z"]
+    assert (first.description_text, first.categories) == (
+        second.description_text,
+        second.categories,
+    )
+    assert first.categories is not second.categories and first.titles is not second.titles

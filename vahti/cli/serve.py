@@ -1,0 +1,68 @@
+"""`vahti serve`: the web app (feeds, subscriber pages, admin) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from vahti.cli.common import state
+from vahti.cli.digest import make_sender
+from vahti.context import AppContext
+from vahti.settings import Settings
+from web.app import create_app
+from web.config import WebConfig
+from web.resources import SchedulerStatus
+
+
+def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
+    """The web app's plain configuration, read from the settings once."""
+    return WebConfig(
+        base_url=settings.web.base_url,
+        secret_key=secret_key,
+        admin_password=settings.web.admin_password.get_secret_value(),
+        allow_private_networks=settings.crawl.allow_private_networks,
+        timezone=settings.digest.timezone,
+        default_language=settings.digest.default_language,
+        default_day=settings.digest.default_day,
+        default_hour=settings.digest.default_hour,
+        max_items=settings.digest.max_items,
+        from_address=settings.mail.from_address,
+        message_id_domain=settings.mail.message_id_domain,
+        default_interval_hours=settings.crawl.default_interval_hours,
+    )
+
+
+def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = None) -> FastAPI:
+    """The app as `vahti serve` runs it; `vahti run` and `vahti demo` can serve the same."""
+    # The digest commands own the choice of mail backend (file or SMTP).
+    return create_app(
+        web_config(context.settings, context.secret_key()),
+        context.sessions,
+        scheduler_status=scheduler_status,
+        sender=make_sender(),
+    )
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: web.host).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to listen on (default: web.port).", min=0, max=65535),
+    ] = None,
+) -> None:
+    """Serve the web app: event pages, feeds, subscriber pages, admin, /healthz, /metrics."""
+    settings = state.app.settings
+    app = build_app(state.app)
+    uvicorn.run(
+        app,
+        host=host or settings.web.host,
+        port=settings.web.port if port is None else port,
+        log_level="info",
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -1,0 +1,46 @@
+"""The web app's configuration: plain values the shell builds from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Everything the app reads from the settings, read once at start-up."""
+
+    base_url: str
+    secret_key: bytes
+    # The admin password, or its argon2 hash ("$argon2id$..."); empty keeps /admin closed.
+    admin_password: str = ""
+    allow_private_networks: bool = False
+    timezone: str = "Europe/Helsinki"
+    default_language: str = "fi"
+    default_day: str = "mon"
+    default_hour: int = 8
+    max_items: int = 15
+    from_address: str = "Tapahtumavahti <digest@tapahtumavahti.fi>"
+    message_id_domain: str = "tapahtumavahti.fi"
+    default_interval_hours: float = 24.0
+    # Most entries in one feed, and events on one page of the list.
+    feed_limit: int = 200
+    page_size: int = 25
+    # A confirmation link works this long; a new one is sent at most this often per address.
+    confirm_valid_hours: int = 72
+    confirm_resend_minutes: int = 60
+    # Failed admin logins allowed per client address in the window before 429 answers.
+    login_attempts: int = 5
+    login_window_minutes: int = 15
+
+    @property
+    def https(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def admin_enabled(self) -> bool:
+        return bool(self.admin_password)

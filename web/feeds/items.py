@@ -1,0 +1,129 @@
+"""Plain values a feed is built from, made from Event rows in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store.models import Event
+from web import formatting
+from web.i18n import CATEGORY_LABELS
+from web.rendering import sanitise_html
+
+# Characters XML 1.0 cannot carry at all (a scraped title with one would break the feed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def xml_safe(text: str | None) -> str:
+    return _NOT_XML.sub("", text or "")
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """The feed as a whole."""
+
+    title: str
+    subtitle: str
+    home_url: str
+    feed_url: str
+    language: str
+    base_url: str
+    host: str
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: int
+    title: str
+    page_url: str
+    ics_url: str
+    source_url: str | None
+    urls: tuple[str, ...]
+    summary: str
+    description_html: str
+    description_text: str
+    start_at: datetime
+    end_at: datetime | None
+    all_day: bool
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+    status: str
+    categories: tuple[str, ...]
+    category_labels: tuple[str, ...]
+    venue: str | None
+    address: str | None
+    city: str | None
+    online: bool
+    online_url: str | None
+    language: str
+    deadline_at: datetime | None
+    application_url: str | None
+    organiser: str | None
+
+    @property
+    def location(self) -> str:
+        parts = [p for p in (self.venue, self.address, self.city) if p]
+        # An address usually ends with the city already.
+        if self.city and self.address and self.city.casefold() in self.address.casefold():
+            parts = [p for p in (self.venue, self.address) if p]
+        if not parts and self.online:
+            return self.online_url or ""
+        return ", ".join(dict.fromkeys(parts))
+
+
+def make_item(
+    event: Event,
+    *,
+    language: str,
+    base_url: str,
+    viewer_zone: str,
+    gettext: Callable[[str], str],
+) -> FeedItem:
+    title = xml_safe((event.titles or {}).get(language) or event.title)
+    description_text = xml_safe(
+        (event.descriptions or {}).get(language) or event.description_text or ""
+    )
+    when = formatting.when(
+        event.start_at, event.end_at, event.all_day, event.timezone, viewer_zone, language
+    )
+    online = formatting.is_online(event.attendance)
+    where = event.city or (gettext("Online") if online else "")
+    summary = " · ".join(part for part in (when, where) if part)
+    return FeedItem(
+        id=event.id,
+        title=title,
+        page_url=f"{base_url}/events/{event.id}",
+        ics_url=f"{base_url}/events/{event.id}.ics",
+        source_url=formatting.http_url(event.url),
+        urls=tuple(u for u in (formatting.http_url(x) for x in event.urls or ()) if u),
+        summary=xml_safe(summary),
+        description_html=xml_safe(str(sanitise_html(event.description_html or ""))),
+        description_text=description_text,
+        start_at=event.start_at,
+        end_at=event.end_at,
+        all_day=event.all_day,
+        timezone=event.timezone,
+        created_at=event.created_at or EPOCH,
+        updated_at=event.updated_at or event.created_at or EPOCH,
+        status=event.status,
+        categories=tuple(event.categories or ()),
+        category_labels=tuple(gettext(CATEGORY_LABELS.get(c, c)) for c in (event.categories or ())),
+        venue=xml_safe(event.venue) or None,
+        address=xml_safe(event.address) or None,
+        city=xml_safe(event.city) or None,
+        online=online,
+        online_url=formatting.http_url(event.online_url),
+        language=event.language,
+        deadline_at=event.deadline_at,
+        application_url=formatting.http_url(event.application_url),
+        organiser=xml_safe(event.organiser) or None,
+    )
+
+
+def last_updated(items: Sequence[FeedItem]) -> datetime:
+    """The newest change among the items: a feed's own `updated` (stable, so ETags hold)."""
+    return max((item.updated_at for item in items), default=EPOCH)

@@ -1,0 +1,41 @@
+"""What handlers need, made once at start-up and kept on ``app.state.vahti``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest.senders import Sender
+from web.config import WebConfig
+from web.login_limit import LoginLimiter
+from web.rendering import Renderer
+
+SchedulerStatus = Callable[[], bool]
+UrlGuard = Callable[[str], str]
+
+
+@dataclass
+class Resources:
+    config: WebConfig
+    sessions: sessionmaker[Session]
+    renderer: Renderer
+    sender: Sender
+    url_guard: UrlGuard
+    scheduler_status: SchedulerStatus | None
+    clock: Callable[[], datetime]
+    login_limiter: LoginLimiter
+
+
+def resources(request: Request) -> Resources:
+    found: Resources = request.app.state.vahti
+    return found
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One session per request; handlers commit what they change."""
+    with resources(request).sessions() as session:
+        yield session

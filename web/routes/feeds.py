@@ -1,0 +1,187 @@
+"""Feeds: public ones with query filters, personal ones at a subscriber's token URL."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from store import vocab
+from store.models import Event, Subscriber
+from store.tokens import BadToken, read_token
+from web import events as event_queries
+from web.errors import PageError
+from web.feeds import ical, jsonfeed, syndication
+from web.feeds.items import FeedInfo, FeedItem, make_item
+from web.i18n import N_
+from web.resources import Resources, db_session, resources
+
+router = APIRouter()
+SessionDep = Annotated[Session, Depends(db_session)]
+
+MEDIA_TYPES = {
+    "atom": "application/atom+xml; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "ics": "text/calendar; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+BadLink = N_("This link is not valid or no longer works.")
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """True when the client's If-None-Match names this ETag (weak or strong, or *)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _render(
+    fmt: str,
+    info: FeedInfo,
+    items: Sequence[FeedItem],
+    gettext: Callable[[str], str],
+) -> bytes:
+    if fmt == "atom":
+        return syndication.atom(info, items)
+    if fmt == "rss":
+        return syndication.rss(info, items)
+    if fmt == "json":
+        return jsonfeed.json_feed(info, items)
+    return ical.calendar(info, items, gettext)
+
+
+def feed_response(
+    request: Request,
+    found: Resources,
+    fmt: str,
+    events: Sequence[Event],
+    *,
+    language: str,
+    title: str,
+    subtitle: str,
+    feed_url: str,
+    home_url: str,
+    private: bool,
+) -> Response:
+    if fmt not in MEDIA_TYPES:
+        raise PageError(404, N_("There is no feed in that format."))
+
+    def gettext(message: str) -> str:
+        return found.renderer.gettext(language, message)
+
+    items = [
+        make_item(
+            event,
+            language=language,
+            base_url=found.config.base_url,
+            viewer_zone=found.config.timezone,
+            gettext=gettext,
+        )
+        for event in events[: found.config.feed_limit]
+    ]
+    info = FeedInfo(
+        title=title,
+        subtitle=subtitle,
+        home_url=home_url,
+        feed_url=feed_url,
+        language=language,
+        base_url=found.config.base_url,
+        host=found.config.host,
+    )
+    body = _render(fmt, info, items, gettext)
+    etag = etag_of(body)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": ("private" if private else "public") + ", max-age=300",
+        "Vary": "Accept-Language, Cookie",
+    }
+    if private:
+        headers["X-Robots-Tag"] = "noindex"
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+@router.get("/feeds/events.{fmt}")
+def public_feed(request: Request, fmt: str, session: SessionDep) -> Response:
+    found = resources(request)
+    language = found.renderer.language(request)
+    try:
+        wanted = event_queries.parse_filter(request.query_params)
+    except event_queries.FilterError as exc:
+        raise PageError(
+            400, N_("A filter has a value we do not know."), detail_text=str(exc)
+        ) from exc
+    events = event_queries.filtered(session, wanted, found.clock())
+    query = urlencode([*wanted.query_items(), ("lang", language)])
+    base = found.config.base_url
+
+    def gettext(message: str) -> str:
+        return found.renderer.gettext(language, message)
+
+    return feed_response(
+        request,
+        found,
+        fmt,
+        events,
+        language=language,
+        title=gettext("Tapahtumavahti: events"),
+        subtitle=gettext("Events for growing your professional network in Finland"),
+        feed_url=f"{base}/feeds/events.{fmt}?{query}",
+        home_url=f"{base}/?{query}",
+        private=False,
+    )
+
+
+def feed_subscriber(session: Session, secret: bytes, token: str) -> Subscriber:
+    """The active subscriber a feed token names, or a 404 page."""
+    try:
+        subscriber_id, version = read_token(secret, token, "feed")
+    except BadToken as exc:
+        raise PageError(404, BadLink) from exc
+    subscriber = session.get(Subscriber, subscriber_id)
+    if (
+        subscriber is None
+        or subscriber.token_version != version
+        or subscriber.status != vocab.SUBSCRIBER_ACTIVE
+    ):
+        raise PageError(404, BadLink)
+    return subscriber
+
+
+@router.get("/feeds/{token}/events.{fmt}")
+def personal_feed(request: Request, token: str, fmt: str, session: SessionDep) -> Response:
+    found = resources(request)
+    subscriber = feed_subscriber(session, found.config.secret_key, token)
+    language = request.query_params.get("lang") or subscriber.language
+    if language not in vocab.LANGUAGES:
+        language = subscriber.language
+    events = event_queries.for_subscriber(session, subscriber, found.clock())
+    base = found.config.base_url
+
+    def gettext(message: str) -> str:
+        return found.renderer.gettext(language, message)
+
+    return feed_response(
+        request,
+        found,
+        fmt,
+        events,
+        language=language,
+        title=gettext("Tapahtumavahti: my events"),
+        subtitle=gettext("Events that match your preferences"),
+        feed_url=f"{base}/feeds/{token}/events.{fmt}",
+        home_url=f"{base}/",
+        private=True,
+    )

@@ -1,0 +1,347 @@
+"""Subscriber pages: sign up, confirm, preferences, unsubscribe (token links, no passwords).
+
+Tokens are signed (store.tokens) and carry a purpose, so a confirm link cannot stand in for an
+unsubscribe link; bumping the subscriber's token version retires every link sent before.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from digest.senders import SendError
+from store import vocab
+from store.db import session_scope
+from store.models import Subscriber
+from store.tokens import make_token
+from web import forms, subscriptions
+from web.errors import PageError
+from web.i18n import N_
+from web.mail import signup_message
+from web.resources import Resources, db_session, resources
+from web.routes.common import personal_feed_links
+from web.subscriptions import LinkError, LinkProblem
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+SessionDep = Annotated[Session, Depends(db_session)]
+
+LINK_MESSAGES = {
+    LinkProblem.INVALID: (404, N_("This link is not valid or no longer works.")),
+    LinkProblem.STALE: (404, N_("This link is not valid or no longer works.")),
+    LinkProblem.EXPIRED: (
+        400,
+        N_("This confirmation link has expired. Sign up again to get a new one."),
+    ),
+}
+
+
+def token_url(found: Resources, subscriber: Subscriber, purpose: str, path: str) -> str:
+    token = make_token(found.config.secret_key, subscriber.id, purpose, subscriber.token_version)
+    return f"{found.config.base_url}/{path}/{token}"
+
+
+def _subscriber(found: Resources, session: Session, token: str, purpose: str) -> Subscriber:
+    try:
+        return subscriptions.subscriber_for_token(
+            session,
+            found.config.secret_key,
+            token,
+            purpose,
+            now=found.clock(),
+            confirm_valid=timedelta(hours=found.config.confirm_valid_hours),
+        )
+    except LinkError as exc:
+        status, message = LINK_MESSAGES[exc.problem]
+        raise PageError(status, message, language=exc.language) from exc
+
+
+def _form_context(found: Resources, values: forms.PreferenceValues) -> dict[str, Any]:
+    return {
+        "values": values,
+        "categories": vocab.CATEGORIES,
+        "event_languages": vocab.EVENT_LANGUAGES,
+        "weekdays": vocab.WEEKDAYS,
+        "zone": found.config.timezone,
+    }
+
+
+# --- sign up --------------------------------------------------------------------------------
+
+
+@router.get("/subscribe", response_class=HTMLResponse)
+def subscribe_form(request: Request) -> Response:
+    found = resources(request)
+    language = found.renderer.language(request)
+    values = forms.PreferenceValues(
+        language=language, send_day=found.config.default_day, send_hour=found.config.default_hour
+    )
+    return found.renderer.page(
+        request,
+        "web/subscribe.html",
+        language,
+        {**_form_context(found, values), "email": "", "errors": {}},
+    )
+
+
+@router.post("/subscribe", response_class=HTMLResponse)
+async def subscribe(request: Request) -> Response:
+    found = resources(request)
+    language = found.renderer.language(request)
+    form = await request.form(max_files=0, max_fields=100, max_part_size=64 * 1024)
+    result = forms.read_preferences(
+        forms.form_values(form), default_language=language, with_email=True
+    )
+    if not result.ok:
+        return found.renderer.page(
+            request,
+            "web/subscribe.html",
+            language,
+            {
+                **_form_context(found, result.values),
+                "email": str(form.get("email") or "")[: forms.MAX_EMAIL],
+                "errors": dict(result.errors),
+            },
+            status_code=400,
+        )
+    if not result.honeypot_filled:
+        await _sign_up(found, result)
+    # The same answer whether the address was new, pending, active or a bot's.
+    return found.renderer.page(
+        request, "web/subscribe_sent.html", result.values.language, {"email": result.email}
+    )
+
+
+async def _sign_up(found: Resources, result: forms.FormResult) -> None:
+    now = found.clock()
+    config = found.config
+
+    def record() -> tuple[subscriptions.SignupMail | None, str, str]:
+        with session_scope(found.sessions) as session:
+            signup = subscriptions.sign_up(
+                session,
+                result.email,
+                result.values,
+                now=now,
+                timezone=config.timezone,
+                max_items=config.max_items,
+                resend_after=timedelta(minutes=config.confirm_resend_minutes),
+            )
+            subscriber = signup.subscriber
+            if signup.mail is subscriptions.SignupMail.ALREADY:
+                link = token_url(found, subscriber, "preferences", "s")
+            else:
+                link = token_url(found, subscriber, "confirm", "confirm")
+            return signup.mail, link, subscriber.language
+
+    mail, link, language = await run_in_threadpool(record)
+    if mail is None:
+        return
+    message = signup_message(
+        found.renderer,
+        kind=mail.value,
+        language=language,
+        recipient=result.email,
+        link=link,
+        sender=config.from_address,
+        message_id_domain=config.message_id_domain,
+        now=now,
+        valid_hours=config.confirm_valid_hours,
+    )
+    try:
+        await found.sender.send(message)
+    except (SendError, OSError) as exc:
+        log.warning("sign-up mail to %s failed: %s", result.email, exc)
+
+        def forget() -> None:
+            # Let the person try again at once instead of waiting out the resend interval.
+            with session_scope(found.sessions) as session:
+                subscriber_id = _id_of(session, result.email)
+                subscriber = session.get(Subscriber, subscriber_id) if subscriber_id else None
+                if subscriber is not None:
+                    subscriber.confirm_sent_at = None
+
+        await run_in_threadpool(forget)
+        raise PageError(
+            500,
+            N_("We could not send the confirmation mail. Please try again later."),
+            language=language,
+        ) from exc
+
+
+def _id_of(session: Session, email: str) -> int | None:
+    return session.scalar(select(Subscriber.id).where(Subscriber.email == email))
+
+
+# --- confirm --------------------------------------------------------------------------------
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
+    """A page with a button: mail scanners that follow links must not confirm anybody."""
+    found = resources(request)
+    subscriber = _subscriber(found, session, token, "confirm")
+    language = found.renderer.language(request, subscriber.language)
+    active = subscriber.status == vocab.SUBSCRIBER_ACTIVE
+    return found.renderer.page(
+        request,
+        "web/confirm.html",
+        language,
+        {
+            "subscriber": subscriber,
+            "done": active,
+            "action": f"/confirm/{token}",
+            "preferences_url": token_url(found, subscriber, "preferences", "s") if active else "",
+        },
+    )
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str, session: SessionDep) -> Response:
+    found = resources(request)
+    subscriber = _subscriber(found, session, token, "confirm")
+    subscriptions.confirm(subscriber, found.clock())
+    session.commit()
+    language = found.renderer.language(request, subscriber.language)
+    return found.renderer.page(
+        request,
+        "web/confirm.html",
+        language,
+        {
+            "subscriber": subscriber,
+            "done": True,
+            "action": f"/confirm/{token}",
+            "preferences_url": token_url(found, subscriber, "preferences", "s"),
+        },
+    )
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+
+def _preferences_page(
+    request: Request,
+    found: Resources,
+    subscriber: Subscriber,
+    token: str,
+    values: forms.PreferenceValues,
+    *,
+    saved: bool = False,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    language = found.renderer.language(request, subscriber.language)
+    feed_token = make_token(
+        found.config.secret_key, subscriber.id, "feed", subscriber.token_version
+    )
+    return found.renderer.page(
+        request,
+        "web/preferences.html",
+        language,
+        {
+            **_form_context(found, values),
+            "subscriber": subscriber,
+            "action": f"/s/{token}",
+            "saved": saved,
+            "errors": errors or {},
+            "feeds": personal_feed_links(found.config.base_url, feed_token),
+            "unsubscribe_url": token_url(found, subscriber, "unsubscribe", "u"),
+            "active": subscriber.status == vocab.SUBSCRIBER_ACTIVE,
+        },
+        status_code=status_code,
+    )
+
+
+def _values_of(subscriber: Subscriber) -> forms.PreferenceValues:
+    return forms.PreferenceValues(
+        language=subscriber.language,
+        categories=list(subscriber.categories or []),
+        keywords=list(subscriber.keywords or []),
+        cities=list(subscriber.cities or []),
+        include_online=subscriber.include_online,
+        event_languages=list(subscriber.event_languages or []),
+        send_day=subscriber.send_day,
+        send_hour=subscriber.send_hour,
+    )
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def preferences_page(request: Request, token: str, session: SessionDep) -> Response:
+    found = resources(request)
+    subscriber = _subscriber(found, session, token, "preferences")
+    return _preferences_page(request, found, subscriber, token, _values_of(subscriber))
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+async def save_preferences(request: Request, token: str) -> Response:
+    found = resources(request)
+    form = await request.form(max_files=0, max_fields=100, max_part_size=64 * 1024)
+
+    def save() -> Response:
+        with found.sessions() as session:
+            subscriber = _subscriber(found, session, token, "preferences")
+            result = forms.read_preferences(
+                forms.form_values(form), default_language=subscriber.language, with_email=False
+            )
+            if not result.ok:
+                return _preferences_page(
+                    request,
+                    found,
+                    subscriber,
+                    token,
+                    result.values,
+                    errors=dict(result.errors),
+                    status_code=400,
+                )
+            subscriptions.apply_preferences(subscriber, result.values)
+            session.commit()
+            return _preferences_page(
+                request, found, subscriber, token, _values_of(subscriber), saved=True
+            )
+
+    return await run_in_threadpool(save)
+
+
+# --- unsubscribe ----------------------------------------------------------------------------
+
+
+@router.get("/u/{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: str, session: SessionDep) -> Response:
+    found = resources(request)
+    subscriber = _subscriber(found, session, token, "unsubscribe")
+    language = found.renderer.language(request, subscriber.language)
+    return found.renderer.page(
+        request,
+        "web/unsubscribe.html",
+        language,
+        {
+            "subscriber": subscriber,
+            "done": subscriber.status == vocab.SUBSCRIBER_UNSUBSCRIBED,
+            "action": f"/u/{token}",
+        },
+    )
+
+
+@router.post("/u/{token}", response_class=HTMLResponse)
+def unsubscribe(request: Request, token: str, session: SessionDep) -> Response:
+    """RFC 8058 one-click: the signed URL alone identifies the subscriber (no cookie, no CSRF
+    token); the body is ``List-Unsubscribe=One-Click`` from mail clients, or our own button.
+    Idempotent: a second POST answers 200 too."""
+    found = resources(request)
+    subscriber = _subscriber(found, session, token, "unsubscribe")
+    subscriptions.unsubscribe(subscriber, found.clock())
+    session.commit()
+    language = found.renderer.language(request, subscriber.language)
+    return found.renderer.page(
+        request,
+        "web/unsubscribe.html",
+        language,
+        {"subscriber": subscriber, "done": True, "action": f"/u/{token}"},
+    )
