@@ -399,8 +399,16 @@ def test_an_oversized_response_is_cut_off(scenario: Scenario) -> None:
     assert_failed(scenario, "oversized", "too-large", "larger than download max size")
 
 
-def test_malformed_content_fails_the_run(scenario: Scenario) -> None:
-    assert_failed(scenario, "malformed", "200", "cannot read structured data")
+def test_malformed_content_is_reported_and_marks_nothing_gone(scenario: Scenario) -> None:
+    assert_intact(scenario, "malformed")
+    assert_others_crawled(scenario)
+    run = scenario.runs("malformed")[-1]
+    assert (run.status, run.errors, run.gone) == ("suspect", 1, 0)
+    assert run.first_error == (
+        "5 of 5 upcoming listings vanished (the source lists nothing); none was marked gone"
+    )
+    assert any("JSON-LD block 1 is not valid JSON" in m for m in run.error_messages)
+    assert scenario.source("malformed").health == vocab.HEALTH_DEGRADED
 
 
 def test_a_redirect_into_a_private_network_is_refused(scenario: Scenario) -> None:
