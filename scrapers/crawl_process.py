@@ -4,7 +4,9 @@ Scrapy's reactor cannot be restarted inside one process, and a bad site must not
 caller down, so every crawl runs here. Two modes:
 
 * ``--source-id N``: crawl a stored source, store its listings, close its CrawlRun (the run id
-  comes with ``--run-id`` or is created here); prints the run as JSON.
+  comes with ``--run-id`` or is created here). While it runs, it prints progress lines
+  ``{"progress": {"pages": N, "records": M, "seconds": S}}`` on stdout; at the end, the run as
+  ``{"run": {...}}``.
 * ``--url URL --kind KIND --dry-run``: fetch, extract and print the records as JSON; stores
   nothing and keeps past events.
 
@@ -16,19 +18,64 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
 
+from scrapers.bookkeeping import close_broken_run
+from scrapers.conditional import PageMemory, load_memory
 from scrapers.scrapy_settings import scrapy_settings
 from scrapers.spec import SourceSpec
-from scrapers.spiders.source_spider import SourceSpider
+from scrapers.spiders import UnknownSpider, spider_class
 from store.db import make_engine, session_factory, session_scope
-from store.migrate import ensure_schema
 from store.models import CrawlRun, Source
 from vahti.settings import Settings, SettingsError, load_settings
+
+PROGRESS_EVERY_SECONDS = 0.25
+
+
+class ProgressReporter:
+    """Scrapy extension: a progress line on stdout at most every quarter second, and one when
+    the spider closes; "seconds" counts from the spider's opening (the crawl without the
+    process start-up)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.opened = time.monotonic()
+        self.last = 0.0
+        crawler.signals.connect(self.opened_now, signal=signals.spider_opened)
+        crawler.signals.connect(self.tick, signal=signals.response_received)
+        crawler.signals.connect(self.tick, signal=signals.item_scraped)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
+        return cls(crawler)
+
+    def opened_now(self) -> None:
+        self.opened = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.last = now
+            self._write(now)
+
+    def closed(self) -> None:
+        self._write(time.monotonic())
+
+    def _write(self, now: float) -> None:
+        progress = {
+            "pages": self.stats.get_value("vahti/pages", 0),
+            "records": self.stats.get_value("vahti/records", 0),
+            "seconds": round(now - self.opened, 3),
+        }
+        sys.stdout.write(json.dumps({"progress": progress}) + "\n")
+        sys.stdout.flush()
 
 
 def _run_spider(
@@ -37,17 +84,17 @@ def _run_spider(
     extra: dict[str, Any],
     now: datetime,
     time_limit: int | None,
+    page_memory: dict[str, PageMemory] | None = None,
 ) -> None:
-    process = CrawlerProcess(
-        {**scrapy_settings(settings, time_limit=time_limit), **extra}, install_root_handler=True
-    )
+    process = CrawlerProcess({**scrapy_settings(settings, time_limit=time_limit), **extra})
     process.crawl(
-        SourceSpider,
+        spider_class(spec.kind),
         spec=spec,
         max_detail_pages=settings.crawl.max_detail_pages,
         max_pages=settings.crawl.max_pages,
         horizon_days=settings.crawl.horizon_days,
         now=now,
+        page_memory=page_memory or {},
     )
     process.start()
 
@@ -56,7 +103,11 @@ def crawl_source(
     settings: Settings, source_id: int, run_id: int | None, time_limit: int | None
 ) -> dict[str, Any]:
     engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
-    ensure_schema(engine)
+    if run_id is None:
+        # Started by hand: bring the schema up first. A caller that made the run did that.
+        from store.migrate import ensure_schema
+
+        ensure_schema(engine)
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     with session_scope(sessions) as session:
@@ -69,20 +120,29 @@ def crawl_source(
             session.add(run)
             session.flush()
             run_id = run.id
-    _run_spider(
-        settings,
-        spec,
-        {
-            "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
-            "VAHTI_SOURCE_ID": source_id,
-            "VAHTI_RUN_ID": run_id,
-            "VAHTI_NOW": now.isoformat(),
-            "VAHTI_DATABASE_URL": settings.database.url,
-            "VAHTI_BUSY_TIMEOUT_MS": settings.database.busy_timeout_ms,
-        },
-        now,
-        time_limit,
-    )
+        memory = load_memory(session, source_id)
+    try:
+        spider_class(spec.kind)
+    except UnknownSpider as exc:
+        with session_scope(sessions) as session:
+            close_broken_run(session, run_id, "failed", f"kind {spec.kind}: {exc}", now)
+    else:
+        _run_spider(
+            settings,
+            spec,
+            {
+                "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
+                "EXTENSIONS": {"scrapers.crawl_process.ProgressReporter": 500},
+                "VAHTI_SOURCE_ID": source_id,
+                "VAHTI_RUN_ID": run_id,
+                "VAHTI_NOW": now.isoformat(),
+                "VAHTI_DATABASE_URL": settings.database.url,
+                "VAHTI_BUSY_TIMEOUT_MS": settings.database.busy_timeout_ms,
+            },
+            now,
+            time_limit,
+            memory,
+        )
     with session_scope(sessions) as session:
         run_row = session.get_one(CrawlRun, run_id)
         summary = {
@@ -128,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             languages=tuple(settings.crawl.languages),
             include_past=True,
         )
+        try:
+            spider_class(spec.kind)
+        except UnknownSpider as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         _run_spider(
             settings,
             spec,
@@ -139,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.source_id is None:
         parser.error("give --source-id, or --url with --dry-run")
     summary = crawl_source(settings, args.source_id, args.run_id, args.time_limit)
-    print(json.dumps(summary))
+    print(json.dumps({"run": summary}))
     return 0 if summary["status"] not in ("failed", "timeout") else 1
 
 

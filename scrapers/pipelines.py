@@ -11,20 +11,26 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from scrapers.bookkeeping import CrawlOutcome, finish_run
+from scrapers.conditional import PageMemory
+from scrapers.spiders.source_spider import CarriedItem, PageItem, RecordItem
 from store.db import make_engine, session_factory, session_scope
 from store.listings import UpsertCounts, upsert_listings
 from store.record import EventRecord
 
 FLUSH_EVERY = 200
+STATUS_PREFIX = "vahti/status/"
+FETCH_PREFIX = "vahti/fetch/"
 
 
-def _outcome(crawler: Crawler, reason: str) -> CrawlOutcome:
-    stats: dict[str, Any] = crawler.stats.get_stats()
-    statuses = {
-        key.removeprefix("vahti/status/"): value
-        for key, value in stats.items()
-        if key.startswith("vahti/status/")
-    }
+def crawl_outcome(stats: dict[str, Any], reason: str) -> CrawlOutcome:
+    """What the spider left in the crawler's stats, as a CrawlOutcome (pure)."""
+    statuses: dict[str, int] = {}
+    for key, value in stats.items():
+        for prefix in (STATUS_PREFIX, FETCH_PREFIX):
+            if key.startswith(prefix):
+                statuses[key.removeprefix(prefix)] = value
+    if stats.get("retry/count"):
+        statuses["retried"] = stats["retry/count"]
     return CrawlOutcome(
         pages=stats.get("vahti/pages", 0),
         http_statuses=statuses,
@@ -36,6 +42,7 @@ def _outcome(crawler: Crawler, reason: str) -> CrawlOutcome:
         finish_reason=reason,
         detected_kind=stats.get("vahti/detected_kind"),
         detected_reason=stats.get("vahti/detected_reason"),
+        not_modified=stats.get("vahti/not_modified", 0),
     )
 
 
@@ -56,8 +63,9 @@ class StorePipeline:
         self.sessions = session_factory(engine)
         self.buffer: list[EventRecord] = []
         self.seen: set[str] = set()
+        self.pages: list[PageMemory] = []
+        self.carried: list[PageMemory] = []
         self.counts = UpsertCounts()
-        self.records = 0
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -65,12 +73,18 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        record: EventRecord = item["record"]
-        self.buffer.append(record)
-        self.seen.add(record.key())
-        self.records += 1
-        if len(self.buffer) >= FLUSH_EVERY:
-            self._flush()
+        if isinstance(item, RecordItem):
+            record: EventRecord = item["record"]
+            self.buffer.append(record)
+            self.seen.add(record.key())
+            self.crawler.stats.inc_value("vahti/records")
+            if len(self.buffer) >= FLUSH_EVERY:
+                self._flush()
+        elif isinstance(item, PageItem):
+            self.pages.append(item["page"])
+        elif isinstance(item, CarriedItem):
+            self.carried.append(item["page"])
+            self.crawler.stats.inc_value("vahti/records", len(item["page"].record_keys))
         return item
 
     def _flush(self) -> None:
@@ -82,17 +96,18 @@ class StorePipeline:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self._flush()
-        outcome = _outcome(self.crawler, reason)
+        outcome = crawl_outcome(self.crawler.stats.get_stats(), reason)
         with session_scope(self.sessions) as session:
             finish_run(
                 session,
                 run_id=self.run_id,
                 outcome=outcome,
                 counts=self.counts,
-                records=self.records,
                 seen=self.seen,
                 now=self.now,
                 finished_at=datetime.now(UTC),
+                pages=self.pages,
+                carried=self.carried,
             )
         self.engine.dispose()
 
@@ -110,11 +125,12 @@ class PrintPipeline:
         return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        self.records.append(item["record"].to_json())
+        if isinstance(item, RecordItem):
+            self.records.append(item["record"].to_json())
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        outcome = _outcome(self.crawler, reason)
+        outcome = crawl_outcome(self.crawler.stats.get_stats(), reason)
         self.records.sort(key=lambda r: (r["start_at"], r["title"]))
         json.dump(
             {"records": self.records, "outcome": outcome.to_json()},

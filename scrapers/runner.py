@@ -1,24 +1,28 @@
 """Run crawls as child processes, a few at a time, each with a hard time limit.
 
-Used by `vahti crawl` and by the daemon. The CrawlRun row is created here before the child
-starts, so a child that crashes or is killed still leaves a failed run behind.
+Used by `vahti crawl` and by the daemon (`crawl_many`). The CrawlRun row is created here
+before the child starts, so a child that crashes or is killed still leaves a failed run
+behind (and its source backs off like any failing source). While a child runs, its progress
+lines are passed on to `on_event("progress", result)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scrapers.bookkeeping import backoff_hours
-from store import vocab
+from scrapers.bookkeeping import FAILED_STATUSES, close_broken_run
 from store.db import session_scope
 from store.models import CrawlRun, Source
 
@@ -33,6 +37,7 @@ class CrawlResult:
     name: str
     run_id: int
     status: str = "running"
+    pages: int = 0
     records: int = 0
     new: int = 0
     updated: int = 0
@@ -40,12 +45,15 @@ class CrawlResult:
     errors: int = 0
     first_error: str | None = None
     duration_s: float = 0.0
+    # Seconds from the spider's opening to its last report (the crawl without process start).
+    crawl_seconds: float | None = None
 
     @property
     def failed(self) -> bool:
-        return self.status in ("failed", "timeout")
+        return self.status in FAILED_STATUSES
 
 
+# on_event(kind, result) with kind "started", "progress" or "finished".
 ProgressCallback = Callable[[str, CrawlResult], None]
 
 
@@ -73,6 +81,18 @@ def child_environment(settings_path: Path | None) -> dict[str, str]:
     return env
 
 
+def due_source_ids(session: Session, now: datetime) -> list[int]:
+    """Enabled sources whose next crawl is due: never crawled ones first, then the most
+    overdue."""
+    return list(
+        session.scalars(
+            select(Source.id)
+            .where(Source.enabled, or_(Source.next_crawl_at.is_(None), Source.next_crawl_at <= now))
+            .order_by(Source.next_crawl_at.is_not(None), Source.next_crawl_at, Source.id)
+        )
+    )
+
+
 def _start_run(sessions: sessionmaker[Session], source_id: int) -> CrawlResult:
     with session_scope(sessions) as session:
         source = session.get_one(Source, source_id)
@@ -85,35 +105,83 @@ def _start_run(sessions: sessionmaker[Session], source_id: int) -> CrawlResult:
 def _close_broken_run(
     sessions: sessionmaker[Session], result: CrawlResult, status: str, message: str
 ) -> None:
-    """The child died or was killed before closing its run: record that and back off."""
-    now = datetime.now(UTC)
     with session_scope(sessions) as session:
-        run = session.get_one(CrawlRun, result.run_id)
-        if run.status != "running":
-            return
-        run.status = status
-        run.finished_at = now
-        run.duration_s = (now - run.started_at).total_seconds()
-        run.first_error = message[-STDERR_TAIL:]
-        run.errors = max(run.errors, 1)
-        source = session.get_one(Source, result.source_id)
-        source.consecutive_failures += 1
-        source.health = vocab.HEALTH_FAILING
-        source.last_run_at = now
-        wait = backoff_hours(source.interval_hours, source.consecutive_failures)
-        source.next_crawl_at = now + timedelta(hours=wait)
+        close_broken_run(session, result.run_id, status, message[-STDERR_TAIL:], datetime.now(UTC))
 
 
 def _read_run(sessions: sessionmaker[Session], result: CrawlResult) -> None:
     with session_scope(sessions) as session:
         run = session.get_one(CrawlRun, result.run_id)
         result.status = run.status
+        result.pages = run.pages
         result.records = run.records
         result.new = run.new
         result.updated = run.updated
         result.gone = run.gone
         result.errors = run.errors
         result.first_error = run.first_error
+
+
+async def _follow_progress(
+    stream: asyncio.StreamReader, result: CrawlResult, on_event: ProgressCallback | None
+) -> None:
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # a line longer than the stream's limit: skip it
+            continue
+        if not line:
+            return
+        try:
+            progress = json.loads(line).get("progress")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(progress, dict):
+            result.pages = int(progress.get("pages", result.pages))
+            result.records = int(progress.get("records", result.records))
+            if "seconds" in progress:
+                result.crawl_seconds = float(progress["seconds"])
+            if on_event:
+                on_event("progress", result)
+
+
+async def _tail(stream: asyncio.StreamReader) -> bytes:
+    """The end of a stream, read to its end (a chatty child must never block on a full pipe)."""
+    kept = b""
+    while chunk := await stream.read(65536):
+        kept = (kept + chunk)[-STDERR_TAIL * 4 :]
+    return kept
+
+
+async def _run_child(
+    result: CrawlResult,
+    time_limit: int,
+    kill_after: float,
+    settings_path: Path | None,
+    on_event: ProgressCallback | None,
+) -> tuple[int | None, str]:
+    """Run the child to its end or kill it; (exit code or None when killed, stderr tail)."""
+    process = await asyncio.create_subprocess_exec(
+        *child_command(result.source_id, result.run_id, time_limit),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=child_environment(settings_path),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    readers = asyncio.gather(
+        _follow_progress(process.stdout, result, on_event), _tail(process.stderr)
+    )
+    try:
+        _, stderr = await asyncio.wait_for(asyncio.shield(readers), timeout=kill_after)
+        await process.wait()
+    except BaseException:  # timed out, cancelled, or the runner itself failed: no orphans
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        with contextlib.suppress(Exception):
+            await readers
+        raise
+    return process.returncode, stderr.decode("utf-8", "replace").strip()
 
 
 async def crawl_one(
@@ -123,36 +191,34 @@ async def crawl_one(
     time_limit: int,
     settings_path: Path | None = None,
     on_event: ProgressCallback | None = None,
+    kill_grace: float = KILL_GRACE_SECONDS,
 ) -> CrawlResult:
+    """Crawl one source in a child process; the result is read from its closed CrawlRun.
+
+    The child stops itself at `time_limit` seconds; one still running `kill_grace` seconds
+    later is killed."""
     result = _start_run(sessions, source_id)
     if on_event:
         on_event("started", result)
     started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        *child_command(source_id, result.run_id, time_limit),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=child_environment(settings_path),
-    )
     try:
-        _stdout, stderr = await asyncio.wait_for(
-            process.communicate(), timeout=time_limit + KILL_GRACE_SECONDS
+        code, stderr = await _run_child(
+            result, time_limit, time_limit + kill_grace, settings_path, on_event
         )
     except TimeoutError:
-        process.kill()
-        await process.wait()
         _close_broken_run(
-            sessions, result, "timeout", f"killed after {time_limit + KILL_GRACE_SECONDS} s"
+            sessions, result, "timeout", f"killed after {time_limit + kill_grace:g} s"
         )
     except asyncio.CancelledError:
-        process.kill()
-        await process.wait()
         _close_broken_run(sessions, result, "failed", "crawl cancelled (shutting down)")
         raise
+    except OSError as exc:
+        _close_broken_run(sessions, result, "failed", f"cannot start the crawl process: {exc}")
+    except Exception as exc:  # one source's trouble must not stop the others
+        _close_broken_run(sessions, result, "failed", f"the crawl runner failed: {exc!r}")
     else:
         # The child closes its own run; one still "running" means the child died first.
-        tail = stderr.decode("utf-8", "replace").strip() or f"exit code {process.returncode}"
-        _close_broken_run(sessions, result, "failed", tail)
+        _close_broken_run(sessions, result, "failed", stderr or f"exit code {code}")
     _read_run(sessions, result)
     result.duration_s = time.monotonic() - started
     if on_event:
@@ -168,6 +234,7 @@ async def crawl_many(
     time_limit: int,
     settings_path: Path | None = None,
     on_event: ProgressCallback | None = None,
+    kill_grace: float = KILL_GRACE_SECONDS,
 ) -> list[CrawlResult]:
     """Crawl the sources, at most `max_parallel` at once; results in the order given."""
     gate = asyncio.Semaphore(max_parallel)
@@ -180,6 +247,7 @@ async def crawl_many(
                 time_limit=time_limit,
                 settings_path=settings_path,
                 on_event=on_event,
+                kill_grace=kill_grace,
             )
 
     return list(await asyncio.gather(*(guarded(s) for s in source_ids)))

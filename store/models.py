@@ -74,6 +74,8 @@ class Source(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     health: Mapped[str] = mapped_column(String(16), default=vocab.HEALTH_NEW)
+    # Why the source is degraded or failing, in a sentence (None when ok).
+    health_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_run_at: Mapped[datetime | None]
     last_records: Mapped[int | None]
@@ -118,12 +120,19 @@ class CrawlRun(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     first_error: Mapped[str | None] = mapped_column(Text)
+    # The first few errors and notes of the run (first_error is the first of them).
+    error_messages: Mapped[list[str]] = mapped_column(default=list)
 
     source: Mapped[Source] = relationship(back_populates="runs")
 
 
 class HttpValidator(Base):
-    """ETag and Last-Modified remembered per URL, for conditional requests."""
+    """What a crawl remembers about one page of a source, for the next crawl.
+
+    ETag and Last-Modified make the next request conditional; the keys of the listings the
+    page yielded and the links it led to let a page that answers 304 Not Modified (or fails
+    for a moment) stand in for its last successful read, so its listings never look gone.
+    """
 
     __tablename__ = "http_validators"
     __table_args__ = (UniqueConstraint("source_id", "url"),)
@@ -133,6 +142,12 @@ class HttpValidator(Base):
     url: Mapped[str] = mapped_column(String(2000))
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+    record_keys: Mapped[list[str]] = mapped_column(default=list)
+    # {"detail": [...], "page": [...], "kinds": {"detail": "jsonld"}}: the links the page led
+    # to, and the kind they are read with when not the source's.
+    links: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # When the page was last read in full (a 200 that was parsed).
+    fetched_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -62,6 +62,7 @@ class DatabaseSettings(Section):
 
 class CrawlSettings(Section):
     allow_private_networks: bool = False
+    trusted_hosts: list[str] = Field(default_factory=list)
     max_parallel: int = Field(default=2, ge=1, le=64)
     default_interval_hours: float = Field(default=24.0, gt=0)
     time_limit_seconds: int = Field(default=600, ge=5)
@@ -74,6 +75,9 @@ class CrawlSettings(Section):
     download_timeout: int = Field(default=30, ge=1)
     max_response_mb: float = Field(default=10.0, gt=0)
     retries: int = Field(default=2, ge=0)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    conditional_requests: bool = True
+    full_fetch_days: float = Field(default=7.0, gt=0)
     max_detail_pages: int = Field(default=200, ge=0)
     max_pages: int = Field(default=50, ge=1)
     horizon_days: int = Field(default=365, ge=1)

@@ -1,27 +1,60 @@
-"""Rich displays for long jobs: live crawl progress per source and a summary table."""
+"""Rich displays for crawls: a live table per source while they run, a summary table after.
+
+On a terminal the live table redraws four times a second and disappears when the crawl ends;
+elsewhere (a pipe, a log file) one line is printed per finished source instead.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from types import TracebackType
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
+from rich.spinner import Spinner
 from rich.table import Table
+from rich.text import Text
 
 from scrapers.runner import CrawlResult
 
+STATUS_STYLES = {
+    "ok": "green",
+    "not_modified": "green",
+    "suspect": "yellow",
+    "failed": "red",
+    "timeout": "red",
+}
+
+
+def status_style(status: str, errors: int = 0) -> str:
+    if status == "ok" and errors:
+        return "yellow"
+    return STATUS_STYLES.get(status, "")
+
+
+@dataclass
+class _Row:
+    result: CrawlResult
+    state: str = "waiting"
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
 
 class CrawlProgress:
-    """A live table, one row per source: waiting, crawling (with elapsed time), done."""
+    """A live table, one row per source: crawling (pages, records, seconds), then its status."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.rows: dict[int, tuple[str, CrawlResult, float]] = {}
-        self.live = Live(self._table(), console=console, refresh_per_second=4, transient=True)
+        self.rows: dict[int, _Row] = {}
+        self.spinner = Spinner("dots")
+        self.live = Live(
+            self, console=console, refresh_per_second=4, transient=True, auto_refresh=True
+        )
 
     def __enter__(self) -> CrawlProgress:
-        self.live.__enter__()
+        if self.console.is_terminal:
+            self.live.__enter__()
         return self
 
     def __exit__(
@@ -30,47 +63,75 @@ class CrawlProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.live.__exit__(exc_type, exc, tb)
+        if self.console.is_terminal:
+            self.live.__exit__(exc_type, exc, tb)
 
     def on_event(self, kind: str, result: CrawlResult) -> None:
-        started = self.rows.get(result.source_id, ("", result, time.monotonic()))[2]
-        self.rows[result.source_id] = (kind, result, started)
-        self.live.update(self._table())
-        if kind == "finished" and not self.console.is_terminal:
-            self.console.print(f"crawled {result.name}: {result.status}, {result.records} records")
+        row = self.rows.setdefault(result.source_id, _Row(result))
+        row.result = result
+        if kind == "started":
+            row.state, row.started = "crawling", time.monotonic()
+        elif kind == "finished":
+            row.state, row.ended = "finished", time.monotonic()
+            if not self.console.is_terminal:
+                self.console.print(
+                    f"crawled {result.name}: {result.status}, {result.records} records, "
+                    f"{result.errors} errors",
+                    highlight=False,
+                )
 
-    def _table(self) -> Table:
-        table = Table("source", "state", "seconds", title="crawling")
-        for kind, result, started in self.rows.values():
-            state = "crawling" if kind == "started" else result.status
-            table.add_row(result.name, state, f"{time.monotonic() - started:.0f}")
+    def __rich__(self) -> RenderableType:
+        table = Table("", "source", "state", "pages", "records", "seconds", title="crawling")
+        now = time.monotonic()
+        # Rich redraws from its own thread: iterate over a copy.
+        for row in list(self.rows.values()):
+            r = row.result
+            if row.state == "finished":
+                mark: RenderableType = Text("✓" if not r.failed else "✗", style="bold")
+                state = Text(r.status, style=status_style(r.status, r.errors))
+            else:
+                mark, state = self.spinner, Text("crawling")
+            seconds = (row.ended or now) - row.started
+            table.add_row(mark, r.name, state, str(r.pages), str(r.records), f"{seconds:.0f}")
         return table
 
     def summary(self, results: list[CrawlResult]) -> None:
         table = Table(
             "source",
             "status",
+            "pages",
             "records",
             "new",
             "updated",
             "gone",
             "errors",
             "seconds",
-            "first error",
             title="crawl summary",
         )
         for r in results:
-            style = "red" if r.failed else ("yellow" if r.errors or r.status == "suspect" else "")
             table.add_row(
                 r.name,
                 r.status,
+                str(r.pages),
                 str(r.records),
                 str(r.new),
                 str(r.updated),
                 str(r.gone),
                 str(r.errors),
                 f"{r.duration_s:.1f}",
-                (r.first_error or "")[:80],
-                style=style,
+                style=status_style(r.status, r.errors),
             )
         self.console.print(table)
+        for r in results:
+            if r.first_error:
+                line = Text(f"{r.name}: ", style="bold")
+                line.append(r.first_error[:300], style=status_style(r.status, r.errors) or "")
+                self.console.print(line)
+        failed = sum(r.failed for r in results)
+        count = f"{len(results)} source{'' if len(results) == 1 else 's'}"
+        totals = (
+            f"{count}: {len(results) - failed} crawled, {failed} failed; "
+            f"{sum(r.new for r in results)} new, {sum(r.updated for r in results)} updated, "
+            f"{sum(r.gone for r in results)} gone"
+        )
+        self.console.print(totals, highlight=False)

@@ -6,21 +6,23 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from rich.text import Text
+from sqlalchemy import func, select
 
+from scrapers.bookkeeping import backoff_hours
 from scrapers.detect import with_includes
-from scrapers.extractors import supported_kinds
 from scrapers.runner import child_environment, crawl_many
 from store import vocab
 from store.models import CrawlRun, Source
 from store.serialize import source_json
 from vahti.cli.common import console, err_console, fail, now_utc, print_json, state
 from vahti.cli.detection import run_probe, show_detection
-from vahti.cli.progress import CrawlProgress
+from vahti.cli.progress import CrawlProgress, status_style
 
 app = typer.Typer(
     help="Organiser sources: add, list, inspect, enable, disable, remove, test.",
@@ -138,28 +140,83 @@ def list_(
     """List the sources with their health, last run, records and next crawl."""
     with state.app.sessions() as session:
         rows = list(session.scalars(select(Source).order_by(Source.id)))
+        last_status = _last_statuses(session)
         if json_:
-            print_json([source_json(s) for s in rows])
+            print_json([_source_data(s, last_status.get(s.id)) for s in rows])
             return
         table = Table(
-            "id", "name", "kind", "enabled", "health", "last run", "records", "next crawl"
+            "id",
+            "name",
+            "kind",
+            "health",
+            "last run",
+            "records",
+            "next crawl",
+            "why",
+            title=f"{len(rows)} sources (times in UTC)",
         )
         for s in rows:
+            status = last_status.get(s.id)
             table.add_row(
                 str(s.id),
                 s.name,
                 s.crawl_kind,
-                "yes" if s.enabled else "no",
-                s.health,
-                _when(s.last_run_at),
+                Text(s.health, style=HEALTH_STYLES.get(s.health, "")),
+                f"{_short(s.last_run_at)} {status or ''}".strip(),
                 "" if s.last_records is None else str(s.last_records),
-                _when(s.next_crawl_at) if s.enabled else "",
+                _next_crawl(s),
+                (s.health_reason or "")[:60],
             )
         console.print(table)
 
 
+HEALTH_STYLES = {
+    vocab.HEALTH_OK: "green",
+    vocab.HEALTH_DEGRADED: "yellow",
+    vocab.HEALTH_FAILING: "red",
+}
+
+
+def _last_statuses(session: Any) -> dict[int, str]:
+    """The status of each source's latest run."""
+    latest = (
+        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
+        .group_by(CrawlRun.source_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CrawlRun.source_id, CrawlRun.status).join(latest, CrawlRun.id == latest.c.run_id)
+    )
+    return {source_id: status for source_id, status in rows}
+
+
+def _source_data(source: Source, last_status: str | None) -> dict[str, Any]:
+    return {
+        **source_json(source),
+        "health_reason": source.health_reason,
+        "consecutive_failures": source.consecutive_failures,
+        "last_status": last_status,
+    }
+
+
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _short(value: Any) -> str:
+    return value.strftime("%m-%d %H:%M") if value else ""
+
+
+def _next_crawl(source: Source, when: Callable[[Any], str] = _short) -> str:
+    if not source.enabled:
+        return "disabled"
+    if source.next_crawl_at is None:
+        return "now"
+    text = when(source.next_crawl_at)
+    if source.consecutive_failures:
+        wait = backoff_hours(source.interval_hours, source.consecutive_failures)
+        text += f" (backing off: {wait:g} h)"
+    return text
 
 
 @app.command()
@@ -167,46 +224,72 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Show a source with its last runs and errors."""
     with state.app.sessions() as session:
         source = _get_source(session, source_id)
-        data = source_json(source)
-        for key, value in data.items():
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+        for key, value in source_json(source).items():
+            if key not in ("health", "next_crawl"):
+                console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
         if source.config:
             console.print(f"[bold]config[/bold]: {json.dumps(source.config)}", highlight=False)
-        runs = session.scalars(
-            select(CrawlRun)
-            .where(CrawlRun.source_id == source_id)
-            .order_by(CrawlRun.started_at.desc())
-            .limit(10)
-        )
-        table = Table(
-            "run",
-            "started",
-            "status",
-            "pages",
-            "records",
-            "new",
-            "updated",
-            "gone",
-            "errors",
-            "seconds",
-            "first error",
-            title="last runs",
-        )
-        for r in runs:
-            table.add_row(
-                str(r.id),
-                _when(r.started_at),
-                r.status,
-                str(r.pages),
-                str(r.records),
-                str(r.new),
-                str(r.updated),
-                str(r.gone),
-                str(r.errors),
-                f"{r.duration_s:.1f}" if r.duration_s is not None else "",
-                (r.first_error or "")[:120],
+        health = Text(source.health, style=HEALTH_STYLES.get(source.health, ""))
+        if source.health_reason:
+            health.append(f" ({source.health_reason})", style="")
+        console.print(Text.assemble(Text("health", style="bold"), ": ", health))
+        console.print(f"[bold]next crawl[/bold]: {_next_crawl(source, _when)}", highlight=False)
+        runs = list(
+            session.scalars(
+                select(CrawlRun)
+                .where(CrawlRun.source_id == source_id)
+                .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+                .limit(10)
             )
-        console.print(table)
+        )
+        console.print(_runs_table(runs))
+        troubled = [r for r in runs if r.first_error]
+        if not troubled:
+            console.print("no errors in the last runs")
+            return
+        console.print("[bold]errors[/bold]:")
+        for r in troubled:
+            line = Text(f"  run {r.id} ({r.status}): ", style="bold")
+            line.append(r.first_error or "", style=status_style(r.status, r.errors))
+            console.print(line)
+        latest = troubled[0]
+        if len(latest.error_messages) > 1:
+            console.print(f"[bold]all errors of run {latest.id}[/bold]:")
+            for message in latest.error_messages:
+                console.print(Text(f"  {message}"))
+
+
+def _runs_table(runs: list[CrawlRun]) -> Table:
+    table = Table(
+        "run",
+        "started",
+        "status",
+        "HTTP",
+        "pages",
+        "records",
+        "new",
+        "updated",
+        "gone",
+        "errors",
+        "seconds",
+        title="last runs (times in UTC)",
+    )
+    for r in runs:
+        statuses = " ".join(f"{k}×{v}" for k, v in sorted((r.http_statuses or {}).items()))
+        table.add_row(
+            str(r.id),
+            _short(r.started_at),
+            Text(r.status, style=status_style(r.status, r.errors)),
+            statuses,
+            str(r.pages),
+            str(r.records),
+            str(r.new),
+            str(r.updated),
+            str(r.gone),
+            str(r.errors),
+            f"{r.duration_s:.1f}" if r.duration_s is not None else "",
+        )
+    return table
 
 
 def _set_enabled(source_id: int, enabled: bool) -> None:
@@ -339,20 +422,11 @@ def crawl(
     if not ids:
         console.print("no enabled sources (add one with `vahti sources add URL`)")
         return
-    known = set(supported_kinds()) | {"auto"}
-    with ctx.sessions() as session:
-        skipped = [
-            s
-            for s in ids
-            if session.get_one(Source, s).crawl_kind not in known
-            and not session.get_one(Source, s).crawl_kind.startswith("spider:")
-        ]
-    progress = CrawlProgress(console)
-    with progress:
+    with CrawlProgress(console) as progress:
         results = asyncio.run(
             crawl_many(
                 ctx.sessions,
-                [s for s in ids if s not in skipped],
+                ids,
                 max_parallel=ctx.settings.crawl.max_parallel,
                 time_limit=ctx.settings.crawl.time_limit_seconds,
                 settings_path=ctx.settings_path,
@@ -360,7 +434,5 @@ def crawl(
             )
         )
     progress.summary(results)
-    for source_id in skipped:
-        console.print(f"source {source_id}: its kind is not supported yet; skipped")
     if any(r.failed for r in results):
         raise typer.Exit(1)
