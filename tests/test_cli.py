@@ -154,3 +154,20 @@ def test_subscribers_add_update_list_remove(run_vahti) -> None:  # type: ignore[
         assert key in anna
     assert run_vahti("subscribers", "remove", "Anna@example.fi").returncode == 0
     assert json.loads(run_vahti("subscribers", "list", "--json").stdout) == []
+
+
+def test_sources_add_refuses_private_addresses_unless_allowed(run_vahti) -> None:  # type: ignore[no-untyped-def]
+    guarded = {"VAHTI_CRAWL__ALLOW_PRIVATE_NETWORKS": "false"}
+    for url in (
+        "http://127.0.0.1:8100/",
+        "http://10.1.2.3/events",
+        "http://[::1]/",
+        "http://2130706433/",
+        "http://169.254.169.254/latest/",
+    ):
+        result = run_vahti("sources", "add", url, "--kind", "jsonld", env=guarded)
+        assert result.returncode == 2, (url, result.stderr)
+        assert "refused" in result.stderr
+    assert json.loads(run_vahti("sources", "list", "--json").stdout) == []
+    allowed = run_vahti("sources", "add", "http://127.0.0.1:8100/", "--kind", "jsonld")
+    assert allowed.returncode == 0, allowed.stderr

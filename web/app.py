@@ -95,7 +95,13 @@ def create_app(
         renderer=Renderer(config.default_language),
         sender=sender or FileSender(Path("var/outbox")),
         url_guard=url_guard
-        or (lambda url: check_source_url(url, allow_private=config.allow_private_networks)),
+        or (
+            lambda url: check_source_url(
+                url,
+                allow_private=config.allow_private_networks,
+                trusted_hosts=config.trusted_hosts,
+            )
+        ),
         scheduler_status=scheduler_status,
         clock=clock or (lambda: datetime.now(UTC)),
         login_limiter=LoginLimiter(

@@ -15,6 +15,7 @@ class WebConfig:
     # The admin password, or its argon2 hash ("$argon2id$..."); empty keeps /admin closed.
     admin_password: str = ""
     allow_private_networks: bool = False
+    trusted_hosts: tuple[str, ...] = ()
     timezone: str = "Europe/Helsinki"
     default_language: str = "fi"
     default_day: str = "mon"

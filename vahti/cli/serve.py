@@ -24,6 +24,7 @@ def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
         secret_key=secret_key,
         admin_password=settings.web.admin_password.get_secret_value(),
         allow_private_networks=settings.crawl.allow_private_networks,
+        trusted_hosts=tuple(settings.crawl.trusted_hosts),
         timezone=settings.digest.timezone,
         default_language=settings.digest.default_language,
         default_day=settings.digest.default_day,

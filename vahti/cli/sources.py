@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from scrapers.bookkeeping import backoff_hours
 from scrapers.detect import with_includes
+from scrapers.netguard import RefusedURL, check_url
 from scrapers.runner import child_environment, crawl_many
 from store import vocab
 from store.models import CrawlRun, Source
@@ -42,9 +43,18 @@ def _check_kind(kind: str) -> str:
 
 
 def _check_url(url: str) -> str:
+    """http(s) (webcal:// read as https://) on a public address, unless settings allow others."""
     if not url.startswith(("http://", "https://", "webcal://")):
         fail(f"URL {url!r} must start with http://, https:// or webcal://")
-    return url.replace("webcal://", "https://", 1) if url.startswith("webcal://") else url
+    url = url.replace("webcal://", "https://", 1) if url.startswith("webcal://") else url
+    crawl = state.app.settings.crawl
+    try:
+        check_url(
+            url, allow_private=crawl.allow_private_networks, trusted_hosts=crawl.trusted_hosts
+        )
+    except RefusedURL as exc:
+        fail(str(exc))
+    return url
 
 
 def _get_source(session: Any, source_id: int) -> Source:
