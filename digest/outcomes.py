@@ -1,0 +1,178 @@
+"""Recording what happened to each delivery, each in a transaction of its own.
+
+A delivery is marked sent as soon as the server accepted it, in a transaction separate from
+everything else, so nothing later (another message failing, the batch stopping, the process
+dying) can undo it. Commits run in a worker thread, one at a time; outcomes that arrive while
+one commits go into the next (under load a commit holds a few messages, never a batch's worth).
+The only deliveries a crash leaves uncertain are those in flight: sent, or accepted but not yet
+committed; both are re-sent with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest.model import EMPTY, FAILED, PENDING, SENDING, SENT, SKIPPED, DigestItem
+from store import vocab
+from store.models import Delivery, DeliveryItem, Subscriber
+
+BOUNCE_AFTER = 3  # permanent failures in a row that mark a subscriber bounced
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """kind: sent, failed, retry, empty, skipped or released (back to pending, no try used)."""
+
+    kind: str
+    delivery_id: int
+    subscriber_id: int
+    items: tuple[DigestItem, ...] = ()
+    error: str | None = None
+    permanent: bool = False  # a permanent refusal: counts towards "bounced"
+    tried: bool = True  # a try was used (attempts + 1)
+    retry_at: datetime | None = None
+
+
+@dataclass
+class Recorder:
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
+    _queue: list[Outcome] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        self._queue.append(outcome)
+        if self._task is None or self._task.done():
+            if self._task is not None:
+                self._task.result()  # a failed commit stops the run here
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            await asyncio.to_thread(self._commit, batch)
+
+    async def flush(self) -> None:
+        """Wait until everything added so far is committed (raises a commit's error)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        if self._task is not None:
+            self._task.result()
+        if self._queue:
+            await self._drain()
+
+    def _commit(self, outcomes: list[Outcome]) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            record(session, outcomes, now)
+
+
+def _tries(outcome: Outcome) -> int:
+    return 1 if outcome.tried else 0
+
+
+def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
+    """Write outcomes (the caller's transaction)."""
+    table = cast(Table, Delivery.__table__)
+    sent = [o for o in outcomes if o.kind == SENT]
+    if sent:
+        done = set(
+            session.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_([o.delivery_id for o in sent]), Delivery.status != SENT)
+                .values(
+                    status=SENT,
+                    sent_at=now,
+                    attempts=Delivery.attempts + 1,
+                    last_error=None,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        counts = [
+            {"b_id": o.delivery_id, "b_count": len(o.items)} for o in sent if o.delivery_id in done
+        ]
+        if counts:
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(item_count=bindparam("b_count")),
+                counts,
+            )
+        items = [
+            {
+                "delivery_id": o.delivery_id,
+                "event_id": item.event.id,
+                "section": item.section,
+                "start_at": item.event.start_at,
+                "status": item.event.status,
+                "deadline_at": item.event.deadline_at,
+            }
+            for o in sent
+            if o.delivery_id in done
+            for item in o.items
+        ]
+        if items:
+            session.execute(insert(DeliveryItem), items)
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.id.in_([o.subscriber_id for o in sent]))
+            .where(Subscriber.permanent_failures != 0)
+            .values(permanent_failures=0)
+            .execution_options(synchronize_session=False)
+        )
+    others = [
+        {
+            "b_id": o.delivery_id,
+            "b_status": {"failed": FAILED, "retry": PENDING, "released": PENDING}.get(
+                o.kind, o.kind
+            ),
+            "b_error": o.error,
+            "b_tries": _tries(o),
+            "b_next": o.retry_at,
+        }
+        for o in outcomes
+        if o.kind in ("failed", "retry", "released", EMPTY, SKIPPED)
+    ]
+    if others:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == SENDING)
+            .values(
+                status=bindparam("b_status"),
+                last_error=bindparam("b_error"),
+                attempts=table.c.attempts + bindparam("b_tries"),
+                next_attempt_at=bindparam("b_next"),
+                claimed_by=None,
+                updated_at=now,
+            ),
+            others,
+        )
+    bounced = [o.subscriber_id for o in outcomes if o.kind == "failed" and o.permanent]
+    if bounced:
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.id.in_(bounced))
+            .values(permanent_failures=Subscriber.permanent_failures + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Subscriber)
+            .where(
+                Subscriber.id.in_(bounced),
+                Subscriber.permanent_failures >= BOUNCE_AFTER,
+                Subscriber.status == vocab.SUBSCRIBER_ACTIVE,
+            )
+            .values(status=vocab.SUBSCRIBER_BOUNCED, bounced_at=now)
+            .execution_options(synchronize_session=False)
+        )
