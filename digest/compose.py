@@ -78,10 +78,10 @@ def compose(
     prefs = Preferences.from_values(row)
     digest = select_digest(prefs, pool, sent, now)
     links = subscriber_links(config.base_url, config.secret, row["id"], row["token_version"])
-    rendered = render_digest(
+    rendered, shown = render_digest(
         digest, links=links, base_url=config.base_url, window_days=config.window_days
     )
-    return Composed(digest=digest, rendered=rendered, unsubscribe_url=links.unsubscribe)
+    return Composed(digest=shown, rendered=rendered, unsubscribe_url=links.unsubscribe)
 
 
 def to_message(

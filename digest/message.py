@@ -23,11 +23,16 @@ from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.render import Rendered
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00]+")
+# compat32 folds a long header without spaces (a List-Unsubscribe URL) by starting it on a
+# new line, which leaves a space in front of the value: fold only past RFC 5322's hard limit.
+# Encoded subjects fold themselves (email.header.Header knows the header's name).
+POLICY = compat32.clone(max_line_length=998)
 
 
 def header_safe(value: str) -> str:
@@ -40,10 +45,10 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{header_safe(domain)}>"
 
 
-def _encoded(value: str) -> str:
+def _encoded(name: str, value: str) -> str:
     """RFC 2047 encoded-words for a non-ASCII header value."""
     value = header_safe(value)
-    return value if value.isascii() else Header(value, "utf-8").encode()
+    return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()
 
 
 def _address(value: str) -> str:
@@ -54,7 +59,7 @@ def _address(value: str) -> str:
 
 
 def _text_part(body: str, subtype: str) -> MIMENonMultipart:
-    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part = MIMENonMultipart("text", subtype, policy=POLICY, charset="utf-8")
     del part["MIME-Version"]
     part["Content-Transfer-Encoding"] = "quoted-printable"
     part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
@@ -76,10 +81,10 @@ def build_message(
     The boundary cannot occur in a quoted-printable body ('=' is always followed by two hex
     digits or a line end there), so no scan of the bodies is needed to choose it.
     """
-    message = MIMEMultipart("alternative", boundary=f"=_vahti_{uuid.uuid4().hex}")
+    message = MIMEMultipart("alternative", boundary=f"=_vahti_{uuid.uuid4().hex}", policy=POLICY)
     message["From"] = _address(sender)
     message["To"] = _address(recipient)
-    message["Subject"] = _encoded(rendered.subject)
+    message["Subject"] = _encoded("Subject", rendered.subject)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = header_safe(message_id)
     if list_id:

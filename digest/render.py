@@ -10,7 +10,7 @@ a <style> element for the clients that read them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -78,15 +78,33 @@ def render_email(name: str, language: str, context: Mapping[str, Any]) -> Render
 
 def render_digest(
     digest: Digest, *, links: SubscriberLinks, base_url: str, window_days: int = 14
-) -> Rendered:
+) -> tuple[Rendered, Digest]:
+    """The rendered digest, and the digest as shown (the same unless it had to be cut).
+
+    A digest whose HTML would pass HTML_LIMIT is rendered compact (no excerpts, no "also
+    listed at"); if that is still too large, the lowest-ranked items are left out and the mail
+    says how many more matched (they stay unsent: a later digest may carry them).
+    """
     language = digest.preferences.language
-    context = {
-        "digest": digest_view(digest, base_url, window_days),
-        "links": links,
-        "prefs": digest.preferences,
-    }
-    rendered = render_email("digest", language, context)
-    if len(rendered.html.encode()) > HTML_LIMIT:
-        context["digest"] = digest_view(digest, base_url, window_days, compact=True)
-        rendered = render_email("digest", language, context)
-    return rendered
+
+    def attempt(shown: Digest, compact: bool) -> Rendered:
+        view = digest_view(shown, base_url, window_days, compact=compact)
+        view = replace(view, more=len(digest.items) - len(shown.items))
+        context = {"digest": view, "links": links, "prefs": digest.preferences}
+        return render_email("digest", language, context)
+
+    rendered = attempt(digest, compact=False)
+    if _size(rendered) <= HTML_LIMIT:
+        return rendered, digest
+    rendered = attempt(digest, compact=True)
+    shown = digest
+    while _size(rendered) > HTML_LIMIT and len(shown.items) > 1:
+        keep = max(1, int(len(shown.items) * HTML_LIMIT * 0.9 / _size(rendered)))
+        keep = min(keep, len(shown.items) - 1)
+        shown = replace(shown, items=shown.items[:keep])
+        rendered = attempt(shown, compact=True)
+    return rendered, shown
+
+
+def _size(rendered: Rendered) -> int:
+    return len(rendered.html.encode())

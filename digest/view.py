@@ -135,6 +135,7 @@ class DigestView:
     new_count: int
     window_days: int
     top_title: str
+    more: int = 0  # matched but left out to keep the mail under the size limit
 
     @property
     def empty(self) -> bool:

@@ -4,6 +4,7 @@ smtp_server.refuse("bob@example.fi", "550 5.1.1 No such user")   # every time
 smtp_server.refuse("ann@example.fi", "451 4.3.0 Try later", times=1)  # once, then accept
 smtp_server.drop_after(3)   # close the connection without answering after 3 messages
 smtp_server.messages        # list of Received (mail_from, rcpt_tos, data, message)
+smtp_server.rcpt_counts     # how many times each recipient was offered (refused or not)
 """
 
 from __future__ import annotations
@@ -45,20 +46,24 @@ class _Handler:
     async def handle_RCPT(
         self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
     ) -> str:
+        with self.server.lock:
+            key = address.lower()
+            self.server.rcpt_counts[key] = self.server.rcpt_counts.get(key, 0) + 1
         answer = self.server._refusal(address)
         if answer is not None:
             return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, _session: Any, envelope: Any) -> str:
         with self.server.lock:
             if (
                 self.server._drop_after is not None
                 and len(self.server.messages) >= self.server._drop_after
             ):
                 self.server._drop_after = None
-                session.transport.close()
+                self.server.dropped += 1
+                server.transport.close()  # the SMTP protocol object owns the connection
                 return "421 closing"
             self.server.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
@@ -69,6 +74,8 @@ class _Handler:
 class SmtpServer:
     def __init__(self) -> None:
         self.messages: list[Received] = []
+        self.rcpt_counts: dict[str, int] = {}
+        self.dropped = 0  # connections dropped by drop_after
         self.lock = threading.Lock()
         self._refusals: dict[str, list[Any]] = {}
         self._drop_after: int | None = None
@@ -102,3 +109,10 @@ class SmtpServer:
 
     def message_ids(self) -> list[str]:
         return [str(m.message["Message-ID"]) for m in self.messages]
+
+    def by_recipient(self) -> dict[str, list[EmailMessage]]:
+        found: dict[str, list[EmailMessage]] = {}
+        for received in list(self.messages):
+            for rcpt in received.rcpt_tos:
+                found.setdefault(rcpt.lower(), []).append(received.message)
+        return found
