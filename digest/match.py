@@ -110,8 +110,8 @@ def match_event(
     if event.city and event.city.casefold() in wanted_cities:
         score += CITY
         reasons.append(Reason("city", event.city))
-    elif event.online and (prefs.include_online or not event.city):
-        reasons.append(Reason("online", vocab.ONLINE))
+    elif event.online and (prefs.cities or not event.city):
+        reasons.append(Reason("online", vocab.ONLINE))  # in because it is online
     elif event.city:
         reasons.append(Reason("city", event.city))
     if languages:

@@ -181,6 +181,16 @@ def test_each_item_says_why_it_is_there(now: datetime) -> None:
     )
 
 
+def test_a_hybrid_event_is_in_for_its_online_part_only_when_the_city_is_not_wanted(
+    now: datetime,
+) -> None:
+    hybrid = event_view(now, city="Espoo", attendance=vocab.HYBRID, categories=())
+    anywhere = pick(now, [hybrid])
+    helsinki_or_online = pick(now, [hybrid], cities=("Helsinki",))
+    assert [r.kind for r in anywhere.items[0].reasons] == ["city", "language"]
+    assert [r.kind for r in helsinki_or_online.items[0].reasons] == ["online", "language"]
+
+
 def test_the_pool_index_never_hides_an_event_the_rules_accept(now: datetime) -> None:
     rng = random.Random(7)
     cities = ["Helsinki", "Espoo", "Tampere", None]
