@@ -87,7 +87,7 @@ def load_history(
 
 
 DELIVERY_COLUMNS = ("id", "subscriber_id", "message_id", "attempts", "period")
-EXTRA_SUBSCRIBER_COLUMNS = ("id", "status", "token_version")
+EXTRA_SUBSCRIBER_COLUMNS = ("id", "status", "token_version", "permanent_failures")
 
 
 def load_deliveries(session: Session, delivery_ids: Collection[int]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from digest.sanitise import clean_text, safe_url
+from digest.sanitise import clean_text, safe_url, truncate
 from store import vocab
 from store.models import Event, Subscriber
 
@@ -33,8 +33,11 @@ TITLE_LIMIT = 200
 TEXT_LIMIT = 4000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class EventView:
+    """One event as digests see it. Equal only to itself (hashable by identity), so views can
+    key caches: the same event in one run is one object."""
+
     id: int
     title: str
     start_at: datetime
@@ -109,7 +112,7 @@ class EventView:
         return self.descriptions.get(language) or self.description_text
 
     def excerpt(self, language: str, limit: int = 220) -> str:
-        return clean_text(self.description_in(language), limit)
+        return truncate(self.description_in(language), limit)  # cleaned when made
 
     @property
     def event_languages(self) -> tuple[str, ...]:

@@ -9,15 +9,26 @@ decides, so an index can never let through an event the rules refuse.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
+from digest import match
 from digest.match import body_text, keyword_pattern, title_text
 from digest.model import DEADLINE, UPCOMING, EventView, Preferences
 from store import vocab
 
 NEW_STATUSES = (vocab.SCHEDULED, vocab.RESCHEDULED)
+NO_DEADLINE = "9999"  # sorts after every ISO date: events without a deadline come last
+
+
+def date_key(event: EventView, section: str) -> tuple[datetime, str, int]:
+    """The order among equally good matches: the sooner date (for a call: its deadline, the
+    day to act by), then the more urgent deadline, then the id (stable)."""
+    when = event.deadline_at if section == DEADLINE and event.deadline_at else event.start_at
+    deadline = event.deadline_at.isoformat() if event.deadline_at else NO_DEADLINE
+    return (when, deadline, event.id)
 
 
 def section_for(
@@ -63,6 +74,8 @@ class EventPool:
         for event in events:
             self._add_eligible(event)
         self.eligible: frozenset[int] = frozenset(self.sections)
+        by_date = sorted(self.sections, key=lambda i: date_key(self.events[i], self.sections[i]))
+        self._position = {event_id: index for index, event_id in enumerate(by_date)}
 
     def _add_eligible(self, event: EventView) -> None:
         self.events[event.id] = event
@@ -136,3 +149,41 @@ class EventPool:
                 meant |= self._by_audience.get(audience, set())
             ids &= meant
         return ids
+
+    def ranked(
+        self, prefs: Preferences, exclude: Collection[int], limit: int
+    ) -> list[tuple[int, int]]:
+        """The `limit` best (event id, score) for `prefs`, best first, leaving out `exclude`.
+
+        Scores are summed from the same sets the candidates come from, with the weights of
+        digest.match, so only the chosen few need `match_event` (for their reasons).
+        """
+        ids = self.candidates(prefs).difference(exclude)
+        scores: dict[int, int] = {}
+
+        def add(members: set[int] | frozenset[int], weight: int) -> None:
+            for event_id in ids.intersection(members):
+                scores[event_id] = scores.get(event_id, 0) + weight
+
+        if prefs.categories:
+            add(self._union(self._by_category, prefs.categories), match.CATEGORY)
+        if prefs.audiences:
+            add(self._union(self._by_audience, prefs.audiences), match.AUDIENCE)
+        for keyword in prefs.keywords:
+            titles, bodies = self.keyword_hits(keyword)
+            add(titles, match.KEYWORD_IN_TITLE)
+            add(bodies, match.KEYWORD_IN_TEXT)
+        if prefs.cities:
+            add(self._union(self._by_city, [c.casefold() for c in prefs.cities]), match.CITY)
+        if prefs.event_languages:
+            add(self._union(self._by_language, prefs.event_languages), match.LANGUAGE)
+        position = self._position
+        best = heapq.nsmallest(limit, ids, key=lambda i: (-scores.get(i, 0), position[i]))
+        return [(event_id, scores.get(event_id, 0)) for event_id in best]
+
+    @staticmethod
+    def _union(index: dict[str, set[int]], keys: Iterable[str]) -> set[int]:
+        found: set[int] = set()
+        for key in keys:
+            found |= index.get(key, set())
+        return found

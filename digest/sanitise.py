@@ -24,7 +24,11 @@ def clean_text(value: str | None, limit: int = 300) -> str:
         return ""
     if _MARKUP.search(value):
         value = html.unescape(nh3.clean(value, tags=set()))
-    value = _SPACE.sub(" ", _CONTROL.sub(" ", value)).strip()
+    return truncate(_SPACE.sub(" ", _CONTROL.sub(" ", value)).strip(), limit)
+
+
+def truncate(value: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word, with an ellipsis."""
     if len(value) <= limit:
         return value
     cut = value[: limit - 1]

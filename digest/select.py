@@ -16,7 +16,6 @@ from datetime import datetime
 
 from digest.match import match_event
 from digest.model import (
-    DEADLINE,
     UPDATE,
     Digest,
     DigestItem,
@@ -25,10 +24,8 @@ from digest.model import (
     Reason,
     SentItem,
 )
-from digest.pool import EventPool
+from digest.pool import EventPool, date_key
 from store import vocab
-
-FAR_FUTURE = "9999"  # sorts after every ISO date: events without a deadline come last
 
 
 def changes_since(sent: SentItem, event: EventView, now: datetime) -> tuple[str, ...]:
@@ -66,12 +63,8 @@ def _update_reasons(event: EventView) -> tuple[Reason, ...]:
 
 
 def rank_key(item: DigestItem) -> tuple[int, datetime, str, int]:
-    """Better match first; then the sooner date (for a call: its deadline, the day to act by);
-    then the more urgent deadline."""
-    event = item.event
-    when = event.deadline_at if item.section == DEADLINE and event.deadline_at else event.start_at
-    deadline = event.deadline_at.isoformat() if event.deadline_at else FAR_FUTURE
-    return (-item.score, when, deadline, event.id)
+    """Better match first, then `digest.pool.date_key`."""
+    return (-item.score, *date_key(item.event, item.section))
 
 
 def select_digest(
@@ -97,30 +90,22 @@ def select_digest(
                     previous=before,
                 )
             )
-    chosen: list[DigestItem] = []
-    for event_id in pool.candidates(prefs):
-        if event_id in sent:
-            continue
-        event = pool.events[event_id]
-        title_hits: set[str] = set()
-        text_hits: set[str] = set()
-        for keyword in prefs.keywords:
-            titles, bodies = pool.keyword_hits(keyword)
-            if event_id in titles:
-                title_hits.add(keyword)
-            elif event_id in bodies:
-                text_hits.add(keyword)
-        found = match_event(event, prefs, title_hits, text_hits)
-        if found is not None:
-            chosen.append(
-                DigestItem(
-                    event=event,
-                    section=pool.sections[event_id],
-                    score=found.score,
-                    reasons=found.reasons,
-                )
-            )
-    chosen.sort(key=rank_key)
-    updates.sort(key=lambda item: (item.event.start_at, item.event.id))
     limit = max(prefs.max_items, 1)
+    chosen: list[DigestItem] = []
+    for event_id, score in pool.ranked(prefs, sent.keys(), limit):
+        event = pool.events[event_id]
+        title_hits = {k for k in prefs.keywords if event_id in pool.keyword_hits(k)[0]}
+        text_hits = {k for k in prefs.keywords if event_id in pool.keyword_hits(k)[1]}
+        found = match_event(event, prefs, title_hits, text_hits)
+        if found is None:  # the pool and the rules disagree: trust the rules
+            continue
+        chosen.append(
+            DigestItem(
+                event=event,
+                section=pool.sections[event_id],
+                score=score,
+                reasons=found.reasons,
+            )
+        )
+    updates.sort(key=lambda item: (item.event.start_at, item.event.id))
     return Digest(preferences=prefs, items=(*updates[:limit], *chosen[:limit]))

@@ -67,6 +67,7 @@ class Job:
     subscriber_id: int
     email: str
     attempts: int
+    had_failures: bool = False
     message: Message | None = None
     items: tuple[DigestItem, ...] = ()
     outcome: str | None = None  # set when there is nothing to send: empty, skipped, failed
@@ -130,6 +131,7 @@ class _Run:
             subscriber_id=row["id"],
             email=row["email"],
             attempts=row["delivery_attempts"],
+            had_failures=bool(row["permanent_failures"]),
         )
         if row["status"] != vocab.SUBSCRIBER_ACTIVE:
             return _with(job, outcome=SKIPPED)
@@ -240,7 +242,15 @@ class _Run:
             log.exception("unexpected error sending to %s", job.email)
             self._failed(job, SendError(f"unexpected error: {exc!r}"))
             return
-        self.recorder.add(Outcome(SENT, job.delivery_id, job.subscriber_id, items=job.items))
+        self.recorder.add(
+            Outcome(
+                SENT,
+                job.delivery_id,
+                job.subscriber_id,
+                items=job.items,
+                had_failures=job.had_failures,
+            )
+        )
         self.summary.sent += 1
         self._report(SENT, job)
 

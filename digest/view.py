@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 
 from digest.links import event_calendar_url
-from digest.model import DEADLINE, UPCOMING, UPDATE, Digest, DigestItem, Reason
+from digest.model import (
+    DEADLINE,
+    UPCOMING,
+    UPDATE,
+    Digest,
+    DigestItem,
+    EventView,
+    Reason,
+    SentItem,
+)
 from digest.sanitise import site_name
 from digest.words import AUDIENCE_PHRASES, CATEGORY_LABELS, CHANGE_LABELS, LANGUAGE_PHRASES
 from locales import translations
@@ -80,6 +89,7 @@ def moment(value: datetime, zone: str, lang: str, *, with_time: bool = True) -> 
     return text
 
 
+@lru_cache(maxsize=8192)
 def reason_line(reasons: tuple[Reason, ...], lang: str) -> str:
     """'job fair · Helsinki · in English', translated."""
     parts: list[str] = []
@@ -107,7 +117,6 @@ class ItemView:
     url: str | None
     when: str
     place: str
-    reason: str
     excerpt: str
     categories: tuple[str, ...]
     language: str | None
@@ -121,16 +130,24 @@ class ItemView:
 
 
 @dataclass(frozen=True, slots=True)
+class ShownItem:
+    """An event's card (the same for everyone who sees the event) and why this reader sees it."""
+
+    card: ItemView
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class DayView:
     label: str
-    items: tuple[ItemView, ...]
+    items: tuple[ShownItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class DigestView:
     language: str
-    updates: tuple[ItemView, ...]
-    deadlines: tuple[ItemView, ...]
+    updates: tuple[ShownItem, ...]
+    deadlines: tuple[ShownItem, ...]
     days: tuple[DayView, ...]
     new_count: int
     window_days: int
@@ -143,13 +160,33 @@ class DigestView:
 
     def titles(self) -> list[str]:
         items = [*self.updates, *self.deadlines, *(i for d in self.days for i in d.items)]
-        return [item.title for item in items]
+        return [item.card.title for item in items]
 
 
 def item_view(
     item: DigestItem, zone: str, lang: str, base_url: str, *, compact: bool = False
+) -> ShownItem:
+    """How an item reads. Cached: in a run, thousands of digests show the same few hundred
+    events (the key holds the EventView itself, compared by identity, so a cached card can
+    never belong to another version of an event); the reason line is per reader."""
+    card = _item_view(
+        item.event, item.section, item.changes, item.previous, zone, lang, base_url, compact
+    )
+    return ShownItem(card=card, reason=reason_line(item.reasons, lang))
+
+
+@lru_cache(maxsize=16384)
+def _item_view(
+    event: EventView,
+    section: str,
+    changes: tuple[str, ...],
+    previous: SentItem | None,
+    zone: str,
+    lang: str,
+    base_url: str,
+    compact: bool,
 ) -> ItemView:
-    event = item.event
+    item = DigestItem(event, section, 0, (), changes, previous)
     if item.section == UPCOMING:
         time_text = when(event.start_at, event.end_at, event.all_day, zone, lang)
     else:
@@ -164,9 +201,9 @@ def item_view(
         deadline = gettext(lang, "Apply by %(date)s") % {
             "date": moment(event.deadline_at, zone, lang)
         }
-    previous = None
+    was = None
     if item.previous is not None and "rescheduled" in item.changes:
-        previous = gettext(lang, "was %(when)s") % {
+        was = gettext(lang, "was %(when)s") % {
             "when": moment(item.previous.start_at, zone, lang, with_time=not event.all_day)
         }
     also = () if compact else tuple((site_name(u), u) for u in event.also_listed[:4])
@@ -177,7 +214,6 @@ def item_view(
         url=event.url or (event.urls[0] if event.urls else None),
         when=time_text,
         place=", ".join(dict.fromkeys(place_parts)),
-        reason=reason_line(item.reasons, lang),
         excerpt="" if compact else event.excerpt(lang),
         categories=tuple(
             gettext(lang, CATEGORY_LABELS[c]) for c in event.categories[:2] if c in CATEGORY_LABELS
@@ -191,7 +227,7 @@ def item_view(
         calendar_url=event_calendar_url(base_url, event.id),
         also=also,
         changes=tuple(gettext(lang, CHANGE_LABELS[c]) for c in item.changes),
-        previous=previous,
+        previous=was,
     )
 
 
@@ -201,13 +237,13 @@ def digest_view(
     prefs = digest.preferences
     lang, zone = prefs.language, prefs.timezone
 
-    def view(item: DigestItem) -> ItemView:
+    def view(item: DigestItem) -> ShownItem:
         return item_view(item, zone, lang, base_url, compact=compact)
 
     deadline_items = sorted(
         digest.section(DEADLINE), key=lambda i: (i.event.deadline_at, -i.score, i.event.id)
     )
-    by_day: dict[date, list[ItemView]] = {}
+    by_day: dict[date, list[ShownItem]] = {}
     upcoming = sorted(
         digest.section(UPCOMING), key=lambda i: (local(i.event.start_at, zone).date(), -i.score)
     )

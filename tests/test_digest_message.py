@@ -112,3 +112,33 @@ def test_message_ids_are_unique_and_at_our_domain() -> None:
     first, second = new_message_id("vahti.example"), new_message_id("vahti.example")
     assert first != second
     assert first.startswith("<") and first.endswith("@vahti.example>")
+
+
+def test_the_fast_bytes_say_what_the_stdlib_generator_says() -> None:
+    message = build_message(
+        Rendered(
+            "12 uutta tapahtumaa sinulle tällä viikolla: Työnhakijan päivä Äänekoskella",
+            "Hei!\n\nTyönhakijan päivä\n" + "rivi=1 " * 300 + "\n",
+            '<p style="color: red;">Työnhakijan päivä</p>\n' * 50,
+            "fi",
+        ),
+        sender="Tapahtumavahti Ääni <digest@vahti.example>",
+        recipient="anna@example.fi",
+        message_id="<abc@vahti.example>",
+        date=WHEN,
+        list_id="Tapahtumavahti <digest.vahti.example>",
+        unsubscribe_url="https://vahti.example/u/MS4xLnVuc3Vic2NyaWJl._N4jXMR697cM8gIzEddHd7su",
+    )
+    fast = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    stdlib = email.message_from_bytes(
+        message.as_bytes(policy=message.policy), policy=email.policy.default
+    )
+    assert isinstance(fast, EmailMessage) and isinstance(stdlib, EmailMessage)
+    assert list(fast.items()) == list(stdlib.items())
+    assert [p.get_content() for p in fast.iter_parts()] == [
+        p.get_content() for p in stdlib.iter_parts()
+    ]
+    assert [list(p.items()) for p in fast.iter_parts()] == [
+        list(p.items()) for p in stdlib.iter_parts()
+    ]
+    assert not fast.defects and all(not p.defects for p in fast.iter_parts())

@@ -194,3 +194,19 @@ def test_only_updates_have_their_own_subject(now: datetime) -> None:
     assert isinstance(digest.items[0], DigestItem)
     rendered, _ = render_digest(digest, links=links(), base_url=BASE_URL)
     assert rendered.subject == "Ändringar i evenemang från ditt sammandrag"
+
+
+def test_readers_of_the_same_event_each_get_their_own_reason(now: datetime) -> None:
+    event = fair(now)
+    by_category = render(now, [event], categories=("job-fair",))
+    by_keyword = render(now, [event], keywords=("fair",), cities=("Helsinki",))
+    assert "Why: job fair · Helsinki · in English" in by_category.html
+    assert "Why: job fair · mentions “fair” · Helsinki · in English" in by_keyword.text
+    assert "mentions" not in by_category.html
+
+
+def test_an_item_without_a_reason_shows_no_empty_line(now: datetime) -> None:
+    bare = event_view(now, categories=(), city=None, language="other", attendance=vocab.ONSITE)
+    rendered = render(now, [bare])
+    assert "@@" not in rendered.html and "@@" not in rendered.text
+    assert "Why:" not in rendered.text and 'class="reason"' not in rendered.html

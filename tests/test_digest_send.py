@@ -320,3 +320,20 @@ async def test_the_rate_limit_spaces_messages(
     await send(db, smtp_server, now, sender=smtp(smtp_server, rate_limit=20, connections=3))
     assert asyncio.get_running_loop().time() - started >= 5 / 20
     assert len(smtp_server.messages) == 6
+
+
+async def test_a_delivered_digest_resets_the_count_of_permanent_failures(
+    db: Database, smtp_server: SmtpServer, now: datetime
+) -> None:
+    (email,) = seed(db.sessions, now, 1)
+    smtp_server.refuse(email, "550 5.2.1 Mailbox disabled", times=2)
+    for week in range(4):
+        await send(db, smtp_server, now + timedelta(days=7 * week), send_empty=True)
+        if week == 1:
+            with db.sessions() as session:
+                assert session.scalars(select(Subscriber)).one().permanent_failures == 2
+    with db.sessions() as session:
+        subscriber = session.scalars(select(Subscriber)).one()
+        assert subscriber.permanent_failures == 0
+        assert subscriber.status == vocab.SUBSCRIBER_ACTIVE
+    assert len(smtp_server.by_recipient()[email]) == 2
