@@ -85,39 +85,70 @@ def _tries(outcome: Outcome) -> int:
 DELIVERIES = cast(Table, Delivery.__table__)
 ITEMS = cast(Table, DeliveryItem.__table__)
 SUBSCRIBERS = cast(Table, Subscriber.__table__)
+_d, _s = DELIVERIES.c, SUBSCRIBERS.c
+
+# Built once: this runs for every message, and building a statement costs more than the write.
+MARK_SENT = (
+    update(DELIVERIES)
+    .where(_d.id.in_(bindparam("ids", expanding=True)), _d.status != SENT)
+    .values(
+        status=SENT,
+        sent_at=bindparam("now"),
+        attempts=_d.attempts + 1,
+        last_error=None,
+        next_attempt_at=None,
+        claimed_by=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(_d.id)
+)
+SET_ITEM_COUNT = (
+    update(DELIVERIES).where(_d.id == bindparam("b_id")).values(item_count=bindparam("b_count"))
+)
+ADD_ITEMS = insert(ITEMS)
+RESET_FAILURES = (
+    update(SUBSCRIBERS)
+    .where(_s.id.in_(bindparam("ids", expanding=True)))
+    .values(permanent_failures=0)
+)
+FINISH_UNSENT = (
+    update(DELIVERIES)
+    .where(_d.id == bindparam("b_id"), _d.status == SENDING)
+    .values(
+        status=bindparam("b_status"),
+        last_error=bindparam("b_error"),
+        attempts=_d.attempts + bindparam("b_tries"),
+        next_attempt_at=bindparam("b_next"),
+        claimed_by=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+COUNT_FAILURE = (
+    update(SUBSCRIBERS)
+    .where(_s.id.in_(bindparam("ids", expanding=True)))
+    .values(permanent_failures=_s.permanent_failures + 1)
+)
+MARK_BOUNCED = (
+    update(SUBSCRIBERS)
+    .where(
+        _s.id.in_(bindparam("ids", expanding=True)),
+        _s.permanent_failures >= BOUNCE_AFTER,
+        _s.status == vocab.SUBSCRIBER_ACTIVE,
+    )
+    .values(status=vocab.SUBSCRIBER_BOUNCED, bounced_at=bindparam("now"))
+)
+UNSENT_STATUS = {"failed": FAILED, "retry": PENDING, "released": PENDING, EMPTY: EMPTY}
+UNSENT_STATUS[SKIPPED] = SKIPPED
 
 
 def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
-    """Write outcomes (the caller's transaction). Core statements: this runs for every
-    message, and the ORM's bookkeeping would cost more than the writes."""
-    table = DELIVERIES
+    """Write outcomes (the caller's transaction)."""
     sent = [o for o in outcomes if o.kind == SENT]
     if sent:
         counts = {o.delivery_id: len(o.items) for o in sent}
-        done = set(
-            session.scalars(
-                update(table)
-                .where(table.c.id.in_(list(counts)), table.c.status != SENT)
-                .values(
-                    status=SENT,
-                    sent_at=now,
-                    attempts=table.c.attempts + 1,
-                    last_error=None,
-                    next_attempt_at=None,
-                    claimed_by=None,
-                    updated_at=now,
-                )
-                .returning(table.c.id)
-            )
-        )
+        done = set(session.scalars(MARK_SENT, {"ids": list(counts), "now": now}))
         if done:
-            # One executemany with a cached statement (a CASE per batch would be compiled anew).
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values(item_count=bindparam("b_count")),
-                [{"b_id": i, "b_count": counts[i]} for i in done],
-            )
+            session.execute(SET_ITEM_COUNT, [{"b_id": i, "b_count": counts[i]} for i in done])
         items = [
             {
                 "delivery_id": o.delivery_id,
@@ -132,56 +163,25 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
             for item in o.items
         ]
         if items:
-            session.execute(insert(ITEMS), items)
+            session.execute(ADD_ITEMS, items)
         recovered = [o.subscriber_id for o in sent if o.had_failures]
         if recovered:
-            session.execute(
-                update(SUBSCRIBERS)
-                .where(SUBSCRIBERS.c.id.in_(recovered))
-                .values(permanent_failures=0)
-            )
-    others = [
+            session.execute(RESET_FAILURES, {"ids": recovered})
+    unsent = [
         {
             "b_id": o.delivery_id,
-            "b_status": {"failed": FAILED, "retry": PENDING, "released": PENDING}.get(
-                o.kind, o.kind
-            ),
+            "b_status": UNSENT_STATUS[o.kind],
             "b_error": o.error,
             "b_tries": _tries(o),
             "b_next": o.retry_at,
+            "b_now": now,
         }
         for o in outcomes
-        if o.kind in ("failed", "retry", "released", EMPTY, SKIPPED)
+        if o.kind in UNSENT_STATUS
     ]
-    if others:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.status == SENDING)
-            .values(
-                status=bindparam("b_status"),
-                last_error=bindparam("b_error"),
-                attempts=table.c.attempts + bindparam("b_tries"),
-                next_attempt_at=bindparam("b_next"),
-                claimed_by=None,
-                updated_at=now,
-            ),
-            others,
-        )
+    if unsent:
+        session.execute(FINISH_UNSENT, unsent)
     bounced = [o.subscriber_id for o in outcomes if o.kind == "failed" and o.permanent]
     if bounced:
-        session.execute(
-            update(Subscriber)
-            .where(Subscriber.id.in_(bounced))
-            .values(permanent_failures=Subscriber.permanent_failures + 1)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Subscriber)
-            .where(
-                Subscriber.id.in_(bounced),
-                Subscriber.permanent_failures >= BOUNCE_AFTER,
-                Subscriber.status == vocab.SUBSCRIBER_ACTIVE,
-            )
-            .values(status=vocab.SUBSCRIBER_BOUNCED, bounced_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(COUNT_FAILURE, {"ids": bounced})
+        session.execute(MARK_BOUNCED, {"ids": bounced, "now": now})

@@ -8,7 +8,7 @@ before any try, and kept for every retry and for a resend after a crash.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ def every_subscriber(_now: datetime, _timezone: str, _day: str, _hour: int) -> b
 class Plan:
     due: int = 0
     created: int = 0
+    # Subscribers whose time zone or send slot cannot be read: left out, named here.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def existing(self) -> int:
@@ -44,21 +46,32 @@ class Plan:
 
 
 def _insert(session: Session) -> Any:
-    """INSERT with ON CONFLICT DO NOTHING for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(Delivery)
-    return sqlite.insert(Delivery)
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id for the session's database (Core, so
+    that SQLAlchemy sends many rows per statement without building a statement per page)."""
+    table = Delivery.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def due_subscribers(
-    session: Session, now: datetime, due: Due = slot_has_come
+    session: Session, now: datetime, due: Due = slot_has_come, problems: list[str] | None = None
 ) -> list[tuple[int, str]]:
-    """(subscriber id, period) of active subscribers whose digest is due at `now`."""
+    """(subscriber id, period) of active subscribers whose digest is due at `now`.
+
+    A subscriber whose time zone or slot cannot be read is left out (and named in `problems`):
+    one bad row must not stop everyone's digest.
+    """
     found: list[tuple[int, str]] = []
     last = 0
     while True:
         page = session.execute(
-            select(Subscriber.id, Subscriber.timezone, Subscriber.send_day, Subscriber.send_hour)
+            select(
+                Subscriber.id,
+                Subscriber.email,
+                Subscriber.timezone,
+                Subscriber.send_day,
+                Subscriber.send_hour,
+            )
             .where(Subscriber.status == vocab.SUBSCRIBER_ACTIVE, Subscriber.id > last)
             .order_by(Subscriber.id)
             .limit(PAGE)
@@ -66,11 +79,13 @@ def due_subscribers(
         if not page:
             return found
         last = page[-1].id
-        found.extend(
-            (row.id, period_of(now, row.timezone))
-            for row in page
-            if due(now, row.timezone, row.send_day, row.send_hour)
-        )
+        for row in page:
+            try:
+                if due(now, row.timezone, row.send_day, row.send_hour):
+                    found.append((row.id, period_of(now, row.timezone)))
+            except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+                if problems is not None:
+                    problems.append(f"{row.email}: cannot tell when the digest is due: {exc!r}")
 
 
 def plan_deliveries(
@@ -85,7 +100,7 @@ def plan_deliveries(
     A row that exists already (whatever its status) is left alone. The caller commits.
     """
     plan = Plan()
-    targets = due_subscribers(session, now, due)
+    targets = due_subscribers(session, now, due, plan.problems)
     plan.due = len(targets)
     for start in range(0, len(targets), PAGE):
         rows = [
@@ -101,8 +116,7 @@ def plan_deliveries(
             }
             for subscriber_id, period in targets[start : start + PAGE]
         ]
-        statement = _insert(session).values(rows).on_conflict_do_nothing().returning(Delivery.id)
-        plan.created += len(session.execute(statement).all())
+        plan.created += len(session.execute(_insert(session), rows).all())
     return plan
 
 

@@ -98,7 +98,7 @@ def render_email(
     )
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def card_html(item: ItemView, language: str) -> str:
     """One event's card, CSS inlined (cached: an ItemView is the same object for every digest
     that shows the event the same way)."""
@@ -106,7 +106,7 @@ def card_html(item: ItemView, language: str) -> str:
     return str(_fragment_inliner.inline_fragment(html, STYLESHEET))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def card_text(item: ItemView, language: str) -> str:
     return environment(language).get_template("email/digest/card.txt").render(item=item)
 

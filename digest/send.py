@@ -39,6 +39,8 @@ from digest.senders import Sender, SendError
 from store import vocab
 
 log = logging.getLogger(__name__)
+# `wait_for_retries` waits for a retry due within this many seconds, not longer.
+RETRY_WAIT_LIMIT = 600.0
 
 
 def utcnow() -> datetime:
@@ -213,7 +215,10 @@ class _Run:
             at = next_retry_at(session)
         if at is None:
             return False
-        await asyncio.sleep(max((at - self.clock()).total_seconds(), 0.0) + 0.01)
+        wait = (at - self.clock()).total_seconds()
+        if wait > RETRY_WAIT_LIMIT:
+            return False  # a later run (or the daemon) will try it
+        await asyncio.sleep(max(wait, 0.0) + 0.01)
         return True
 
     def _release(self, jobs: Iterable[Job]) -> None:

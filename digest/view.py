@@ -109,8 +109,10 @@ def reason_line(reasons: tuple[Reason, ...], lang: str) -> str:
     return " · ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ItemView:
+    """One event's card. Hashed by identity (cheap): views are made once by a cache."""
+
     event_id: int
     section: str
     title: str

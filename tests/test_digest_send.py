@@ -337,3 +337,36 @@ async def test_a_delivered_digest_resets_the_count_of_permanent_failures(
         assert subscriber.permanent_failures == 0
         assert subscriber.status == vocab.SUBSCRIBER_ACTIVE
     assert len(smtp_server.by_recipient()[email]) == 2
+
+
+async def test_a_subscriber_with_an_unreadable_time_zone_does_not_stop_planning(
+    db: Database, smtp_server: SmtpServer, now: datetime
+) -> None:
+    emails = seed(db.sessions, now, 3)
+    with db.sessions.begin() as session:
+        session.execute(
+            update(Subscriber).where(Subscriber.email == emails[0]).values(timezone="Mars/Olympus")
+        )
+        plan = plan_deliveries(
+            session, now, message_id_domain="vahti.example", due=every_subscriber
+        )
+    assert plan.created == 2
+    assert len(plan.problems) == 1 and plan.problems[0].startswith(emails[0])
+
+
+def test_planning_twice_creates_each_delivery_once(db: Database, now: datetime) -> None:
+    seed(db.sessions, now, 3)
+    with db.sessions.begin() as session:
+        first = plan_deliveries(
+            session, now, message_id_domain="vahti.example", due=every_subscriber
+        )
+    with db.sessions.begin() as session:
+        second = plan_deliveries(
+            session, now + timedelta(hours=1), message_id_domain="vahti.example",
+            due=every_subscriber,
+        )  # fmt: skip
+    assert (first.created, second.created, second.existing) == (3, 0, 3)
+    with db.sessions() as session:
+        rows = session.scalars(select(Delivery)).all()
+    assert len(rows) == 3 and len({r.message_id for r in rows}) == 3
+    assert {r.period for r in rows} == {"2026-W48"}
