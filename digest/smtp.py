@@ -55,7 +55,8 @@ class SmtpSender:
         self.timeout = timeout
         self.local_hostname = local_hostname
         self.tls_context = tls_context
-        self._idle: asyncio.Queue[aiosmtplib.SMTP] | None = None
+        # Last in, first out: a quiet sender keeps using one warm connection.
+        self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] | None = None
         self._clients: list[aiosmtplib.SMTP] = []
         self._next_slot = 0.0
 
@@ -86,9 +87,9 @@ class SmtpSender:
             tls_context=self.tls_context,
         )
 
-    def _pool(self) -> asyncio.Queue[aiosmtplib.SMTP]:
+    def _pool(self) -> asyncio.LifoQueue[aiosmtplib.SMTP]:
         if self._idle is None:
-            self._idle = asyncio.Queue()
+            self._idle = asyncio.LifoQueue()
             self._clients = [self._client() for _ in range(self.connections)]
             for client in self._clients:
                 self._idle.put_nowait(client)

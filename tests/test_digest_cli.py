@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -222,3 +223,14 @@ def test_a_send_killed_mid_batch_and_run_again_sends_each_digest_once(
     engine.dispose()
     assert len(rows) == 40 and {r.status for r in rows} == {SENT}
     assert {r.message_id for r in rows} == {ids[0] for ids in ids_by_recipient.values()}
+
+
+def test_add_takes_audiences_and_max_items(run_vahti) -> None:  # type: ignore[no-untyped-def]
+    added = run_vahti(
+        "subscribers", "add", "anna@example.fi", "--audience", "immigrants", "--max-items", "5"
+    )
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(run_vahti("subscribers", "list", "--json").stdout)
+    assert (listed[0]["audiences"], listed[0]["max_items"]) == (["immigrants"], 5)
+    bad = run_vahti("subscribers", "add", "bo@example.fi", "--audience", "aliens")
+    assert bad.returncode == 2 and "--audience 'aliens'" in bad.stderr

@@ -80,7 +80,9 @@ def send(
     started = time.monotonic()
     summary = asyncio.run(_send(config, moment, total))
     _summary(plan, summary, time.monotonic() - started)
-    if not summary.ok:
+    for problem in plan.problems:
+        console.print(f"  [red]{problem}[/red]", highlight=False)
+    if not summary.ok or plan.problems:
         raise typer.Exit(1)
 
 

@@ -52,6 +52,13 @@ def add(
     event_language: Annotated[
         list[str] | None, typer.Option(help="Language events are held in: fi, sv, en (repeatable).")
     ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(help="Audience: " + ", ".join(vocab.AUDIENCES) + " (repeatable)."),
+    ] = None,
+    max_items: Annotated[
+        int | None, typer.Option(help="New events in one digest at most.", min=1, max=200)
+    ] = None,
     day: Annotated[str | None, typer.Option(help="Send day: mon..sun.")] = None,
     hour: Annotated[int | None, typer.Option(help="Send hour 0-23.", min=0, max=23)] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone.")] = None,
@@ -64,6 +71,7 @@ def add(
     _check_all([language], vocab.LANGUAGES, "--language")
     _check_all(category or [], vocab.CATEGORIES, "--category")
     _check_all(event_language or [], vocab.EVENT_LANGUAGES, "--event-language")
+    _check_all(audience or [], vocab.AUDIENCES, "--audience")
     day = day or settings.default_day
     _check_all([day], vocab.WEEKDAYS, "--day")
     timezone = timezone or settings.timezone
@@ -86,7 +94,8 @@ def add(
         subscriber.send_day = day
         subscriber.send_hour = hour if hour is not None else settings.default_hour
         subscriber.timezone = timezone
-        subscriber.max_items = subscriber.max_items or settings.max_items
+        subscriber.audiences = list(audience or [])
+        subscriber.max_items = max_items or subscriber.max_items or settings.max_items
         if confirmed and subscriber.status != vocab.SUBSCRIBER_ACTIVE:
             subscriber.status = vocab.SUBSCRIBER_ACTIVE
             subscriber.confirmed_at = now_utc()
