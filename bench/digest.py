@@ -324,10 +324,13 @@ def main() -> None:
     try:
         messages = sample_messages(url, now, min(200, args.subscribers))
         average = sum(len(data) for _, data in messages) / len(messages)
+        cpu = time.process_time()
         raw_before = asyncio.run(raw_limit(port, messages, args.subscribers, args.connections))
+        raw_cpu = (time.process_time() - cpu) / args.subscribers * 1000
         print(
             f"raw limit before: {raw_before:.0f} messages/s ({args.subscribers} pre-rendered "
-            f"digests of {average / 1024:.1f} KB on average, {args.connections} connections)"
+            f"digests of {average / 1024:.1f} KB on average, {args.connections} connections; "
+            f"the client's CPU: {raw_cpu:.1f} ms a message)"
         )
         before = counter.value
         result = subprocess.run(

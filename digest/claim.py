@@ -120,6 +120,17 @@ def release_dead_claims(
     return len(dead)
 
 
+def release_own_claims(session: Session, worker_id: str, now: datetime) -> int:
+    """Hand back what `worker_id` still holds (after an error); the caller commits."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.claimed_by == worker_id, Delivery.status == SENDING)
+        .values(status=PENDING, claimed_by=None, next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def next_retry_at(session: Session) -> datetime | None:
     """When the earliest delivery waiting for a retry may be tried again."""
     return session.scalar(

@@ -21,14 +21,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.claim import claim_deliveries, next_retry_at, release_dead_claims
+from digest.claim import (
+    claim_deliveries,
+    next_retry_at,
+    release_dead_claims,
+    release_own_claims,
+)
 from digest.compose import DigestConfig, compose, to_message
 from digest.load import load_deliveries, load_events, load_history, load_pool
 from digest.model import EMPTY, SENT, SKIPPED, DigestItem
@@ -41,6 +46,8 @@ from store import vocab
 log = logging.getLogger(__name__)
 # `wait_for_retries` waits for a retry due within this many seconds, not longer.
 RETRY_WAIT_LIMIT = 600.0
+# After an error, how long the tasks get to finish what they were doing (a send in flight).
+STOP_WAIT = 30.0
 
 
 def utcnow() -> datetime:
@@ -136,12 +143,12 @@ class _Run:
             had_failures=bool(row["permanent_failures"]),
         )
         if row["status"] != vocab.SUBSCRIBER_ACTIVE:
-            return _with(job, outcome=SKIPPED)
+            return replace(job, outcome=SKIPPED)
         try:
             assert self.pool is not None
             composed = compose(row, self.pool, sent, self.config, self.now)
             if composed.digest.empty and not self.config.send_empty:
-                return _with(job, outcome=EMPTY)
+                return replace(job, outcome=EMPTY)
             message = to_message(
                 composed,
                 email=row["email"],
@@ -151,8 +158,8 @@ class _Run:
             )
         except Exception as exc:  # one subscriber's bad data must not stop the others
             log.exception("cannot compose the digest of %s", row["email"])
-            return _with(job, outcome="failed", error=f"cannot compose the digest: {exc}")
-        return _with(job, message=message, items=composed.digest.items)
+            return replace(job, outcome="failed", error=f"cannot compose the digest: {exc}")
+        return replace(job, message=message, items=composed.digest.items)
 
     # -- the asynchronous part --
 
@@ -287,12 +294,6 @@ class _Run:
         self._report("retry", job)
 
 
-def _with(job: Job, **changes: Any) -> Job:
-    values = {name: getattr(job, name) for name in Job.__slots__}
-    values.update(changes)
-    return Job(**values)
-
-
 async def send_pending(
     sessions: sessionmaker[Session],
     sender: Sender,
@@ -324,12 +325,38 @@ async def send_pending(
     tasks.append(asyncio.create_task(produce_then_stop()))
     try:
         await asyncio.gather(*tasks)  # the first error of any task ends the run
-    finally:
+    except BaseException as error:
+        # Stop taking jobs first: a task can outlive its cancellation (asyncio.wait_for in
+        # 3.11 may swallow one), and it must not send what is about to be handed back.
+        run.stop = run.stop or f"stopped by an error: {error!r}"
         for task in tasks:
             task.cancel()
-        await run.recorder.flush()
+        while not queue.empty():  # what is queued is handed back below, unsent
+            queue.get_nowait()
+            queue.task_done()
+        for _ in range(config.connections):
+            queue.put_nowait(None)  # ends a consumer that survived its cancellation
+        await asyncio.wait(tasks, timeout=STOP_WAIT)
+        await _give_back(run, sessions, worker_id)
+        raise
+    await run.recorder.flush()
     run.summary.stopped = run.stop
     return run.summary
+
+
+async def _give_back(run: _Run, sessions: sessionmaker[Session], worker_id: str) -> None:
+    """After an error: record what is known, and hand back what this worker still holds (so
+    another run need not wait for the claim timeout). Best effort: the database may be the
+    error."""
+    try:
+        await run.recorder.flush()
+    except Exception:
+        log.exception("cannot record the last outcomes")
+    try:
+        with sessions.begin() as session:
+            release_own_claims(session, worker_id, run.clock())
+    except Exception:
+        log.exception("cannot hand back the claimed deliveries")
 
 
 async def send_due(

@@ -370,3 +370,33 @@ def test_planning_twice_creates_each_delivery_once(db: Database, now: datetime) 
         rows = session.scalars(select(Delivery)).all()
     assert len(rows) == 3 and len({r.message_id for r in rows}) == 3
     assert {r.period for r in rows} == {"2026-W48"}
+
+
+async def test_an_error_mid_run_hands_back_what_was_claimed(
+    db: Database, smtp_server: SmtpServer, now: datetime
+) -> None:
+    emails = seed(db.sessions, now, 10)
+    cfg = config(batch_size=100)
+
+    def broken_display(kind: str, _job: Any, summary: SendSummary) -> None:
+        if summary.sent == 3:
+            raise RuntimeError("the terminal went away")
+
+    with db.sessions.begin() as session:
+        plan_deliveries(session, now, message_id_domain=cfg.message_id_domain, due=every_subscriber)
+    sender = smtp(smtp_server)
+    try:
+        await send_pending(db.sessions, sender, cfg, now, make_worker_id(), progress=broken_display)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the error should end the run")
+    finally:
+        await sender.close()
+    statuses = Counter(d.status for d in deliveries(db).values())
+    assert SENDING not in statuses and statuses[SENT] >= 3
+    again = await send(db, smtp_server, now)
+    assert again.reclaimed == 0
+    ids = smtp_server.message_ids()
+    assert sorted(smtp_server.by_recipient()) == sorted(emails)
+    assert len(ids) - len(set(ids)) <= 2  # at most what was in flight on the two connections
