@@ -18,16 +18,16 @@ from sqlalchemy.orm import Session
 
 from digest.message import new_message_id
 from digest.model import PENDING
-from digest.periods import period_of, slot_has_come
+from digest.periods import Slot, is_due, period_of
 from store import vocab
 from store.models import Delivery, Subscriber
 
-# (now, time zone, send day, send hour) -> is this subscriber's digest due?
-Due = Callable[[datetime, str, str, int], bool]
+# (send slot, now, confirmed at) -> is this subscriber's digest due? (digest.periods.is_due)
+Due = Callable[[Slot, datetime, datetime | None], bool]
 PAGE = 1000
 
 
-def every_subscriber(_now: datetime, _timezone: str, _day: str, _hour: int) -> bool:
+def every_subscriber(_slot: Slot, _now: datetime, _confirmed_at: datetime | None) -> bool:
     """`vahti digest send --now`: every active subscriber's digest for the current period."""
     return True
 
@@ -54,7 +54,7 @@ def _insert(session: Session) -> Any:
 
 
 def due_subscribers(
-    session: Session, now: datetime, due: Due = slot_has_come, problems: list[str] | None = None
+    session: Session, now: datetime, due: Due = is_due, problems: list[str] | None = None
 ) -> list[tuple[int, str]]:
     """(subscriber id, period) of active subscribers whose digest is due at `now`.
 
@@ -71,6 +71,7 @@ def due_subscribers(
                 Subscriber.timezone,
                 Subscriber.send_day,
                 Subscriber.send_hour,
+                Subscriber.confirmed_at,
             )
             .where(Subscriber.status == vocab.SUBSCRIBER_ACTIVE, Subscriber.id > last)
             .order_by(Subscriber.id)
@@ -81,7 +82,8 @@ def due_subscribers(
         last = page[-1].id
         for row in page:
             try:
-                if due(now, row.timezone, row.send_day, row.send_hour):
+                slot = Slot(row.send_day, row.send_hour, row.timezone)
+                if due(slot, now, row.confirmed_at):
                     found.append((row.id, period_of(now, row.timezone)))
             except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
                 if problems is not None:
@@ -93,7 +95,7 @@ def plan_deliveries(
     now: datetime,
     *,
     message_id_domain: str,
-    due: Due = slot_has_come,
+    due: Due = is_due,
 ) -> Plan:
     """Create the current period's Delivery rows for the active subscribers that are due.
 
@@ -120,9 +122,7 @@ def plan_deliveries(
     return plan
 
 
-def missing_deliveries(
-    session: Session, now: datetime, due: Due = slot_has_come
-) -> list[tuple[int, str]]:
+def missing_deliveries(session: Session, now: datetime, due: Due = is_due) -> list[tuple[int, str]]:
     """What `plan_deliveries` would create, without creating it (for --dry-run)."""
     targets = due_subscribers(session, now, due)
     existing: set[tuple[int, str]] = set()

@@ -97,8 +97,10 @@ class _Run:
         clock: Callable[[], datetime],
         progress: Progress | None,
         wait_for_retries: bool,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.should_stop = should_stop
         self.wait_for_retries = wait_for_retries
         self.sender = sender
         self.config = config
@@ -190,8 +192,12 @@ class _Run:
             self.summary.errors.append(f"{job.email}: {job.error}")
         self._report(kind, job)
 
+    def _asked_to_stop(self) -> bool:
+        """A clean shutdown was asked for: claim nothing more (what is queued still goes)."""
+        return self.should_stop is not None and self.should_stop()
+
     async def produce(self, queue: asyncio.Queue[Job | None]) -> None:
-        while self.stop is None:
+        while self.stop is None and not self._asked_to_stop():
             ids = self._claim()
             if not ids:
                 await queue.join()
@@ -201,7 +207,7 @@ class _Run:
                 continue
             rows, history = self.load(ids)
             for index, row in enumerate(rows):
-                if self.stop is not None:
+                if self.stop is not None or self._asked_to_stop():
                     for rest in rows[index:]:
                         self.recorder.add(
                             Outcome("released", rest["delivery_id"], rest["id"], tried=False)
@@ -304,14 +310,19 @@ async def send_pending(
     wait_for_retries: bool = True,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utcnow,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SendSummary:
     """Claim and send every claimable delivery (see the module docstring).
 
     `now` picks the events (the same for the whole run); `clock` stamps what happens.
     `wait_for_retries`: keep going until no delivery waits for a retry (the CLI); the daemon
-    passes False and calls again later.
+    passes False and calls again later. `should_stop` (asked before each claim and each
+    digest): once true, nothing more is claimed, what was claimed but not composed is handed
+    back, and what is already composed is sent (a clean shutdown of the daemon or a worker).
     """
-    run = _Run(sessions, sender, config, now, worker_id, clock, progress, wait_for_retries)
+    run = _Run(
+        sessions, sender, config, now, worker_id, clock, progress, wait_for_retries, should_stop
+    )
     with sessions.begin() as session:
         run.summary.reclaimed = release_dead_claims(session, clock())
     queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=config.connections * 8)

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from digest.model import SENT
 from store import vocab
@@ -153,6 +153,7 @@ def test_send_without_now_sends_only_the_subscribers_whose_slot_has_come(
     run_vahti,  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ) -> None:
+    """... and who were confirmed by then: new@, confirmed after this hour's slot, waits."""
     zone = ZoneInfo("Europe/Helsinki")
     local = datetime.now(zone)
     later = local + timedelta(hours=2)
@@ -164,6 +165,16 @@ def test_send_without_now_sends_only_the_subscribers_whose_slot_has_come(
               "--hour", str(local.hour))  # fmt: skip
     run_vahti("subscribers", "add", "later@example.fi", "--confirmed",
               "--day", vocab.WEEKDAYS[later.weekday()], "--hour", str(later.hour))  # fmt: skip
+    run_vahti("subscribers", "add", "new@example.fi", "--confirmed", "--day", day,
+              "--hour", str(local.hour))  # fmt: skip
+    engine = database(tmp_path)
+    with session_factory(engine).begin() as session:  # subscribed since last week
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email != "new@example.fi")
+            .values(confirmed_at=datetime.now(UTC) - timedelta(days=8))
+        )
+    engine.dispose()
     result = run_vahti("digest", "send")
     assert result.returncode == 0, result.stderr
     (eml,) = (tmp_path / "outbox").glob("*.eml")

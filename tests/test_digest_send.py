@@ -400,3 +400,57 @@ async def test_an_error_mid_run_hands_back_what_was_claimed(
     ids = smtp_server.message_ids()
     assert sorted(smtp_server.by_recipient()) == sorted(emails)
     assert len(ids) - len(set(ids)) <= 2  # at most what was in flight on the two connections
+
+
+def test_planning_follows_each_subscribers_slot_and_confirmation(
+    db: Database, now: datetime
+) -> None:
+    """`now` is Saturday 28 November 2026, 12:00 in Helsinki (week 48)."""
+    long_ago = now - timedelta(days=30)
+    with db.sessions.begin() as session:
+        add_subscriber(session, "monday@example.fi", send_day="mon", confirmed_at=long_ago)
+        add_subscriber(session, "imported@example.fi", send_day="mon", confirmed_at=None)
+        add_subscriber(session, "sunday@example.fi", send_day="sun", confirmed_at=long_ago)
+        add_subscriber(
+            session, "friday@example.fi", send_day="mon", confirmed_at=now - timedelta(days=1)
+        )
+        plan = plan_deliveries(session, now, message_id_domain="vahti.example")
+    assert (plan.due, plan.created) == (2, 2)
+    with db.sessions() as session:
+        planned = session.execute(
+            select(Subscriber.email, Delivery.period).join(Delivery.subscriber)
+        ).all()
+    assert sorted(planned) == [
+        ("imported@example.fi", "2026-W48"),
+        ("monday@example.fi", "2026-W48"),
+    ]
+
+
+async def test_asked_to_stop_it_claims_nothing_more_and_hands_back_the_rest(
+    db: Database, smtp_server: SmtpServer, now: datetime
+) -> None:
+    emails = seed(db.sessions, now, 30)
+    cfg = config(batch_size=10)
+    with db.sessions.begin() as session:
+        plan_deliveries(session, now, message_id_domain=cfg.message_id_domain, due=every_subscriber)
+    sender = smtp(smtp_server)
+    stop_after = 3
+    summary = await send_pending(
+        db.sessions,
+        sender,
+        cfg,
+        now,
+        make_worker_id(),
+        should_stop=lambda: len(smtp_server.messages) >= stop_after,
+    )
+    await sender.close()
+    rows = deliveries(db)
+    sent = {email for email, row in rows.items() if row.status == SENT}
+    assert stop_after <= summary.sent == len(sent) < 30  # what was in hand went, no more
+    assert {row.status for row in rows.values()} == {SENT, PENDING}  # nothing left "sending"
+    assert all(row.attempts == 0 for row in rows.values() if row.status == PENDING)
+    again = await send(db, smtp_server, now)
+    assert again.sent == 30 - len(sent)
+    assert {email: len(got) for email, got in smtp_server.by_recipient().items()} == dict.fromkeys(
+        emails, 1
+    )

@@ -14,7 +14,7 @@ from rich.table import Table
 from digest.claim import make_worker_id
 from digest.compose import DigestConfig
 from digest.model import SENT
-from digest.periods import slot_has_come
+from digest.periods import is_due
 from digest.plan import Due, Plan, every_subscriber, pending_count, plan_deliveries
 from digest.preview import dry_run, preview
 from digest.send import Job, SendSummary, send_pending
@@ -65,10 +65,11 @@ def send(
     """Send the digests that are due; exit 1 when any failed.
 
     Due: an active subscriber whose local send day and hour have come in the current period
-    (their ISO week in their time zone) and who has no digest for the period yet.
+    (their ISO week in their time zone), who was confirmed by then (a new subscriber waits
+    for their first slot) and who has no digest for the period yet.
     """
     config = digest_config()
-    due: Due = every_subscriber if now else slot_has_come
+    due: Due = every_subscriber if now else is_due
     if dry_run_:
         _dry_run(config, due)
         return
