@@ -43,7 +43,7 @@ def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = No
         web_config(context.settings, context.secret_key()),
         context.sessions,
         scheduler_status=scheduler_status,
-        sender=make_sender(),
+        sender=make_sender(context.settings.mail),
     )
 
 
