@@ -28,6 +28,8 @@ COMMANDS = [
     ("digest", "preview"),
     ("digest", "send"),
     ("demo",),
+    ("run",),
+    ("worker",),
 ]
 
 

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -141,6 +149,33 @@ class DedupeSettings(Section):
     past_days: int = Field(default=30, ge=0)
 
 
+class SchedulerSettings(Section):
+    """`vahti run` (the daemon) and `vahti worker`; see docs/daemon.md."""
+
+    lease_ttl_seconds: float = Field(default=30.0, gt=0)
+    lease_renew_seconds: float = Field(default=10.0, gt=0)
+    source_sync_seconds: float = Field(default=60.0, gt=0)
+    crawl_jitter_seconds: float = Field(default=120.0, ge=0)
+    digest_tick_seconds: float = Field(default=60.0, gt=0)
+    send_digests: bool = True
+    worker_poll_seconds: float = Field(default=10.0, gt=0)
+    cleanup_hours: float = Field(default=24.0, gt=0)
+    keep_crawl_runs_days: int = Field(default=90, ge=1)
+    keep_past_events_days: int = Field(default=180, ge=1)
+    unconfirmed_days: int = Field(default=7, ge=1)
+    stop_timeout_seconds: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _renew_well_within_the_lease(self) -> SchedulerSettings:
+        if self.lease_renew_seconds * 2 > self.lease_ttl_seconds:
+            raise ValueError(
+                f"lease_renew_seconds ({self.lease_renew_seconds:g}) must be at most half of "
+                f"lease_ttl_seconds ({self.lease_ttl_seconds:g}), or a slow renewal loses the "
+                "lease"
+            )
+        return self
+
+
 class DemoSettings(Section):
     sites_port: int = Field(default=8100, ge=0, le=65535)
 
@@ -156,6 +191,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     digest: DigestSettings = DigestSettings()
     dedupe: DedupeSettings = DedupeSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     demo: DemoSettings = DemoSettings()
 
     @classmethod

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from store.db import DatabaseError
-from vahti.cli import db, demo, digest, events, serve, sources, subscribers
+from vahti.cli import db, demo, digest, events, run, serve, sources, subscribers
 from vahti.cli.common import fail, state
 from vahti.settings import SettingsError, load_settings
 
@@ -49,6 +49,8 @@ app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(digest.app, name="digest")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("run")(run.run)
+app.command("worker")(run.worker)
 
 
 def main() -> None:

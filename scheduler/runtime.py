@@ -1,0 +1,349 @@
+"""What the lease holder does: the scheduler, and the crawls, dedupe, digests and clean-up it
+starts, each tracked so that a shutdown (or a lost lease) can stop taking work at once and
+drain what is in flight within a bound.
+
+The event loop only waits: crawls are child processes, and every database query, dedupe,
+clean-up and digest run (rendering included) goes to a thread, so the web app served from the
+same loop stays responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import jobs
+from scheduler.cleanup import Retention, clean_up
+from scheduler.crawls import (
+    SAME_TIME,
+    close_abandoned_runs,
+    enabled_sources,
+    plan_crawl_jobs,
+    sources_being_crawled,
+)
+from scheduler.dedupe_job import DedupeCounts, run_dedupe
+from scheduler.metrics import DaemonStats
+from scheduler.work import StopFlags, Work
+from store.models import Source
+from vahti.settings import Settings
+
+log = logging.getLogger("vahti.daemon")
+# A run left "running" this long after the longest a crawl can take was abandoned.
+ABANDON_MARGIN_SECONDS = 120.0
+# Dedupe waits for the batch of crawls to end, but not longer than this.
+DEDUPE_AT_LEAST_EVERY_SECONDS = 900.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ActiveRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        work: Work,
+        stats: DaemonStats,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = settings.scheduler
+        self.past_days = settings.dedupe.past_days
+        self.engine = engine
+        self.sessions = sessions
+        self.work = work
+        self.stats = stats
+        self.clock = clock
+        self.retention = Retention(
+            crawl_runs_days=self.config.keep_crawl_runs_days,
+            past_events_days=self.config.keep_past_events_days,
+            unconfirmed_days=self.config.unconfirmed_days,
+        )
+        self.abandon_after = work.crawl_deadline_seconds + ABANDON_MARGIN_SECONDS
+        self.gate = asyncio.Semaphore(settings.crawl.max_parallel)
+        self.flags = StopFlags()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.active = False
+        # Crawls asked for (waiting for a free slot or running) and those running.
+        self.crawling: dict[int, asyncio.Task[None]] = {}
+        self.started: set[int] = set()
+        self.dedupe_wanted = False
+        self.last_dedupe = time.monotonic()
+        self.chores: dict[str, asyncio.Task[None]] = {}
+
+    # -- the term --
+
+    async def start(self) -> None:
+        self.scheduler = jobs.make_scheduler(self.engine)
+        self.scheduler.start(paused=True)
+        jobs.register_jobs(
+            self.scheduler,
+            self.clock(),
+            sync_seconds=self.config.source_sync_seconds,
+            digest_seconds=self.config.digest_tick_seconds,
+            cleanup_hours=self.config.cleanup_hours,
+        )
+        jobs.bind(self)
+        self.active = True
+        self.scheduler.resume()
+
+    async def stop(self, timeout: float, hurry: asyncio.Event) -> None:
+        """Take no new work at once; give what is in flight `timeout` seconds (or until
+        `hurry` is set); then kill the crawls still running (their runs are closed) and tell the
+        digest run to hand back what it has not sent."""
+        self.active = False
+        jobs.bind(None)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.flags.finish.set()
+        for source_id, task in list(self.crawling.items()):
+            if source_id not in self.started:
+                task.cancel()  # still waiting for a free slot: nothing started
+        in_flight = [*self.crawling.values(), *self.chores.values()]
+        if not in_flight:
+            return
+        log.info(
+            "stopping: waiting up to %g s for %d crawls and %s",
+            timeout,
+            len(self.started),
+            ", ".join(self.chores) or "no other job",
+        )
+        everything = asyncio.ensure_future(asyncio.wait(in_flight))
+        hurried = asyncio.ensure_future(hurry.wait())
+        await asyncio.wait({everything, hurried}, timeout=timeout, return_when="FIRST_COMPLETED")
+        hurried.cancel()
+        left = [task for task in in_flight if not task.done()]
+        if left:
+            log.warning(
+                "stopping: time is up; stopping %d crawls, handing back unsent digests",
+                len(self.started),
+            )
+            self.flags.abort.set()
+            for task in self.crawling.values():
+                task.cancel()
+        await everything  # crawls close their runs; threads finish their transaction
+
+    # -- what the jobs ask for (on the loop; each returns at once) --
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=name)
+        self.chores[name] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self.chores.get(name) is done:  # not a newer run of the same chore
+                del self.chores[name]
+
+        task.add_done_callback(forget)
+
+    def _busy(self, name: str) -> bool:
+        task = self.chores.get(name)
+        return task is not None and not task.done()
+
+    def request_crawl(self, source_id: int) -> None:
+        if not self.active or source_id in self.crawling:
+            return
+        self.crawling[source_id] = asyncio.create_task(
+            self._crawl(source_id), name=f"crawl:{source_id}"
+        )
+
+    def sync_sources(self) -> None:
+        if self.active and not self._busy("sources"):
+            self._spawn("sources", self._sync())
+
+    def digest_tick(self) -> None:
+        if not self.active:
+            return
+        if self._busy("digests"):
+            log.debug("digests: the last run is still going; tick skipped")
+            return
+        self._spawn("digests", self._digests())
+
+    def clean_up(self) -> None:
+        if self.active and not self._busy("cleanup"):
+            self._spawn("cleanup", self._clean_up())
+
+    # -- crawls and dedupe --
+
+    def _may_crawl(self, source_id: int) -> bool:
+        """Still enabled, due, and not being crawled by anyone else."""
+        now = self.clock()
+        with self.sessions() as session:
+            row = session.execute(
+                select(Source.enabled, Source.next_crawl_at).where(Source.id == source_id)
+            ).first()
+            if row is None or not row.enabled:
+                return False
+            if row.next_crawl_at is not None and row.next_crawl_at > now + SAME_TIME:
+                return False
+            return source_id not in sources_being_crawled(session, now, self.abandon_after)
+
+    async def _crawl(self, source_id: int) -> None:
+        try:
+            async with self.gate:
+                if not self.active or not await asyncio.to_thread(self._may_crawl, source_id):
+                    return
+                self.started.add(source_id)
+                self.stats.crawls_running = len(self.started)
+                try:
+                    report = await self.work.crawl(source_id)
+                finally:
+                    self.started.discard(source_id)
+                    self.stats.crawls_running = len(self.started)
+            log.info(
+                "crawl: source=%d (%s) status=%s records=%d new=%d updated=%d gone=%d "
+                "errors=%d in %.1f s%s",
+                report.source_id,
+                report.name,
+                report.status,
+                report.records,
+                report.new,
+                report.updated,
+                report.gone,
+                report.errors,
+                report.seconds,
+                f": {report.first_error}" if report.first_error else "",
+            )
+            self.stats.record("crawl", report.status not in ("failed", "timeout"))
+            self.dedupe_wanted = self.dedupe_wanted or report.changed
+        except asyncio.CancelledError:
+            if source_id in self.started:
+                log.warning("crawl: source=%d stopped by the shutdown", source_id)
+            raise
+        except Exception:
+            log.exception("crawl: source=%d: the crawl could not be run", source_id)
+            self.stats.record("crawl", False)
+        finally:
+            self.crawling.pop(source_id, None)
+            self._maybe_dedupe()
+
+    def _maybe_dedupe(self) -> None:
+        if not self.active or not self.dedupe_wanted or self._busy("dedupe"):
+            return
+        overdue = time.monotonic() - self.last_dedupe > DEDUPE_AT_LEAST_EVERY_SECONDS
+        if self.crawling and not overdue:
+            return  # after the batch
+        self._spawn("dedupe", self._dedupe())
+
+    def _dedupe_now(self) -> DedupeCounts:
+        with self.sessions.begin() as session:
+            return run_dedupe(session, self.clock(), self.past_days)
+
+    async def _dedupe(self) -> None:
+        while self.dedupe_wanted and self.active:
+            self.dedupe_wanted = False
+            self.last_dedupe = time.monotonic()
+            try:
+                counts = await asyncio.to_thread(self._dedupe_now)
+            except Exception:
+                log.exception("dedupe: failed")
+                self.stats.record("dedupe", False)
+                return
+            self.stats.record("dedupe", True)
+            log.info(
+                "dedupe: listings=%d events=%d created=%d updated=%d gone=%d joined=%d in %.1f s",
+                counts.listings,
+                counts.events,
+                counts.events_created,
+                counts.events_updated,
+                counts.events_gone,
+                counts.duplicates_joined,
+                counts.seconds,
+            )
+            if self.crawling:
+                return  # the next batch ends with a dedupe of its own
+
+    def _sync_now(self, crawling: frozenset[int]) -> tuple[int, int, int]:
+        """Close abandoned runs, then set and remove crawl jobs (in a thread)."""
+        assert self.scheduler is not None
+        now = self.clock()
+        with self.sessions.begin() as session:
+            abandoned = close_abandoned_runs(session, now, self.abandon_after)
+        with self.sessions() as session:
+            sources = enabled_sources(session)
+            busy = sources_being_crawled(session, now, self.abandon_after) | crawling
+        plan = plan_crawl_jobs(
+            sources,
+            jobs.scheduled_crawls(self.scheduler),
+            busy,
+            now,
+            self.config.crawl_jitter_seconds,
+        )
+        for source_id, when in plan.schedule.items():
+            if self.active:
+                jobs.set_crawl(self.scheduler, source_id, when)
+        for source_id in plan.remove:
+            if self.active:
+                jobs.remove_crawl(self.scheduler, source_id)
+        return len(plan.schedule), len(plan.remove), abandoned
+
+    async def _sync(self) -> None:
+        try:
+            scheduled, removed, abandoned = await asyncio.to_thread(
+                self._sync_now, frozenset(self.crawling)
+            )
+        except Exception:
+            log.exception("sources: could not read the sources")
+            self.stats.record("sources", False)
+            return
+        self.stats.record("sources", True)
+        if scheduled or removed or abandoned:
+            log.info(
+                "sources: crawls scheduled=%d removed=%d abandoned runs closed=%d",
+                scheduled,
+                removed,
+                abandoned,
+            )
+
+    # -- digests and clean-up --
+
+    async def _digests(self) -> None:
+        now = self.clock()
+        try:
+            report = await asyncio.to_thread(self.work.digests, now, self.flags)
+        except Exception:
+            log.exception("digests: the run failed")
+            self.stats.record("digests", False)
+            return
+        self.stats.record("digests", not report.failed and not report.stopped)
+        for problem in report.problems:
+            log.warning("digests: %s", problem)
+        busy = report.planned or report.sent or report.failed or report.retried or report.empty
+        log.log(
+            logging.INFO if busy or report.stopped else logging.DEBUG,
+            "digests: due=%d planned=%d sent=%d empty=%d skipped=%d failed=%d retried=%d "
+            "resumed=%d%s",
+            report.due,
+            report.planned,
+            report.sent,
+            report.empty,
+            report.skipped,
+            report.failed,
+            report.retried,
+            report.reclaimed,
+            f"; stopped: {report.stopped}" if report.stopped else "",
+        )
+
+    async def _clean_up(self) -> None:
+        try:
+            counts = await asyncio.to_thread(clean_up, self.sessions, self.clock(), self.retention)
+        except Exception:
+            log.exception("clean-up: failed")
+            self.stats.record("cleanup", False)
+            return
+        self.stats.record("cleanup", True)
+        log.info(
+            "clean-up: crawl runs=%d listings=%d events=%d unconfirmed subscribers=%d deleted",
+            counts.crawl_runs,
+            counts.listings,
+            counts.events,
+            counts.subscribers,
+        )

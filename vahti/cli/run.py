@@ -1,0 +1,139 @@
+"""`vahti run` (the daemon) and `vahti worker` (more digest senders beside it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from digest.claim import make_worker_id
+from digest.compose import DigestConfig
+from digest.worker import run_worker
+from scheduler.daemon import Daemon
+from scheduler.metrics import DaemonCollector
+from vahti.cli.common import state
+from vahti.cli.serve import build_app
+from vahti.work import AppWork
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LogLevel = Annotated[
+    str, typer.Option("--log-level", help="debug, info, warning or error.", case_sensitive=False)
+]
+
+
+class WebServer(uvicorn.Server):
+    """uvicorn's server, minus its signal handling: the daemon owns SIGTERM and SIGINT (uvicorn
+    would raise a caught signal again after its own shutdown, so the process would die of the
+    signal instead of exiting 0 after draining)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def stop(self) -> None:
+        self.should_exit = True
+
+
+def setup_logging(level: str) -> None:
+    name = level.upper()
+    if name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        typer.echo(f"error: --log-level {level!r}: use debug, info, warning or error", err=True)
+        raise typer.Exit(2)
+    logging.basicConfig(level=name, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    # APScheduler logs every job run at INFO (every minute); our own lines say what happened.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(name)))
+
+
+def run(
+    host: Annotated[
+        str | None, typer.Option(help="Address the web app listens on (default: web.host).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port the web app listens on (default: web.port).", min=0, max=65535),
+    ] = None,
+    log_level: LogLevel = "info",
+) -> None:
+    """Run the daemon: crawls, dedupe, digests and clean-up on time, with the web app.
+
+    One daemon acts per database; a second one waits as a standby and takes over when the
+    first dies. SIGTERM/SIGINT: finish what is in flight (scheduler.stop_timeout_seconds),
+    exit 0. See docs/daemon.md.
+    """
+    setup_logging(log_level)
+    context = state.app
+    settings = context.settings
+    engine = context.engine  # migrates the schema on first use
+    work = AppWork(
+        settings,
+        context.sessions,
+        DigestConfig.from_settings(settings, context.secret_key()),
+        context.settings_path,
+    )
+    daemon = Daemon(settings, engine, context.sessions, work)
+    app = build_app(context, scheduler_status=daemon.alive)
+    app.state.metrics_registry.register(DaemonCollector(daemon.stats))
+    daemon.web = WebServer(
+        uvicorn.Config(
+            app,
+            host=host or settings.web.host,
+            port=settings.web.port if port is None else port,
+            log_config=None,  # our logging (setup_logging), uvicorn's lines included
+            access_log=False,  # /healthz is probed every few seconds
+            proxy_headers=True,
+            server_header=False,
+        )
+    )
+    code = asyncio.run(daemon.run())
+    raise typer.Exit(code)
+
+
+def worker(log_level: LogLevel = "info") -> None:
+    """Send planned digests in a loop: more senders beside `vahti run` (PostgreSQL).
+
+    The daemon plans the digests when they fall due; workers claim and send them, never one
+    twice. SIGTERM/SIGINT: claim nothing more, send what is in hand
+    (scheduler.stop_timeout_seconds at most), exit 0.
+    """
+    setup_logging(log_level)
+    context = state.app
+    settings = context.settings
+    sessions = context.sessions
+    config = DigestConfig.from_settings(settings, context.secret_key())
+    finish = threading.Event()
+    abort = threading.Event()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_signal(sig: int) -> None:
+            if finish.is_set():
+                abort.set()
+                return
+            logging.getLogger("vahti.worker").info(
+                "%s: finishing the digests in hand", signal.Signals(sig).name
+            )
+            finish.set()
+            loop.call_later(settings.scheduler.stop_timeout_seconds, abort.set)
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal, sig)
+        await run_worker(
+            sessions,
+            settings.mail,
+            config,
+            make_worker_id(),
+            poll_seconds=settings.scheduler.worker_poll_seconds,
+            finish=finish.is_set,
+            abort=abort.is_set,
+        )
+
+    asyncio.run(main())
