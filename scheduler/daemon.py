@@ -92,6 +92,7 @@ class Daemon:
         self.exit_code = 0
         self._beat = time.monotonic()
         self._told_standby = False
+        self._runtime: ActiveRuntime | None = None
 
     # -- health --
 
@@ -99,7 +100,10 @@ class Daemon:
         """For /healthz: the lease loop turns (as the active daemon or a standby) and the
         daemon is not stopping."""
         stale = 3 * self.config.lease_renew_seconds + 10
-        return not self.stopping.is_set() and time.monotonic() - self._beat < stale
+        if self.stopping.is_set() or time.monotonic() - self._beat > stale:
+            return False
+        runtime = self._runtime
+        return runtime is None or runtime.scheduler is None or runtime.scheduler.running
 
     @property
     def role(self) -> str:
@@ -238,6 +242,7 @@ class Daemon:
         runtime = ActiveRuntime(
             self.settings, self.engine, self.sessions, self.work, self.stats, self.clock
         )
+        self._runtime = runtime
         lost = asyncio.Event()
         keeper = asyncio.create_task(self._keep_lease(lost), name="lease")
         try:
@@ -258,6 +263,7 @@ class Daemon:
                 log.error("lease lost: scheduling stopped; back to standby")
             self.stats.role = "stopping" if self.stopping.is_set() else "standby"
             await runtime.stop(self.config.stop_timeout_seconds, self.hurry)
+            self._runtime = None
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper

@@ -1,0 +1,87 @@
+"""The daemon and its lease, in-process: a daemon whose lease is taken stops scheduling at once,
+waits as a standby, and takes the lease back when it is free again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from digest.compose import DigestConfig
+from scheduler import jobs
+from scheduler.daemon import Daemon
+from store.models import Delivery, SchedulerLease
+from tests.conftest import Database
+from tests.support.digest import BASE_URL, SECRET, add_event, add_subscriber
+from vahti.settings import DatabaseSettings, MailSettings, SchedulerSettings, Settings
+from vahti.work import AppWork
+
+
+async def until(check: Callable[[], bool], timeout: float, what: str) -> float:
+    """Seconds it took for `check` to hold."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+def deliveries(db: Database) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count(Delivery.id))) or 0
+
+
+async def test_a_daemon_that_loses_its_lease_stops_at_once_and_takes_it_back_later(
+    db: Database, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database=DatabaseSettings(url=db.url),
+        mail=MailSettings(outbox_dir=tmp_path / "outbox"),
+        scheduler=SchedulerSettings(
+            lease_ttl_seconds=2,
+            lease_renew_seconds=0.2,
+            digest_tick_seconds=0.2,
+            source_sync_seconds=0.2,
+            stop_timeout_seconds=5,
+        ),
+    )
+    config = DigestConfig(
+        base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
+    )
+    daemon = Daemon(settings, db.engine, db.sessions, AppWork(settings, db.sessions, config))
+    running = asyncio.create_task(daemon.run())
+    try:
+        await until(lambda: daemon.role == "active", 10, "the daemon to take the lease")
+
+        with db.sessions.begin() as session:  # another daemon takes the lease over
+            session.execute(
+                update(SchedulerLease).values(
+                    holder="elsewhere/1/x", expires_at=datetime.now(UTC) + timedelta(seconds=2.5)
+                )
+            )
+        took = await until(lambda: daemon.role == "standby", 5, "the daemon to give up")
+        assert took < 1.0  # its next renewal (every 0.2 s) is refused: it stops at once
+        assert jobs._runtime is None  # a job that still fires reaches nothing
+
+        now = datetime.now(UTC)
+        with db.sessions.begin() as session:
+            add_event(session, now, title="Uraseminaari", days=2)
+            add_subscriber(session, "anna@example.fi", send_day="mon", send_hour=0,
+                           timezone="UTC", confirmed_at=now - timedelta(days=8))  # fmt: skip
+        await asyncio.sleep(1.0)
+        assert deliveries(db) == 0  # a standby plans and sends nothing
+
+        await until(lambda: daemon.role == "active", 10, "the daemon to take the lease back")
+        await until(lambda: deliveries(db) == 1, 10, "the digest once the daemon acts again")
+        await until(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 1, 10, "the mail")
+    finally:
+        daemon.request_stop()
+        assert await asyncio.wait_for(running, 20) == 0
+    with db.sessions() as session:
+        lease = session.scalars(select(SchedulerLease)).one()
+    assert lease.holder == daemon.holder and lease.expires_at < datetime.now(UTC)
