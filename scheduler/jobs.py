@@ -1,10 +1,10 @@
 """APScheduler 3.x plumbing: the scheduler, its job store in our database, and the jobs.
 
-The job store (`SQLAlchemyJobStore` on our engine, table `apscheduler_jobs`) keeps each job's
-next run time across restarts, so a clean-up that fell due while the daemon was down runs once
-when it starts. A job store must never be shared by two running schedulers: only the holder of
-the lease (scheduler.lease) creates a scheduler, and it shuts it down the moment the lease is
-lost.
+The job store (`SQLAlchemyJobStore` on our engine, which it must never dispose; table
+`apscheduler_jobs`) keeps each job's next run time across restarts, so a clean-up that fell due
+while the daemon was down runs once when it starts. A job store must never be shared by two
+running schedulers: only the holder of the lease (scheduler.lease) creates a scheduler, and it
+shuts it down the moment the lease is lost.
 
 Jobs are stored by reference ("scheduler.jobs:digest_tick"), so the job functions are the
 module-level coroutines below. Each only hands the work to the daemon's active runtime (bound
@@ -94,9 +94,19 @@ async def clean_up() -> None:
     _call(lambda runtime: runtime.clean_up(), CLEANUP_JOB)
 
 
+class SharedEngineJobStore(SQLAlchemyJobStore):
+    """The job store on the application's engine. APScheduler's own disposes the engine when
+    the scheduler shuts down (on every stop and every lost lease): that would throw away the
+    pool under the threads still using it, and leave their connections to the garbage
+    collector. The engine is the application's to dispose."""
+
+    def shutdown(self) -> None:
+        pass
+
+
 def make_scheduler(engine: Engine) -> AsyncIOScheduler:
     return AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
+        jobstores={"default": SharedEngineJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
         executors={"default": AsyncIOExecutor()},
         job_defaults=JOB_OPTIONS,
         timezone="UTC",

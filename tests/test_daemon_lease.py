@@ -61,7 +61,7 @@ async def test_a_daemon_that_loses_its_lease_stops_at_once_and_takes_it_back_lat
         with db.sessions.begin() as session:  # another daemon takes the lease over
             session.execute(
                 update(SchedulerLease).values(
-                    holder="elsewhere/1/x", expires_at=datetime.now(UTC) + timedelta(seconds=2.5)
+                    holder="elsewhere/1/x", expires_at=datetime.now(UTC) + timedelta(seconds=4)
                 )
             )
         took = await until(lambda: daemon.role == "standby", 5, "the daemon to give up")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
 
 from scheduler import jobs
 from tests.conftest import Database
@@ -97,3 +98,15 @@ async def test_a_job_missed_several_times_runs_once_however_late(db: Database) -
         scheduler.resume()
         await asyncio.sleep(0.5)
     assert len(RUNS) == 1
+
+
+async def test_stopping_the_scheduler_leaves_our_engine_and_its_connections_alone(
+    db: Database, now: datetime
+) -> None:
+    pool = db.engine.pool
+    with db.engine.connect() as busy:  # another thread's work, in flight during the stop
+        with term(db) as scheduler:
+            register(scheduler, now)
+        await asyncio.sleep(0)  # the shutdown runs on the loop
+        assert db.engine.pool is pool
+        assert busy.execute(text("SELECT 1")).scalar() == 1
