@@ -1,55 +1,111 @@
-"""Choosing the events for one subscriber's digest (pure: data and `now` in, digest out)."""
+"""Choosing and ranking the events of one subscriber's digest (pure: data and `now` in).
+
+* New events: eligible in the pool (upcoming in the window, or a call whose application
+  deadline is near), fitting the preferences (digest.match), never sent to this subscriber
+  before. Ranked by how well they match, then by date, then by deadline; at most
+  `max_items` of them.
+* Updates: events sent before that changed since (cancelled, postponed, rescheduled, deadline
+  moved), compared with what the last digest said about them; each change is told once,
+  because the digest that tells it records the new state.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
-from digest.model import Digest, DigestItem, EventView, Preferences
+from digest.match import match_event
+from digest.model import (
+    UPDATE,
+    Digest,
+    DigestItem,
+    EventView,
+    Preferences,
+    Reason,
+    SentItem,
+)
+from digest.pool import EventPool, date_key
 from store import vocab
 
 
-def matches(event: EventView, prefs: Preferences) -> list[str] | None:
-    """The reasons an event fits the preferences (category, place, language), or None."""
-    reasons: list[str] = []
-    if prefs.categories:
-        shared = [c for c in event.categories if c in prefs.categories]
-        if not shared:
-            return None
-        reasons.append(shared[0])
-    if prefs.cities:
-        wanted = {c.casefold() for c in prefs.cities}
-        if event.city and event.city.casefold() in wanted:
-            reasons.append(event.city)
-        elif prefs.include_online and event.attendance in (vocab.ONLINE, vocab.HYBRID):
-            reasons.append("online")
-        else:
-            return None
-    if prefs.event_languages:
-        if event.language not in prefs.event_languages:
-            return None
-        reasons.append(f"lang:{event.language}")
-    return reasons
+def changes_since(sent: SentItem, event: EventView, now: datetime) -> tuple[str, ...]:
+    """What changed in an event since a digest told about it (empty: nothing to tell).
+
+    Cancelled or postponed: told while the event's date has not passed. Rescheduled (also: back
+    on after a cancellation) and a moved application deadline: told while the event is ahead.
+    """
+    off = (vocab.CANCELLED, vocab.POSTPONED)
+    if event.status in off:
+        if event.status != sent.status and max(event.start_at, sent.start_at) >= now:
+            return (event.status,)
+        return ()
+    if event.start_at < now:
+        return ()
+    changes: list[str] = []
+    if event.start_at != sent.start_at or sent.status in off:
+        changes.append(vocab.RESCHEDULED)
+    if (
+        event.deadline_at is not None
+        and event.deadline_at != sent.deadline_at
+        and event.deadline_at >= now
+    ):
+        changes.append("deadline")
+    return tuple(changes)
+
+
+def _update_reasons(event: EventView) -> tuple[Reason, ...]:
+    reasons = [Reason("category", c) for c in event.categories[:1]]
+    if event.city:
+        reasons.append(Reason("city", event.city))
+    elif event.online:
+        reasons.append(Reason("online", vocab.ONLINE))
+    return tuple(reasons)
+
+
+def rank_key(item: DigestItem) -> tuple[int, datetime, str, int]:
+    """Better match first, then `digest.pool.date_key`."""
+    return (-item.score, *date_key(item.event, item.section))
 
 
 def select_digest(
     prefs: Preferences,
-    events: Sequence[EventView],
-    already_sent: Collection[int],
+    pool: EventPool,
+    sent: Mapping[int, SentItem],
     now: datetime,
-    window_days: int = 14,
 ) -> Digest:
-    until = now + timedelta(days=window_days)
+    """The digest for `prefs` at `now`; `sent` maps event ids to what was last sent about them."""
+    updates: list[DigestItem] = []
+    for event_id, before in sent.items():
+        event = pool.get(event_id)
+        if event is None:
+            continue
+        changes = changes_since(before, event, now)
+        if changes:
+            updates.append(
+                DigestItem(
+                    event=event,
+                    section=UPDATE,
+                    reasons=_update_reasons(event),
+                    changes=changes,
+                    previous=before,
+                )
+            )
+    limit = max(prefs.max_items, 1)
     chosen: list[DigestItem] = []
-    for event in sorted(events, key=lambda e: (e.start_at, e.id)):
-        if event.id in already_sent or not now <= event.start_at <= until:
+    for event_id, score in pool.ranked(prefs, sent.keys(), limit):
+        event = pool.events[event_id]
+        title_hits = {k for k in prefs.keywords if event_id in pool.keyword_hits(k)[0]}
+        text_hits = {k for k in prefs.keywords if event_id in pool.keyword_hits(k)[1]}
+        found = match_event(event, prefs, title_hits, text_hits)
+        if found is None:  # the pool and the rules disagree: trust the rules
             continue
-        if event.status == vocab.CANCELLED:
-            continue
-        reasons = matches(event, prefs)
-        if reasons is None:
-            continue
-        chosen.append(DigestItem(event=event, section="upcoming", reasons=tuple(reasons)))
-        if len(chosen) >= prefs.max_items:
-            break
-    return Digest(preferences=prefs, items=tuple(chosen))
+        chosen.append(
+            DigestItem(
+                event=event,
+                section=pool.sections[event_id],
+                score=score,
+                reasons=found.reasons,
+            )
+        )
+    updates.sort(key=lambda item: (item.event.start_at, item.event.id))
+    return Digest(preferences=prefs, items=(*updates[:limit], *chosen[:limit]))

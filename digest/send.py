@@ -1,41 +1,57 @@
-"""Sending digests: one Delivery row per (subscriber, period) makes each digest exactly-once.
+"""Sending the planned digests: claim, compose, send, record; exactly once per period.
 
-The row is inserted (unique in the database) before anything is rendered; its Message-ID is
-fixed before the first try; it is marked sent in its own transaction as soon as the sender
-accepted the message.
+`send_pending` is what `vahti digest send` and the daemon call:
+
+1. hand back deliveries of dead workers on this host (the uncertain ones of a crash);
+2. claim a batch of deliveries (digest.claim), compose each (select, render, build the
+   message with the Message-ID fixed at planning) and queue it;
+3. `connections` consumers send from the queue; each accepted message is recorded as sent at
+   once in its own transaction (digest.outcomes);
+4. a transient failure (4xx, connection lost) goes back to pending with a growing delay, up to
+   `max_attempts` tries; a permanent one (5xx but 552) fails the delivery at once and counts
+   towards the subscriber's bounce; a digest that cannot be composed fails alone;
+5. when nothing is claimable and `wait_for_retries` is on, wait for the earliest retry.
+
+If the server cannot be reached at all, the run stops, the messages not yet sent go back to
+pending without using a try, and the summary says why (the next run picks them up).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.message import build_message
-from digest.model import Digest, EventView, Preferences
-from digest.periods import period_of
-from digest.render import render_digest
-from digest.select import select_digest
+from digest.claim import (
+    claim_deliveries,
+    next_retry_at,
+    release_dead_claims,
+    release_own_claims,
+)
+from digest.compose import DigestConfig, compose, to_message
+from digest.load import load_deliveries, load_events, load_history, load_pool
+from digest.model import EMPTY, SENT, SKIPPED, DigestItem
+from digest.outcomes import Outcome, Recorder
+from digest.plan import Due, plan_deliveries
+from digest.pool import EventPool
 from digest.senders import Sender, SendError
 from store import vocab
-from store.db import session_scope
-from store.models import Delivery, DeliveryItem, Event, Subscriber
-from store.tokens import make_token
+
+log = logging.getLogger(__name__)
+# `wait_for_retries` waits for a retry due within this many seconds, not longer.
+RETRY_WAIT_LIMIT = 600.0
+# After an error, how long the tasks get to finish what they were doing (a send in flight).
+STOP_WAIT = 30.0
 
 
-@dataclass(frozen=True)
-class DigestConfig:
-    base_url: str
-    secret: bytes
-    from_address: str
-    message_id_domain: str
-    window_days: int = 14
-    send_empty: bool = False
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -44,65 +60,303 @@ class SendSummary:
     empty: int = 0
     skipped: int = 0
     failed: int = 0
+    retried: int = 0
+    reclaimed: int = 0
+    stopped: str | None = None
     errors: list[str] = field(default_factory=list)
 
-
-def links_for(config: DigestConfig, subscriber: Subscriber) -> dict[str, str]:
-    def token(purpose: str) -> str:
-        return make_token(config.secret, subscriber.id, purpose, subscriber.token_version)
-
-    return {
-        "preferences": f"{config.base_url}/s/{token('preferences')}",
-        "unsubscribe": f"{config.base_url}/u/{token('unsubscribe')}",
-    }
+    @property
+    def ok(self) -> bool:
+        return not self.failed and self.stopped is None
 
 
-def sent_event_ids(session: Session, subscriber_id: int) -> set[int]:
-    rows = session.scalars(
-        select(DeliveryItem.event_id)
-        .join(Delivery)
-        .where(Delivery.subscriber_id == subscriber_id, Delivery.status == "sent")
-    )
-    return set(rows)
+@dataclass(frozen=True, slots=True)
+class Job:
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    attempts: int
+    had_failures: bool = False
+    message: Message | None = None
+    items: tuple[DigestItem, ...] = ()
+    outcome: str | None = None  # set when there is nothing to send: empty, skipped, failed
+    error: str | None = None
 
 
-def upcoming_events(session: Session, now: datetime) -> list[EventView]:
-    rows = session.scalars(
-        select(Event).where(Event.start_at >= now, Event.gone_at.is_(None)).order_by(Event.start_at)
-    )
-    return [EventView.from_row(row) for row in rows]
+Progress = Callable[[str, Job, SendSummary], None]
 
 
-def compose(
-    session: Session, subscriber: Subscriber, config: DigestConfig, now: datetime
-) -> Digest:
-    return select_digest(
-        Preferences.from_row(subscriber),
-        upcoming_events(session, now),
-        sent_event_ids(session, subscriber.id),
-        now,
-        window_days=config.window_days,
-    )
+class _Run:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        sender: Sender,
+        config: DigestConfig,
+        now: datetime,
+        worker_id: str,
+        clock: Callable[[], datetime],
+        progress: Progress | None,
+        wait_for_retries: bool,
+    ) -> None:
+        self.sessions = sessions
+        self.wait_for_retries = wait_for_retries
+        self.sender = sender
+        self.config = config
+        self.now = now
+        self.worker_id = worker_id
+        self.clock = clock
+        self.progress = progress
+        self.summary = SendSummary()
+        self.recorder = Recorder(sessions, clock)
+        self.pool: EventPool | None = None
+        self.looked_up: set[int] = set()
+        self.stop: str | None = None
 
+    # -- composing (synchronous: database reads and CPU) --
 
-def _claim(
-    sessions: sessionmaker[Session], subscriber: Subscriber, period: str, config: DigestConfig
-) -> int | None:
-    """Insert the period's Delivery row; None when another run already has it."""
-    with sessions() as session:
-        delivery = Delivery(
-            subscriber_id=subscriber.id,
-            period=period,
-            status="sending",
-            message_id=f"<{uuid.uuid4().hex}@{config.message_id_domain}>",
+    def _pool(self, session: Session) -> EventPool:
+        if self.pool is None:
+            self.pool = load_pool(
+                session, self.now, self.config.window_days, self.config.deadline_days
+            )
+        return self.pool
+
+    def load(self, delivery_ids: list[int]) -> tuple[list[dict[str, Any]], dict[int, Any]]:
+        """The claimed deliveries' subscribers and what was sent to them before."""
+        with self.sessions() as session:
+            pool = self._pool(session)
+            rows = load_deliveries(session, delivery_ids)
+            history = load_history(session, {row["id"] for row in rows}, self.now)
+            unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
+            unknown -= self.looked_up
+            if unknown:
+                self.looked_up |= unknown
+                pool.add_known(load_events(session, unknown))
+        return rows, history
+
+    def job(self, row: dict[str, Any], sent: Any) -> Job:
+        job = Job(
+            delivery_id=row["delivery_id"],
+            subscriber_id=row["id"],
+            email=row["email"],
+            attempts=row["delivery_attempts"],
+            had_failures=bool(row["permanent_failures"]),
         )
-        session.add(delivery)
+        if row["status"] != vocab.SUBSCRIBER_ACTIVE:
+            return replace(job, outcome=SKIPPED)
         try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return None
-        return delivery.id
+            assert self.pool is not None
+            composed = compose(row, self.pool, sent, self.config, self.now)
+            if composed.digest.empty and not self.config.send_empty:
+                return replace(job, outcome=EMPTY)
+            message = to_message(
+                composed,
+                email=row["email"],
+                message_id=row["delivery_message_id"],
+                date=self.clock(),
+                config=self.config,
+            )
+        except Exception as exc:  # one subscriber's bad data must not stop the others
+            log.exception("cannot compose the digest of %s", row["email"])
+            return replace(job, outcome="failed", error=f"cannot compose the digest: {exc}")
+        return replace(job, message=message, items=composed.digest.items)
+
+    # -- the asynchronous part --
+
+    def _claim(self) -> list[int]:
+        clock = self.clock()
+        stale = clock - timedelta(seconds=self.config.claim_timeout_seconds)
+        with self.sessions.begin() as session:
+            return claim_deliveries(
+                session, self.worker_id, clock, limit=self.config.batch_size, stale_before=stale
+            )
+
+    def _report(self, kind: str, job: Job) -> None:
+        if self.progress is not None:
+            self.progress(kind, job, self.summary)
+
+    def _finish_unsent(self, job: Job) -> None:
+        """Record a job that needs no sending (empty, skipped, failed to compose)."""
+        kind = job.outcome or "failed"
+        self.recorder.add(
+            Outcome(kind, job.delivery_id, job.subscriber_id, error=job.error, tried=False)
+        )
+        if kind == EMPTY:
+            self.summary.empty += 1
+        elif kind == SKIPPED:
+            self.summary.skipped += 1
+        else:
+            self.summary.failed += 1
+            self.summary.errors.append(f"{job.email}: {job.error}")
+        self._report(kind, job)
+
+    async def produce(self, queue: asyncio.Queue[Job | None]) -> None:
+        while self.stop is None:
+            ids = self._claim()
+            if not ids:
+                await queue.join()
+                await self.recorder.flush()
+                if self.stop is not None or not await self._waited_for_retry():
+                    return
+                continue
+            rows, history = self.load(ids)
+            for index, row in enumerate(rows):
+                if self.stop is not None:
+                    for rest in rows[index:]:
+                        self.recorder.add(
+                            Outcome("released", rest["delivery_id"], rest["id"], tried=False)
+                        )
+                    return
+                job = self.job(row, history[row["id"]])
+                if job.message is None:
+                    self._finish_unsent(job)
+                else:
+                    await queue.put(job)
+                await asyncio.sleep(0)  # let the consumers read their replies
+
+    async def _waited_for_retry(self) -> bool:
+        """Sleep until the earliest retry is due; False when none waits (or we should not)."""
+        if not self.wait_for_retries:
+            return False
+        with self.sessions() as session:
+            at = next_retry_at(session)
+        if at is None:
+            return False
+        wait = (at - self.clock()).total_seconds()
+        if wait > RETRY_WAIT_LIMIT:
+            return False  # a later run (or the daemon) will try it
+        await asyncio.sleep(max(wait, 0.0) + 0.01)
+        return True
+
+    def _release(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            self.recorder.add(Outcome("released", job.delivery_id, job.subscriber_id, tried=False))
+
+    async def consume(self, queue: asyncio.Queue[Job | None]) -> None:
+        while (job := await queue.get()) is not None:
+            try:
+                if self.stop is not None:
+                    self._release([job])
+                    continue
+                await self._send(job)
+            finally:
+                queue.task_done()
+        queue.task_done()
+
+    async def _send(self, job: Job) -> None:
+        assert job.message is not None
+        try:
+            await self.sender.send(job.message)
+        except SendError as exc:
+            self._failed(job, exc)
+            return
+        except Exception as exc:  # a sender bug must not stop the batch: retried like a 4xx
+            log.exception("unexpected error sending to %s", job.email)
+            self._failed(job, SendError(f"unexpected error: {exc!r}"))
+            return
+        self.recorder.add(
+            Outcome(
+                SENT,
+                job.delivery_id,
+                job.subscriber_id,
+                items=job.items,
+                had_failures=job.had_failures,
+            )
+        )
+        self.summary.sent += 1
+        self._report(SENT, job)
+
+    def _failed(self, job: Job, exc: SendError) -> None:
+        if exc.unavailable:
+            self.stop = str(exc)
+            self._release([job])
+            return
+        tries = job.attempts + 1
+        if exc.permanent or tries >= self.config.max_attempts:
+            self.recorder.add(
+                Outcome(
+                    "failed",
+                    job.delivery_id,
+                    job.subscriber_id,
+                    error=str(exc),
+                    permanent=exc.permanent,
+                )
+            )
+            self.summary.failed += 1
+            self.summary.errors.append(f"{job.email}: {exc}")
+            self._report("failed", job)
+            return
+        retry_at = self.clock() + timedelta(seconds=self.config.retry_delay(tries))
+        self.recorder.add(
+            Outcome("retry", job.delivery_id, job.subscriber_id, error=str(exc), retry_at=retry_at)
+        )
+        self.summary.retried += 1
+        self._report("retry", job)
+
+
+async def send_pending(
+    sessions: sessionmaker[Session],
+    sender: Sender,
+    config: DigestConfig,
+    now: datetime,
+    worker_id: str,
+    *,
+    wait_for_retries: bool = True,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> SendSummary:
+    """Claim and send every claimable delivery (see the module docstring).
+
+    `now` picks the events (the same for the whole run); `clock` stamps what happens.
+    `wait_for_retries`: keep going until no delivery waits for a retry (the CLI); the daemon
+    passes False and calls again later.
+    """
+    run = _Run(sessions, sender, config, now, worker_id, clock, progress, wait_for_retries)
+    with sessions.begin() as session:
+        run.summary.reclaimed = release_dead_claims(session, clock())
+    queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=config.connections * 8)
+
+    async def produce_then_stop() -> None:
+        await run.produce(queue)
+        for _ in range(config.connections):
+            await queue.put(None)
+
+    tasks = [asyncio.create_task(run.consume(queue)) for _ in range(config.connections)]
+    tasks.append(asyncio.create_task(produce_then_stop()))
+    try:
+        await asyncio.gather(*tasks)  # the first error of any task ends the run
+    except BaseException as error:
+        # Stop taking jobs first: a task can outlive its cancellation (asyncio.wait_for in
+        # 3.11 may swallow one), and it must not send what is about to be handed back.
+        run.stop = run.stop or f"stopped by an error: {error!r}"
+        for task in tasks:
+            task.cancel()
+        while not queue.empty():  # what is queued is handed back below, unsent
+            queue.get_nowait()
+            queue.task_done()
+        for _ in range(config.connections):
+            queue.put_nowait(None)  # ends a consumer that survived its cancellation
+        await asyncio.wait(tasks, timeout=STOP_WAIT)
+        await _give_back(run, sessions, worker_id)
+        raise
+    await run.recorder.flush()
+    run.summary.stopped = run.stop
+    return run.summary
+
+
+async def _give_back(run: _Run, sessions: sessionmaker[Session], worker_id: str) -> None:
+    """After an error: record what is known, and hand back what this worker still holds (so
+    another run need not wait for the claim timeout). Best effort: the database may be the
+    error."""
+    try:
+        await run.recorder.flush()
+    except Exception:
+        log.exception("cannot record the last outcomes")
+    try:
+        with sessions.begin() as session:
+            release_own_claims(session, worker_id, run.clock())
+    except Exception:
+        log.exception("cannot hand back the claimed deliveries")
 
 
 async def send_due(
@@ -110,62 +364,15 @@ async def send_due(
     sender: Sender,
     config: DigestConfig,
     now: datetime,
+    worker_id: str,
     *,
-    is_due: Callable[[Subscriber], bool] = lambda _s: True,
+    due: Due,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> SendSummary:
-    summary = SendSummary()
-    with sessions() as session:
-        subscribers = list(
-            session.scalars(select(Subscriber).where(Subscriber.status == vocab.SUBSCRIBER_ACTIVE))
-        )
-    for subscriber in subscribers:
-        if not is_due(subscriber):
-            continue
-        period = period_of(now, subscriber.timezone)
-        delivery_id = _claim(sessions, subscriber, period, config)
-        if delivery_id is None:
-            summary.skipped += 1
-            continue
-        with session_scope(sessions) as session:
-            digest = compose(session, subscriber, config, now)
-            delivery = session.get_one(Delivery, delivery_id)
-            if digest.empty and not config.send_empty:
-                delivery.status = "empty"
-                summary.empty += 1
-                continue
-            links = links_for(config, subscriber)
-            rendered = render_digest(digest, links=links)
-            message = build_message(
-                rendered,
-                sender=config.from_address,
-                recipient=subscriber.email,
-                message_id=delivery.message_id or "",
-                date=now,
-                list_id=f"Tapahtumavahti digest <digest.{config.message_id_domain}>",
-                unsubscribe_url=links["unsubscribe"],
-            )
-            delivery.attempts += 1
-            try:
-                await sender.send(message)
-            except SendError as exc:
-                delivery.status = "failed"
-                delivery.last_error = str(exc)
-                summary.failed += 1
-                summary.errors.append(f"{subscriber.email}: {exc}")
-                continue
-            delivery.status = "sent"
-            delivery.sent_at = now
-            delivery.item_count = len(digest.items)
-            for item in digest.items:
-                session.add(
-                    DeliveryItem(
-                        delivery_id=delivery.id,
-                        event_id=item.event.id,
-                        section=item.section,
-                        start_at=item.event.start_at,
-                        status=item.event.status,
-                        deadline_at=item.event.deadline_at,
-                    )
-                )
-            summary.sent += 1
-    return summary
+    """Plan the deliveries that are due at `now`, then send every pending one."""
+    with sessions.begin() as session:
+        plan_deliveries(session, now, message_id_domain=config.message_id_domain, due=due)
+    return await send_pending(
+        sessions, sender, config, now, worker_id, progress=progress, clock=clock
+    )

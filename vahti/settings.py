@@ -102,6 +102,8 @@ class MailSettings(Section):
     connections: int = Field(default=4, ge=1, le=64)
     rate_limit: float = Field(default=0.0, ge=0)
     max_attempts: int = Field(default=5, ge=1)
+    retry_backoff_seconds: float = Field(default=10.0, ge=0)
+    claim_timeout_seconds: float = Field(default=600.0, gt=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
 
 

@@ -4,6 +4,10 @@ smtp_server.refuse("bob@example.fi", "550 5.1.1 No such user")   # every time
 smtp_server.refuse("ann@example.fi", "451 4.3.0 Try later", times=1)  # once, then accept
 smtp_server.drop_after(3)   # close the connection without answering after 3 messages
 smtp_server.messages        # list of Received (mail_from, rcpt_tos, data, message)
+smtp_server.rcpt_counts     # how many times each recipient was offered (refused or not)
+
+SmtpServer(security="starttls" or "tls", certificate=(cert.pem, key.pem), login=("u", "p"))
+serves STARTTLS (required) or implicit TLS, and AUTH with one user (only over TLS).
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -45,20 +52,24 @@ class _Handler:
     async def handle_RCPT(
         self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
     ) -> str:
+        with self.server.lock:
+            key = address.lower()
+            self.server.rcpt_counts[key] = self.server.rcpt_counts.get(key, 0) + 1
         answer = self.server._refusal(address)
         if answer is not None:
             return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, _session: Any, envelope: Any) -> str:
         with self.server.lock:
             if (
                 self.server._drop_after is not None
                 and len(self.server.messages) >= self.server._drop_after
             ):
                 self.server._drop_after = None
-                session.transport.close()
+                self.server.dropped += 1
+                server.transport.close()  # the SMTP protocol object owns the connection
                 return "421 closing"
             self.server.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
@@ -67,14 +78,60 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        security: str = "none",
+        certificate: tuple[Path, Path] | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self.messages: list[Received] = []
+        self.rcpt_counts: dict[str, int] = {}
+        self.dropped = 0  # connections dropped by drop_after
+        self.logins: list[str] = []
         self.lock = threading.Lock()
         self._refusals: dict[str, list[Any]] = {}
         self._drop_after: int | None = None
         self.port = _free_port()
         self.host = "127.0.0.1"
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+        options: dict[str, Any] = {}
+        context = None
+        if security != "none":
+            assert certificate is not None, "TLS needs a certificate"
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*map(str, certificate))
+        if security == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        if login is not None:
+            options["authenticator"] = self._authenticator(login)
+            if security == "tls":
+                # aiosmtpd cannot tell an implicit-TLS connection is encrypted: offer AUTH anyway.
+                options["auth_require_tls"] = False
+            else:
+                options["auth_required"] = True
+        self._controller = Controller(
+            _Handler(self),
+            hostname=self.host,
+            port=self.port,
+            ssl_context=context if security == "tls" else None,
+            **options,
+        )
+
+    def _authenticator(self, login: tuple[str, str]) -> Any:
+        def check(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> Any:
+            ok = (
+                isinstance(data, LoginPassword)
+                and (
+                    data.login.decode(),
+                    data.password.decode(),
+                )
+                == login
+            )
+            if ok:
+                self.logins.append(data.login.decode())
+            return AuthResult(success=ok)
+
+        return check
 
     def refuse(self, address: str, answer: str, times: int | None = None) -> None:
         self._refusals[address.lower()] = [answer, times]
@@ -102,3 +159,10 @@ class SmtpServer:
 
     def message_ids(self) -> list[str]:
         return [str(m.message["Message-ID"]) for m in self.messages]
+
+    def by_recipient(self) -> dict[str, list[EmailMessage]]:
+        found: dict[str, list[EmailMessage]] = {}
+        for received in list(self.messages):
+            for rcpt in received.rcpt_tos:
+                found.setdefault(rcpt.lower(), []).append(received.message)
+        return found

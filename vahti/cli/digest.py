@@ -3,57 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import time
+from datetime import datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from digest.render import render_digest
-from digest.send import DigestConfig, compose, links_for, send_due
-from digest.senders import FileSender, Sender
-from store.models import Subscriber
+from digest.claim import make_worker_id
+from digest.compose import DigestConfig
+from digest.model import SENT
+from digest.periods import slot_has_come
+from digest.plan import Due, Plan, every_subscriber, pending_count, plan_deliveries
+from digest.preview import dry_run, preview
+from digest.send import Job, SendSummary, send_pending
+from digest.senders import make_sender
 from vahti.cli.common import console, fail, now_utc, state
 from vahti.cli.subscribers import check_email
 
 app = typer.Typer(help="Weekly digests: preview and send.", no_args_is_help=True)
 
+DRY_RUN_ROWS = 50
+
 
 def digest_config() -> DigestConfig:
-    settings = state.app.settings
-    return DigestConfig(
-        base_url=settings.web.base_url,
-        secret=state.app.secret_key(),
-        from_address=settings.mail.from_address,
-        message_id_domain=settings.mail.message_id_domain,
-        window_days=settings.digest.window_days,
-        send_empty=settings.digest.send_empty,
-    )
+    return DigestConfig.from_settings(state.app.settings, state.app.secret_key())
 
 
-def make_sender() -> Sender:
-    mail = state.app.settings.mail
-    if mail.backend == "file":
-        return FileSender(Path(mail.outbox_dir))
-    return fail('mail.backend = "smtp" is not available yet; use "file"')
-
-
-@app.command()
-def preview(
-    email: Annotated[str, typer.Argument()],
+@app.command("preview")
+def preview_(
+    email: Annotated[str, typer.Argument(help="The subscriber's e-mail address.")],
     text: Annotated[
         bool, typer.Option("--text", help="The plain-text part instead of HTML.")
     ] = False,
 ) -> None:
-    """Print the digest a subscriber would get now (HTML, or --text)."""
+    """Print the digest a subscriber would get now (HTML, or --text); nothing is sent."""
     email = check_email(email)
-    config = digest_config()
     with state.app.sessions() as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-        if subscriber is None:
-            fail(f"no subscriber {email}")
-        digest = compose(session, subscriber, config, now_utc())
-        rendered = render_digest(digest, links=links_for(config, subscriber))
+        composed = preview(session, email, digest_config(), now_utc())
+    if composed is None:
+        fail(f"no subscriber {email}")
+    rendered = composed.rendered
     typer.echo(rendered.text if text else rendered.html)
 
 
@@ -63,33 +54,127 @@ def send(
         bool,
         typer.Option(
             "--now",
-            help="Every active subscriber's digest for the "
-            "current period, whatever their send slot.",
+            help="Every active subscriber's digest for the current period, whatever their "
+            "send slot (still at most one per period).",
         ),
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Render, send nothing.")] = False,
+    dry_run_: Annotated[
+        bool, typer.Option("--dry-run", help="Compose and render, send and record nothing.")
+    ] = False,
 ) -> None:
-    """Send the digests that are due; exit 1 when any message failed."""
+    """Send the digests that are due; exit 1 when any failed.
+
+    Due: an active subscriber whose local send day and hour have come in the current period
+    (their ISO week in their time zone) and who has no digest for the period yet.
+    """
     config = digest_config()
-    if dry_run:
-        with state.app.sessions() as session:
-            subscribers = list(
-                session.scalars(select(Subscriber).where(Subscriber.status == "active"))
-            )
-            for subscriber in subscribers:
-                digest = compose(session, subscriber, config, now_utc())
-                render_digest(digest, links=links_for(config, subscriber))
-                console.print(f"{subscriber.email}: {len(digest.items)} events")
+    due: Due = every_subscriber if now else slot_has_come
+    if dry_run_:
+        _dry_run(config, due)
         return
-    if not now:
-        fail("only `vahti digest send --now` is available so far")
-    sender = make_sender()
-    summary = asyncio.run(send_due(state.app.sessions, sender, config, now_utc()))
-    console.print(
-        f"sent: {summary.sent}  empty: {summary.empty}  already sent: "
-        f"{summary.skipped}  failed: {summary.failed}"
+    moment = now_utc()
+    with state.app.sessions.begin() as session:
+        plan = plan_deliveries(session, moment, message_id_domain=config.message_id_domain, due=due)
+    with state.app.sessions() as session:
+        total = pending_count(session)
+    started = time.monotonic()
+    summary = asyncio.run(_send(config, moment, total))
+    _summary(plan, summary, time.monotonic() - started)
+    for problem in plan.problems:
+        console.print(f"  [red]{problem}[/red]", highlight=False)
+    if not summary.ok or plan.problems:
+        raise typer.Exit(1)
+
+
+async def _send(config: DigestConfig, moment: datetime, total: int) -> SendSummary:
+    sender = make_sender(state.app.settings.mail)
+    columns = (
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sent {task.fields[sent]}  failed {task.fields[failed]}"),
+        TextColumn("{task.fields[rate]:.0f}/s"),
+        TimeElapsedColumn(),
     )
-    for error in summary.errors:
-        console.print(f"  [red]{error}[/red]", highlight=False)
-    if summary.failed:
+    started = time.monotonic()
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("digests", total=total or None, sent=0, failed=0, rate=0.0)
+
+        def progress(kind: str, _job: Job, summary: SendSummary) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            bar.update(
+                task,
+                advance=0 if kind == "retry" else 1,
+                sent=summary.sent,
+                failed=summary.failed,
+                rate=summary.sent / elapsed,
+            )
+
+        try:
+            return await send_pending(
+                state.app.sessions,
+                sender,
+                config,
+                moment,
+                make_worker_id(),
+                progress=progress,
+            )
+        finally:
+            await sender.close()
+
+
+def _summary(plan: Plan, summary: SendSummary, seconds: float) -> None:
+    table = Table("", "digests", title="digest summary", show_header=False)
+    rows = [
+        ("due now", plan.due),
+        ("already there for the period", plan.existing),
+        ("sent", summary.sent),
+        ("empty, not sent", summary.empty),
+        ("subscriber no longer active", summary.skipped),
+        ("retries", summary.retried),
+        ("resumed after a crash", summary.reclaimed),
+        ("failed", summary.failed),
+    ]
+    for label, count in rows:
+        table.add_row(label, str(count), style="red" if label == "failed" and count else "")
+    table.add_row("seconds", f"{seconds:.1f}")
+    table.add_row("sent per second", f"{summary.sent / max(seconds, 1e-6):.0f}")
+    console.print(table)
+    for error in summary.errors[:20]:
+        console.print(f"  [red]{error}[/red]", highlight=False, markup=True)
+    if len(summary.errors) > 20:
+        console.print(f"  … and {len(summary.errors) - 20} more")
+    if summary.stopped:
+        console.print(
+            f"[red]stopped: {summary.stopped}[/red]\n"
+            "The digests not sent are still planned; `vahti digest send` sends them.",
+            highlight=False,
+        )
+
+
+def _dry_run(config: DigestConfig, due: Due) -> None:
+    table = Table("email", "events", "KB", "would be")
+    counts = {"sent": 0, "empty": 0, "error": 0}
+    shown = 0
+    with state.app.sessions() as session:
+        for result in dry_run(session, config, now_utc(), due):
+            verdict = "error" if result.error else ("sent" if result.sent else "empty")
+            counts[verdict] += 1
+            if shown < DRY_RUN_ROWS:
+                shown += 1
+                table.add_row(
+                    result.email,
+                    str(result.items),
+                    f"{result.size / 1024:.1f}",
+                    result.error or (SENT if result.sent else "empty (not sent)"),
+                )
+    console.print(table)
+    total = sum(counts.values())
+    if total > shown:
+        console.print(f"… and {total - shown} more")
+    console.print(
+        f"dry run: {counts['sent']} would be sent, {counts['empty']} empty, "
+        f"{counts['error']} could not be composed; nothing was sent or recorded"
+    )
+    if counts["error"]:
         raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,12 +11,13 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from digest.importing import CsvError, Defaults, import_rows, parse_csv
 from store import vocab
 from store.models import Subscriber
 from store.serialize import subscriber_json
 from vahti.cli.common import console, fail, now_utc, print_json, state
 
-app = typer.Typer(help="Subscribers: add, list, remove.", no_args_is_help=True)
+app = typer.Typer(help="Subscribers: add, import, list, remove.", no_args_is_help=True)
 
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 
@@ -50,6 +52,13 @@ def add(
     event_language: Annotated[
         list[str] | None, typer.Option(help="Language events are held in: fi, sv, en (repeatable).")
     ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(help="Audience: " + ", ".join(vocab.AUDIENCES) + " (repeatable)."),
+    ] = None,
+    max_items: Annotated[
+        int | None, typer.Option(help="New events in one digest at most.", min=1, max=200)
+    ] = None,
     day: Annotated[str | None, typer.Option(help="Send day: mon..sun.")] = None,
     hour: Annotated[int | None, typer.Option(help="Send hour 0-23.", min=0, max=23)] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA time zone.")] = None,
@@ -62,6 +71,7 @@ def add(
     _check_all([language], vocab.LANGUAGES, "--language")
     _check_all(category or [], vocab.CATEGORIES, "--category")
     _check_all(event_language or [], vocab.EVENT_LANGUAGES, "--event-language")
+    _check_all(audience or [], vocab.AUDIENCES, "--audience")
     day = day or settings.default_day
     _check_all([day], vocab.WEEKDAYS, "--day")
     timezone = timezone or settings.timezone
@@ -84,7 +94,8 @@ def add(
         subscriber.send_day = day
         subscriber.send_hour = hour if hour is not None else settings.default_hour
         subscriber.timezone = timezone
-        subscriber.max_items = subscriber.max_items or settings.max_items
+        subscriber.audiences = list(audience or [])
+        subscriber.max_items = max_items or subscriber.max_items or settings.max_items
         if confirmed and subscriber.status != vocab.SUBSCRIBER_ACTIVE:
             subscriber.status = vocab.SUBSCRIBER_ACTIVE
             subscriber.confirmed_at = now_utc()
@@ -124,3 +135,50 @@ def remove(email: Annotated[str, typer.Argument()]) -> None:
             fail(f"no subscriber {email}")
         session.delete(subscriber)
     typer.echo(f"removed {email}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="CSV file; the first row names the columns.", dir_okay=False)
+    ],
+) -> None:
+    """Add or update many subscribers from a CSV file, as confirmed.
+
+    Columns (first row, any order): email (required), language, categories, keywords, cities,
+    online, event_languages, day, hour, timezone, audiences, max_items; lists separated by
+    ";". Bad rows are reported with their line numbers and left out; the good ones are
+    imported. Exit 1 when some rows were bad.
+    """
+    settings = state.app.settings.digest
+    defaults = Defaults(
+        language=settings.default_language,
+        day=settings.default_day,
+        hour=settings.default_hour,
+        timezone=settings.timezone,
+        max_items=settings.max_items,
+    )
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+    try:
+        parsed = parse_csv(text, defaults)
+    except CsvError as exc:
+        fail(f"{file}: {exc}")
+    with state.app.sessions.begin() as session:
+        counts = import_rows(session, [values for _, values in parsed.rows], defaults, now_utc())
+    typer.echo(
+        f"imported {len(parsed.rows)} row(s): {counts.added} added, {counts.updated} updated"
+    )
+    if counts.kept_out:
+        typer.echo(
+            f"{len(counts.kept_out)} had unsubscribed or bounced and stay so "
+            f"(preferences updated): {', '.join(counts.kept_out[:10])}"
+            + (" …" if len(counts.kept_out) > 10 else "")
+        )
+    for line, problem in parsed.errors:
+        typer.echo(f"{file}:{line}: {problem}", err=True)
+    if parsed.errors:
+        typer.echo(f"{len(parsed.errors)} row(s) not imported (see above)", err=True)
+        raise typer.Exit(1)

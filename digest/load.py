@@ -1,0 +1,120 @@
+"""Reading what digests need from the store (the edge between the database and pure code)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from digest.model import SENT, SUBSCRIBER_COLUMNS, EventView, SentItem
+from digest.pool import EventPool
+from store.models import Delivery, DeliveryItem, Event, Subscriber
+
+# Snapshots of events that started this long before `now` cannot matter any more (an event is
+# only new or an update while it is ahead); leaving them out keeps history reads small.
+HISTORY_DAYS = 45
+CHUNK = 500
+
+
+def _chunks(values: Collection[int]) -> Iterator[list[int]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def load_pool(session: Session, now: datetime, window_days: int, deadline_days: int) -> EventPool:
+    """Every event that can be new in a digest at `now`, indexed."""
+    window_end = now + timedelta(days=window_days)
+    deadline_end = now + timedelta(days=deadline_days)
+    rows = session.scalars(
+        select(Event)
+        .where(
+            Event.gone_at.is_(None),
+            Event.start_at >= now,
+            or_(
+                Event.start_at <= window_end,
+                and_(Event.deadline_at > now, Event.deadline_at <= deadline_end),
+            ),
+        )
+        .order_by(Event.start_at, Event.id)
+    )
+    return EventPool(
+        (EventView.from_row(row) for row in rows),
+        now,
+        window_days=window_days,
+        deadline_days=deadline_days,
+    )
+
+
+def load_events(session: Session, ids: Collection[int]) -> list[EventView]:
+    """Events by id (not gone), for updates about events outside the pool."""
+    found: list[EventView] = []
+    for chunk in _chunks(ids):
+        rows = session.scalars(select(Event).where(Event.id.in_(chunk), Event.gone_at.is_(None)))
+        found.extend(EventView.from_row(row) for row in rows)
+    return found
+
+
+def load_history(
+    session: Session, subscriber_ids: Collection[int], now: datetime
+) -> dict[int, dict[int, SentItem]]:
+    """Per subscriber: event id -> what the latest sent digest said about it."""
+    history: dict[int, dict[int, SentItem]] = {sid: {} for sid in subscriber_ids}
+    since = now - timedelta(days=HISTORY_DAYS)
+    for chunk in _chunks(subscriber_ids):
+        rows = session.execute(
+            select(
+                Delivery.subscriber_id,
+                DeliveryItem.event_id,
+                DeliveryItem.start_at,
+                DeliveryItem.status,
+                DeliveryItem.deadline_at,
+            )
+            .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+            .where(
+                Delivery.subscriber_id.in_(chunk),
+                Delivery.status == SENT,
+                DeliveryItem.start_at >= since,
+            )
+            .order_by(Delivery.id, DeliveryItem.id)
+        )
+        for subscriber_id, event_id, start_at, status, deadline_at in rows:
+            history[subscriber_id][event_id] = SentItem(event_id, start_at, status, deadline_at)
+    return history
+
+
+DELIVERY_COLUMNS = ("id", "subscriber_id", "message_id", "attempts", "period")
+EXTRA_SUBSCRIBER_COLUMNS = ("id", "status", "token_version", "permanent_failures")
+
+
+def load_deliveries(session: Session, delivery_ids: Collection[int]) -> list[dict[str, Any]]:
+    """Claimed deliveries with what is needed to compose them (plain dicts, no ORM objects)."""
+    columns = [
+        *(getattr(Delivery, name).label(f"delivery_{name}") for name in DELIVERY_COLUMNS),
+        *(getattr(Subscriber, name) for name in (*SUBSCRIBER_COLUMNS, *EXTRA_SUBSCRIBER_COLUMNS)),
+    ]
+    result: list[dict[str, Any]] = []
+    for chunk in _chunks(delivery_ids):
+        rows = session.execute(
+            select(*columns)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.id.in_(chunk))
+            .order_by(Delivery.id)
+        )
+        result.extend(dict(row._mapping) for row in rows)
+    return result
+
+
+def load_subscribers(session: Session, subscriber_ids: Collection[int]) -> list[dict[str, Any]]:
+    """Subscribers as plain dicts (the columns `digest.compose.compose` reads)."""
+    columns = [
+        getattr(Subscriber, name) for name in (*SUBSCRIBER_COLUMNS, *EXTRA_SUBSCRIBER_COLUMNS)
+    ]
+    result: list[dict[str, Any]] = []
+    for chunk in _chunks(subscriber_ids):
+        rows = session.execute(select(*columns).where(Subscriber.id.in_(chunk)))
+        result.extend(dict(row._mapping) for row in rows)
+    return result

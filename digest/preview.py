@@ -1,0 +1,80 @@
+"""Looking at digests without sending them: one subscriber's (`vahti digest preview`) or all
+that are due (`vahti digest send --dry-run`). Nothing is written to the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.compose import Composed, DigestConfig, compose, to_message
+from digest.load import load_events, load_history, load_pool, load_subscribers
+from digest.message import new_message_id
+from digest.model import SentItem
+from digest.plan import Due, missing_deliveries
+from digest.pool import EventPool
+from store.models import Subscriber
+
+
+def _pool_with_history(
+    session: Session, config: DigestConfig, now: datetime, subscriber_ids: list[int]
+) -> tuple[EventPool, dict[int, dict[int, SentItem]]]:
+    pool = load_pool(session, now, config.window_days, config.deadline_days)
+    history = load_history(session, subscriber_ids, now)
+    unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
+    if unknown:
+        pool.add_known(load_events(session, unknown))
+    return pool, history
+
+
+def preview(session: Session, email: str, config: DigestConfig, now: datetime) -> Composed | None:
+    """The digest `email` would get at `now` (None: no such subscriber)."""
+    subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == email))
+    if subscriber_id is None:
+        return None
+    pool, history = _pool_with_history(session, config, now, [subscriber_id])
+    (row,) = load_subscribers(session, [subscriber_id])
+    return compose(row, pool, history[subscriber_id], config, now)
+
+
+@dataclass(frozen=True)
+class DryRunResult:
+    email: str
+    items: int
+    size: int  # bytes of the whole message
+    sent: bool  # False: empty (and digest.send_empty is off)
+    error: str | None = None
+
+
+def dry_run(
+    session: Session, config: DigestConfig, now: datetime, due: Due, batch: int = 200
+) -> Iterator[DryRunResult]:
+    """Compose and build every digest `vahti digest send` would send now."""
+    targets = [subscriber_id for subscriber_id, _ in missing_deliveries(session, now, due)]
+    pool = load_pool(session, now, config.window_days, config.deadline_days)
+    for start in range(0, len(targets), batch):
+        chunk = targets[start : start + batch]
+        history = load_history(session, chunk, now)
+        unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
+        if unknown:
+            pool.add_known(load_events(session, unknown))
+        for row in load_subscribers(session, chunk):
+            try:
+                composed = compose(row, pool, history[row["id"]], config, now)
+                message = to_message(
+                    composed,
+                    email=row["email"],
+                    message_id=new_message_id(config.message_id_domain),
+                    date=now,
+                    config=config,
+                )
+            except Exception as exc:  # report every subscriber, like a real send would
+                yield DryRunResult(row["email"], 0, 0, False, f"cannot compose: {exc}")
+                continue
+            empty = composed.digest.empty and not config.send_empty
+            yield DryRunResult(
+                row["email"], len(composed.digest.items), len(message.as_bytes()), not empty
+            )
