@@ -14,8 +14,8 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digest.match import match_event
 from digest.model import EventView, Preferences
-from digest.select import matches
 from store import vocab
 from store.models import Event, Subscriber
 
@@ -136,8 +136,8 @@ def matches_filter(event: EventLike, wanted: EventFilter) -> bool:
 
 
 def matches_preferences(event: Event, subscriber: Subscriber) -> bool:
-    """The digest's own rule (digest.select.matches), so the personal feed agrees with mail."""
-    return matches(EventView.from_row(event), Preferences.from_row(subscriber)) is not None
+    """The digest's own rule (digest.match.match_event), so the personal feed agrees with mail."""
+    return match_event(EventView.from_row(event), Preferences.from_row(subscriber)) is not None
 
 
 def upcoming(session: Session, now: datetime) -> list[Event]:

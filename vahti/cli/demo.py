@@ -23,6 +23,8 @@ from sqlalchemy import func, select
 
 from demo.server import DemoServer, serve_sites
 from demo.sites import DEMO_SITES, DemoSite
+from digest.claim import make_worker_id
+from digest.plan import every_subscriber
 from digest.send import send_due
 from digest.senders import FileSender
 from scheduler.dedupe_job import run_dedupe
@@ -173,7 +175,16 @@ def demo(
         outbox = Path(ctx.settings.mail.outbox_dir)
         web_url = f"http://127.0.0.1:{port}"
         config = dataclasses.replace(digest_config(), base_url=web_url)
-        summary = asyncio.run(send_due(ctx.sessions, FileSender(outbox), config, now_utc()))
+        summary = asyncio.run(
+            send_due(
+                ctx.sessions,
+                FileSender(outbox),
+                config,
+                now_utc(),
+                make_worker_id(),
+                due=every_subscriber,
+            )
+        )
     finally:
         if no_serve:
             server.stop()
@@ -189,8 +200,8 @@ def demo(
     )
     table.add_row(
         "digests",
-        f"{summary.sent} written now, {summary.skipped} already sent this "
-        f"week, {summary.empty} empty; {_count(Delivery)} in all",
+        f"{summary.sent} written now, {summary.empty} empty; {_count(Delivery)} in all "
+        "(one per subscriber and week)",
     )
     table.add_row("outbox", f"{outbox.resolve()}/ ({len(list(outbox.glob('*.eml')))} .eml)")
     table.add_row("database", ctx.settings.database.url)

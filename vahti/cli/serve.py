@@ -8,8 +8,8 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
+from digest.senders import make_sender
 from vahti.cli.common import state
-from vahti.cli.digest import make_sender
 from vahti.context import AppContext
 from vahti.settings import Settings
 from web.app import create_app
@@ -43,7 +43,7 @@ def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = No
         web_config(context.settings, context.secret_key()),
         context.sessions,
         scheduler_status=scheduler_status,
-        sender=make_sender(),
+        sender=make_sender(context.settings.mail),
     )
 
 
