@@ -13,7 +13,14 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from scheduler.dedupe_glossary import CONCEPTS, PREFIX_CONCEPTS, STATUS_WORDS, STOPWORDS, words
+from scheduler.dedupe_glossary import (
+    CONCEPTS,
+    PREFIX_CONCEPTS,
+    STATUS_WORDS,
+    STOPWORDS,
+    TAIL_STEMS,
+    words,
+)
 
 # Finnish and Swedish names of the same places (folded), mapped to one key.
 CITY_NAMES: Final[dict[str, str]] = {
@@ -116,7 +123,8 @@ def concepts_of(token: str) -> tuple[str, ...]:
     """Glossary concepts a word stands for; compounds may hold several ("mentorointiohjelma").
 
     Stems of three letters or fewer must be the whole word, stems of four must start it (or
-    follow another stem: "palkka|tuki"), and longer stems may stand anywhere in a compound.
+    follow another stem: "palkka|tuki", or end it when they are a compound's usual head:
+    "verkostoitumis|ilta"), and longer stems may stand anywhere in a compound.
     """
     found: list[str] = []
     position = 0
@@ -125,8 +133,10 @@ def concepts_of(token: str) -> tuple[str, ...]:
         match = _STEMS.match(token, position)
         if match is not None:
             stem = match.group()
-            whole = position == 0 and match.end() == len(token)
-            if len(stem) >= 5 or (len(stem) == 4 and position == boundary) or whole:
+            end = match.end() == len(token)
+            whole = position == 0 and end
+            short = len(stem) == 4 and (position == boundary or (end and stem in TAIL_STEMS))
+            if len(stem) >= 5 or short or whole:
                 concept = _STEM_CONCEPT[stem]
                 if concept not in found:
                     found.append(concept)

@@ -48,6 +48,12 @@ def test_case_punctuation_and_diacritics_do_not_matter() -> None:
         ("mentorointiohjelma", ("mentor", "program")),
         ("palkkatuki", ("salary", "subsidy")),
         ("kuraattori", ()),  # "ura" (career) only counts as a whole word or a start
+        ("verkostoitumisilta", ("network", "evening")),  # a compound's head word at its end
+        ("nyborjarkurs", ("beginner", "course")),
+        ("kielikahvila", ("language", "cafe")),
+        ("vapaaehtoistoiminnan", ("volunteer",)),
+        ("volontarmassan", ("volunteer", "fair")),
+        ("perustajat", ("entrepreneur",)),  # founders, not "perus" (basics)
     ],
 )
 def test_glossary_reads_compounds(word: str, concepts: tuple[str, ...]) -> None:
@@ -59,6 +65,24 @@ def test_titles_in_three_languages_share_a_bag() -> None:
     sv = bag("Rekryteringsmässa för IT-branschen")
     en = bag("IT recruitment fair")
     assert {"recruit", "fair", "ict"} <= fi & sv & en
+
+
+@pytest.mark.parametrize(
+    ("fi", "sv", "en", "shared"),
+    [
+        ("Kielikahvila", "Språkcafé", "Language café", {"language", "cafe"}),
+        ("Verkostoitumisilta", "Nätverkskväll", "Networking evening", {"network", "evening"}),
+        ("Infotilaisuus", "Infokväll", "Info evening", {"info"}),
+        ("Ruotsin kurssi", "Kurs i svenska", "Swedish course", {"swedish", "course"}),
+        ("Vapaaehtoismessut", "Volontärmässa", "Volunteer fair", {"volunteer", "fair"}),
+        ("Yrittäjäilta", "Företagarkväll", "Founders' evening", {"entrepreneur", "evening"}),
+        ("Paneeli", "Panelsamtal", "Panel", {"panel"}),
+    ],
+)
+def test_common_event_words_are_one_concept_in_three_languages(
+    fi: str, sv: str, en: str, shared: set[str]
+) -> None:
+    assert shared <= bag(fi) & bag(sv) & bag(en)
 
 
 @pytest.mark.parametrize(
