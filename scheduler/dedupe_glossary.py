@@ -222,3 +222,42 @@ STATUS_WORDS: Final[frozenset[str]] = words(
     cancelled canceled postponed rescheduled full sold out soldout updated live
     """
 )
+
+# What an event is about, beyond its kind: concepts of one family can stand for each other in
+# a translation ("immigrants" / "internationals", "IT" / "tech"), concepts of two families
+# cannot. Two titles that each name a family the other lacks ("palkkatuki" / "yrittäjyys",
+# "for Swedish speakers" / "for internationals") are about different things. Kind and
+# general words (fair, evening, work, employer, jobs ...) belong to no family: a translation
+# often adds or drops them.
+TOPIC_FAMILIES: Final[dict[str, str]] = {
+    "cv": "cv",
+    "linkedin": "linkedin",
+    "interview": "interview",
+    "salary": "salary",
+    "negotiation": "negotiation",
+    "subsidy": "subsidy",
+    "entrepreneur": "entrepreneur",
+    "pitch": "entrepreneur",
+    "mentor": "mentor",
+    "internship": "internship",
+    "summerjob": "summerjob",
+    "volunteer": "volunteer",
+    "degree": "degree",
+    "finnish": "finnish",
+    "swedish": "swedish",
+    "english": "english",
+    "ict": "tech",
+    "engineering": "tech",
+    "logistics": "logistics",
+    "construction": "construction",
+    "hospitality": "hospitality",
+    "teaching": "teaching",
+    "sales": "sales",
+    "health": "health",
+    "immigrant": "newcomer",
+    "international": "newcomer",
+    "women": "women",
+    "youth": "young",
+    "student": "young",
+    "graduate": "young",
+}

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -53,6 +54,34 @@ CITY_NAMES: Final[dict[str, str]] = {
     }.items()
     for name in names
 }
+# Well-known venues whose name changes with the language (folded stems; a stem of four
+# letters or more also matches the start of a word, so Finnish case forms and Swedish
+# compounds count: "Oodissa", "Kaapelitehtaalla", "Sellobiblioteket"), mapped to one key.
+PLACE_NAMES: Final[dict[str, str]] = {
+    name: key
+    for key, names in {
+        "oodi": ("oodi", "ode"),
+        "kaapelitehdas": ("kaapeliteh", "kabelfabrik", "cable factory"),
+        "messukeskus": ("messukesk", "masscentr", "expo and"),
+        "kaupungintalo": ("kaupungintal", "stadshus", "city hall"),
+        "musiikkitalo": ("musiikkital", "musikhus", "music centre"),
+        "tiedekulma": ("tiedekulm", "tankehorn", "think corner"),
+        "kaisatalo": ("kaisa talo", "kaisatalo", "kajsahus", "kaisa house", "kaisa library"),
+        "itakeskus": ("itakesk", "itis", "ostra centrum", "ostra centrums"),
+        "sello": ("sello",),
+        "tamperetalo": ("tampere talo", "tamperetalo", "tammerforshus", "tampere hall"),
+        "ylioppilastalo": ("ylioppilastal", "studenthus", "student house"),
+        "kulttuuritalo": ("kulttuuritalo", "kulturhuset"),
+    }.items()
+    for name in names
+}
+_PLACE_STEMS = re.compile(
+    "|".join(
+        re.escape(name)
+        for name in sorted(PLACE_NAMES, key=len, reverse=True)
+        if " " not in name and len(name) >= 4
+    )
+)
 ONLINE_CITY: Final = "online"
 ONLINE_WORDS: Final = frozenset(
     {"online", "verkossa", "etana", "verkko", "teams", "zoom", "webinar", "remote", "distans"}
@@ -66,7 +95,14 @@ GENERIC_PLACE_WORDS: Final = words(
     center centre centrum central the of och ja and kaupunki kaupungin stad stads city
     oy ab ry rf ltd inc oyj palvelut tjanster services service yhdistys forening association
     katu tie kuja tori gatan vagen street road kirjasto bibliotek library yliopisto university
-    universitet korkeakoulu hogskola ammattikorkeakoulu polytechnic
+    universitet korkeakoulu hogskola ammattikorkeakoulu polytechnic main huvudbyggnad
+    huvudbyggnaden house
+    """
+)
+# Words after which a number names a room of a building ("huone 204", "Hall 1", "sal 3").
+ROOM_WORDS: Final = words(
+    """
+    huone sali luokka auditorio room hall auditorium classroom rum sal salen klassrum
     """
 )
 
@@ -266,11 +302,54 @@ def place_bag(*texts: str | None) -> frozenset[str]:
 @lru_cache(maxsize=100_000)
 def _place_words(text: str) -> frozenset[str]:
     result: set[str] = set()
-    for token in tokens(text):
-        if token in GENERIC_PLACE_WORDS or token in CITY_NAMES or len(token) < 2:
+    words = tokens(text)
+    skip = False
+    for index, token in enumerate(words):
+        if skip:
+            skip = False
             continue
-        result.update(word_keys(token))
+        if index + 1 < len(words):
+            pair = PLACE_NAMES.get(f"{token} {words[index + 1]}")
+            if pair is not None:
+                result.add("=" + pair)
+                skip = True
+                continue
+        named = place_name(token)
+        if named is not None:
+            result.add("=" + named)
+        elif token in GENERIC_PLACE_WORDS or token in CITY_NAMES or len(token) < 2:
+            continue
+        else:
+            result.update(word_keys(token))
     return frozenset(result)
+
+
+@lru_cache(maxsize=100_000)
+def place_name(token: str) -> str | None:
+    """The key of a well-known venue a word names in any language ("Ode" → "oodi")."""
+    found = PLACE_NAMES.get(token)
+    if found is not None:
+        return found
+    match = _PLACE_STEMS.match(token)
+    return None if match is None else PLACE_NAMES[match.group()]
+
+
+@lru_cache(maxsize=100_000)
+def room_numbers(*texts: str | None) -> frozenset[str]:
+    """Room numbers a venue or address names ("päärakennus, huone 204", "Main Building, Hall 1"):
+    two rooms of one building at one hour hold two events."""
+    found: set[str] = set()
+    for text in texts:
+        words = tokens(text) if text else []
+        for word, following in pairwise(words):
+            if word in ROOM_WORDS and following[0].isdigit():
+                found.add(following)
+    return frozenset(found)
+
+
+def is_year_near(token: str, year: int) -> bool:
+    """A year in a title that only repeats when the event is ("Kesätyömessut 2027")."""
+    return len(token) == 4 and token.isdigit() and abs(int(token) - year) <= 1
 
 
 @lru_cache(maxsize=200_000)
