@@ -140,7 +140,7 @@ CONCEPTS: Final[dict[str, tuple[str, ...]]] = {
         "expert",
         "asiantunt",
     ),
-    "summerjob": ("kesatyo", "sommarjobb", "summerjob"),
+    "summerjob": ("kesatyo", "sommarjobb", "summerjob", "summer"),
     "internship": ("harjoittel", "praktik", "internship", "trainee"),
     "health": (
         "sote",

@@ -12,7 +12,8 @@ Evidence, each in [0, 1] or unknown:
 * URLs: a shared event page, registration form or meeting link.
 
 Vetoes (never one event): another day; another time on the same day; another part of a
-series ("osa 1" / "osa 2"); other numbers in the titles (A1 / A2); another city.
+series ("osa 1" / "osa 2"); other numbers in the titles (A1 / A2); another city; titles that
+each name a topic the other lacks ("Finskakurs" / "Svenskakurs"), unless an event URL is shared.
 """
 
 from __future__ import annotations
@@ -133,7 +134,17 @@ def _veto(a: Features, b: Features, shared_url: bool) -> str | None:
         return "city"
     if a.series_id and a.series_id == b.series_id and a.source_id == b.source_id:
         return "series"  # two occurrences the same source tells apart
+    if not shared_url and _topics_differ(a, b):
+        return "topic"
     return None
+
+
+def _topics_differ(a: Features, b: Features) -> bool:
+    """Each title names a topic the other lacks ("Finskakurs" / "Svenskakurs", "CV-paja" /
+    "LinkedIn-paja"), however the titles are paired (a listing may carry several)."""
+    return all(
+        va.topics - vb.topics and vb.topics - va.topics for va in a.variants for vb in b.variants
+    )
 
 
 def score_pair(a: Features, b: Features) -> PairScore | None:
