@@ -54,6 +54,9 @@ class TitleVariant:
     bag: str  # glossary concepts and word stems, sorted
     words: frozenset[str]  # the same bag as a set
     topics: frozenset[str]  # the topic families of its concepts (dedupe_glossary)
+    # The bag with each concept replaced by its topic family ("IT" and "tech" are one), for
+    # comparing translations.
+    families: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -114,6 +117,7 @@ def _variant(title: str, year: int) -> tuple[TitleVariant, frozenset[str]]:
             bag=" ".join(sorted(words)),
             words=words,
             topics=frozenset(TOPIC_FAMILIES[w] for w in words if w in TOPIC_FAMILIES),
+            families=frozenset(TOPIC_FAMILIES.get(w, w) for w in words),
         ),
         full_words,
     )

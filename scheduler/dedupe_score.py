@@ -227,10 +227,11 @@ def _contained(a: Features, b: Features, time: str, organiser: bool | None) -> b
 
 
 def _translated(a: Features, b: Features) -> str | None:
-    """ "fi/en" when the two listings' titles are in different languages (no language in
-    common) and say the same in concepts: half the concepts and stems shared (translations
-    rarely share more), and no topic that only one names on each side ("palkkatuki" /
-    "yrittäjyys"). None otherwise, and when a title's language is not clear."""
+    """The two languages ("fi/en") when the listings' titles are in different languages (none
+    in common) and say the same in concepts: half the concepts and stems shared, a topic
+    family counting as one ("IT" / "tech"; translations rarely share more), and no topic
+    that only one names on each side ("palkkatuki" / "yrittäjyys"). None otherwise, and when
+    a title's language is not clear."""
     langs_a = _languages(a)
     langs_b = _languages(b)
     known_a = {lang for lang in langs_a if lang}
@@ -241,7 +242,7 @@ def _translated(a: Features, b: Features) -> str | None:
         for vb, lang_b in zip(b.variants, langs_b, strict=True):
             if lang_a is None or lang_b is None:
                 continue
-            if _dice(va.words, vb.words) < TRANSLATION_SHARED * 100:
+            if _dice(va.families, vb.families) < TRANSLATION_SHARED * 100:
                 continue
             if va.topics - vb.topics and vb.topics - va.topics:
                 continue
