@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scheduler.dedupe_lang import title_language
 from scheduler.dedupe_text import (
     bag,
     city_key,
@@ -11,6 +12,8 @@ from scheduler.dedupe_text import (
     concepts_of,
     normalise_url,
     part_number,
+    place_bag,
+    room_numbers,
     urls_in,
 )
 
@@ -123,3 +126,50 @@ def test_urls_lose_scheme_www_tracking_and_trailing_slash() -> None:
 def test_urls_are_found_in_descriptions() -> None:
     text = "Ilmoittaudu: https://tyollisyyspalvelut.hel.fi/tapahtumat/cv-klinikka. Tervetuloa!"
     assert urls_in(text) == ["https://tyollisyyspalvelut.hel.fi/tapahtumat/cv-klinikka"]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Keskustakirjasto Oodi", "Centrumbiblioteket Ode"),
+        ("Oodissa", "Oodi Central Library"),
+        ("Kaapelitehdas", "Cable Factory"),
+        ("Kaisa-talo", "Kajsahuset"),
+        ("Helsingin kaupungintalo", "Stadshuset"),
+        ("Tampere-talo", "Tammerforshuset"),
+    ],
+)
+def test_translated_venue_names_share_a_key(one: str, other: str) -> None:
+    assert {w for w in place_bag(one) & place_bag(other) if w.startswith("=")}
+
+
+def test_a_building_word_alone_names_no_venue() -> None:
+    assert place_bag("Main Building, Hall 1") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("venue", "rooms"),
+    [
+        ("Päärakennus, huone 204", {"204"}),
+        ("Main Building, Hall 1", {"1"}),
+        ("Huvudbyggnaden, rum 12", {"12"}),
+        ("Oodi, Kuutio", set()),
+        ("Kaikukatu 4 B", set()),  # a street number is no room
+    ],
+)
+def test_room_numbers(venue: str, rooms: set[str]) -> None:
+    assert room_numbers(venue) == rooms
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("Kielikahvila: puhutaan suomea", "fi"),
+        ("Språkcafé på Ode – öva finska", "sv"),
+        ("Networking evening for international graduates", "en"),
+        ("CV-klinikka", "fi"),
+        ("Maria 01", None),  # too little to tell
+    ],
+)
+def test_the_language_of_a_title(title: str, language: str | None) -> None:
+    assert title_language(title) == language
