@@ -18,15 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.dedupe_glossary import TOPIC_FAMILIES
 from scheduler.dedupe_model import DedupeListing
+from scheduler.dedupe_places import city_key, place_bag, room_numbers
 from scheduler.dedupe_text import (
     ONLINE_CITY,
-    city_key,
     clean_title,
     is_year_near,
     normalise_url,
     part_number,
-    place_bag,
-    room_numbers,
     urls_in,
     words_of,
 )

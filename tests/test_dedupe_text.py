@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 
 from scheduler.dedupe_lang import title_language
+from scheduler.dedupe_places import city_key, place_bag, room_numbers
 from scheduler.dedupe_text import (
     bag,
-    city_key,
     clean_title,
     concepts_of,
     normalise_url,
     part_number,
-    place_bag,
-    room_numbers,
     urls_in,
 )
 
