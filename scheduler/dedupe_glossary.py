@@ -246,6 +246,7 @@ TOPIC_FAMILIES: Final[dict[str, str]] = {
     "finnish": "finnish",
     "swedish": "swedish",
     "english": "english",
+    "language": "language",  # implied by the three above (dedupe_keys)
     "ict": "tech",
     "engineering": "tech",
     "logistics": "logistics",
@@ -261,3 +262,4 @@ TOPIC_FAMILIES: Final[dict[str, str]] = {
     "student": "young",
     "graduate": "young",
 }
+NAMED_LANGUAGES: Final = frozenset({"finnish", "swedish", "english"})

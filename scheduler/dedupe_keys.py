@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduler.dedupe_glossary import TOPIC_FAMILIES
+from scheduler.dedupe_glossary import NAMED_LANGUAGES, TOPIC_FAMILIES
 from scheduler.dedupe_model import DedupeListing
 from scheduler.dedupe_places import city_key, place_bag, room_numbers
 from scheduler.dedupe_text import (
@@ -26,6 +26,7 @@ from scheduler.dedupe_text import (
     normalise_url,
     part_number,
     urls_in,
+    word_keys,
     words_of,
 )
 
@@ -52,6 +53,8 @@ class TitleVariant:
     bag: str  # glossary concepts and word stems, sorted
     words: frozenset[str]  # the same bag as a set
     topics: frozenset[str]  # the topic families of its concepts (dedupe_glossary)
+    topic_words: tuple[tuple[str, str], ...]  # (family, the word naming it)
+    tokens: tuple[str, ...]  # every folded word, in order
     # The bag with each concept replaced by its topic family ("IT" and "tech" are one), for
     # comparing translations.
     families: frozenset[str]
@@ -107,6 +110,7 @@ def _variant(title: str, year: int) -> tuple[TitleVariant, frozenset[str]]:
     core_tokens = [t for t in core.split() if not is_year_near(t, year)] or full_tokens
     full_words = words_of(full_tokens)
     words = words_of(core_tokens) or full_words
+    named = _topic_words(core_tokens if words_of(core_tokens) else full_tokens)
     return (
         TitleVariant(
             text=title,
@@ -114,11 +118,28 @@ def _variant(title: str, year: int) -> tuple[TitleVariant, frozenset[str]]:
             core=" ".join(sorted(core_tokens)),
             bag=" ".join(sorted(words)),
             words=words,
-            topics=frozenset(TOPIC_FAMILIES[w] for w in words if w in TOPIC_FAMILIES),
+            topics=frozenset(family for family, _token in named),
+            topic_words=named,
+            tokens=tuple(full_tokens),
             families=frozenset(TOPIC_FAMILIES.get(w, w) for w in words),
         ),
         full_words,
     )
+
+
+def _topic_words(tokens: list[str]) -> tuple[tuple[str, str], ...]:
+    """(topic family, the word that names it) for each topic a title names. Naming Finnish,
+    Swedish or English names language too ("Ruotsin kielen kurssi" / "Svenska för
+    inflyttade" / "Kielikahvila")."""
+    found: list[tuple[str, str]] = []
+    for token in tokens:
+        for key in word_keys(token):
+            family = TOPIC_FAMILIES.get(key)
+            if family is not None:
+                found.append((family, token))
+                if key in NAMED_LANGUAGES:
+                    found.append(("language", token))
+    return tuple(dict.fromkeys(found))
 
 
 ListingUrls = tuple[frozenset[str], str | None]

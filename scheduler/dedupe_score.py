@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from rapidfuzz import fuzz
 
-from scheduler.dedupe_keys import NEAR_MINUTES, Features
+from scheduler.dedupe_keys import NEAR_MINUTES, Features, TitleVariant
 from scheduler.dedupe_lang import title_language
 from scheduler.dedupe_model import PairScore
 from scheduler.dedupe_text import ONLINE_CITY, is_concept
@@ -36,6 +36,7 @@ VENUE_SPELLING: Final = 85.0
 VENUE_WORD: Final = 80.0
 ORGANISER_SHARE: Final = 0.5
 CONTAINED_WORDS: Final = 2
+TYPO_WORD: Final = 80.0
 TRANSLATION_SHARED: Final = 0.5
 TIME_WEIGHT: Final = {"same": 1.0, "near": 0.7, "all-day": 0.6, "zone": 0.5}
 
@@ -142,8 +143,20 @@ def _veto(a: Features, b: Features, shared_url: bool) -> str | None:
 def _topics_differ(a: Features, b: Features) -> bool:
     """Each title names a topic the other lacks ("Finskakurs" / "Svenskakurs", "CV-paja" /
     "LinkedIn-paja"), however the titles are paired (a listing may carry several)."""
-    return all(
-        va.topics - vb.topics and vb.topics - va.topics for va in a.variants for vb in b.variants
+    return all(_topic_conflict(va, vb) for va in a.variants for vb in b.variants)
+
+
+def _topic_conflict(va: TitleVariant, vb: TitleVariant) -> bool:
+    only_a, only_b = va.topics - vb.topics, vb.topics - va.topics
+    return bool(only_a and only_b) and _firm(va, only_a, vb) and _firm(vb, only_b, va)
+
+
+def _firm(variant: TitleVariant, topics: frozenset[str], other: TitleVariant) -> bool:
+    """Some of these topics is named by a word the other title has no look-alike of: a typo
+    ("nevuottelun", "insinööritn uorille") loses a concept, not the word."""
+    return any(
+        family in topics and all(fuzz.ratio(word, seen) < TYPO_WORD for seen in other.tokens)
+        for family, word in variant.topic_words
     )
 
 
@@ -244,7 +257,7 @@ def _translated(a: Features, b: Features) -> str | None:
                 continue
             if _dice(va.families, vb.families) < TRANSLATION_SHARED * 100:
                 continue
-            if va.topics - vb.topics and vb.topics - va.topics:
+            if _topic_conflict(va, vb):
                 continue
             return f"{lang_a}/{lang_b}"
     return None
