@@ -294,3 +294,10 @@ def test_a_title_contained_in_another_at_another_hour_stays_apart() -> None:
         listing(1, "Kesätyömessut", start_at=START.replace(hour=10)),
         listing(2, "Kesätyömessut nuorille ja opiskelijoille", start_at=START.replace(hour=13)),
     ) == [[1], [2]]
+
+
+def test_a_typo_that_loses_a_topic_keeps_no_pair_apart() -> None:
+    assert groups(
+        listing(1, "Palkkanevuottelun ABC insinöörit nuorille", organiser=None),
+        listing(2, "Palkkaneuvottelun ABC insinööritn uorille"),
+    ) == [[1, 2]]
