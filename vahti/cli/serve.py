@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from fastapi import FastAPI
 
-from digest.senders import make_sender
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from web.config import WebConfig
+    from web.resources import SchedulerStatus
+
 from vahti.cli.common import state
 from vahti.context import AppContext
 from vahti.settings import Settings
-from web.app import create_app
-from web.config import WebConfig
-from web.resources import SchedulerStatus
 
 
 def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
     """The web app's plain configuration, read from the settings once."""
+    from web.config import WebConfig
+
     return WebConfig(
         base_url=settings.web.base_url,
         secret_key=secret_key,
@@ -38,6 +40,9 @@ def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
 
 def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = None) -> FastAPI:
     """The app as `vahti serve` runs it; `vahti run` and `vahti demo` can serve the same."""
+    from digest.senders import make_sender
+    from web.app import create_app
+
     # The digest commands own the choice of mail backend (file or SMTP).
     return create_app(
         web_config(context.settings, context.secret_key()),
@@ -57,6 +62,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app: event pages, feeds, subscriber pages, admin, /healthz, /metrics."""
+    import uvicorn
+
     settings = state.app.settings
     app = build_app(state.app)
     uvicorn.run(
