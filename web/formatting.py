@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 
 from store import vocab
 
@@ -27,6 +27,11 @@ def local(value: datetime, zone: str) -> datetime:
 
 def day(value: datetime, zone: str, language: str, form: str = "full") -> str:
     return format_date(local(value, zone), format=form, locale=language)
+
+
+def day_month(value: date, language: str) -> str:
+    """A calendar day without the year, short: "28.11.", "28 nov.", "28 Nov"."""
+    return format_skeleton("MMMd", value, locale=language)
 
 
 def clock(value: datetime, zone: str, language: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest.senders import Sender
 from web.config import WebConfig
+from web.crawl_jobs import CrawlJobs
 from web.feeds.validators import EtagCache
 from web.login_limit import LoginLimiter
 from web.rendering import Renderer
@@ -29,6 +30,7 @@ class Resources:
     scheduler_status: SchedulerStatus | None
     clock: Callable[[], datetime]
     login_limiter: LoginLimiter
+    crawl_jobs: CrawlJobs
     feed_etags: EtagCache = field(default_factory=EtagCache)
 
 
