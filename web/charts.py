@@ -140,12 +140,13 @@ class GridLayout:
 
 
 def grid_layout(
-    grid: WeekGrid, label_width: int = 130, column: int = 44, row: int = 30
+    grid: WeekGrid, label_width: int = 104, column: int = 21, row: int = 22
 ) -> GridLayout:
-    """Squares whose area follows the count (the largest fills most of its cell)."""
-    top = 44  # week labels and totals
+    """Squares whose area follows the count (the largest fills most of its cell). Sized to
+    fit a phone as it is (weeks by their number); a wider screen scales it up."""
+    top = 34  # week numbers and totals
     most = max(grid.most, 1)
-    biggest = min(column, row) - 6
+    biggest = min(column, row) - 3
     cells = []
     for r, category in enumerate(grid.categories):
         for c, count in enumerate(grid.counts[category]):
@@ -182,12 +183,12 @@ class BarsLayout:
 
 
 def bars_layout(
-    health: HealthDays, width: int = 720, plot_height: int = 160, left: int = 36
+    health: HealthDays, width: int = 356, plot_height: int = 120, left: int = 24
 ) -> BarsLayout:
     """Stacked bars per day: ok at the bottom, then degraded, then failing."""
     count_days = max(len(health.days), 1)
     step = (width - left - 8) / count_days
-    bar = max(step - 3, 2)
+    bar = max(step - 2, 2)
     scale_top = max(health.most, 1)
     segments = []
     for i, day in enumerate(health.days):
@@ -200,4 +201,4 @@ def bars_layout(
             base -= h
             segments.append(Segment(left + i * step + 1, base + 8, bar, h, state, n, day))
     labels = [(left + i * step + bar / 2, d) for i, d in enumerate(health.days) if i % 7 == 0]
-    return BarsLayout(width, plot_height + 40, left, plot_height, bar, segments, scale_top, labels)
+    return BarsLayout(width, plot_height + 32, left, plot_height, bar, segments, scale_top, labels)

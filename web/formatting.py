@@ -34,6 +34,17 @@ def day_month(value: date, language: str) -> str:
     return format_skeleton("MMMd", value, locale=language)
 
 
+def iso_moment(text: str, zone: str, language: str) -> str:
+    """An ISO 8601 time from a record (a trial crawl's JSON) as a short local date and time."""
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    if value.tzinfo is None:
+        return format_datetime(value, format="short", locale=language)
+    return format_datetime(local(value, zone), format="short", locale=language)
+
+
 def clock(value: datetime, zone: str, language: str) -> str:
     return format_time(local(value, zone), format="short", locale=language)
 

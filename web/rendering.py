@@ -56,6 +56,7 @@ def make_environment(language: str) -> Environment:
     env.filters["day"] = lambda value, zone, form="full": formatting.day(
         value, zone, language, form
     )
+    env.filters["iso_moment"] = lambda text, zone: formatting.iso_moment(text, zone, language)
     env.filters["day_month"] = lambda value: formatting.day_month(value, language)
     env.filters["moment"] = lambda value, zone: formatting.moment(value, zone, language)
     env.filters["when"] = lambda event, zone: formatting.when(

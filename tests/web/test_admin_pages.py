@@ -150,8 +150,8 @@ def test_dashboard_charts_are_svg_with_titles_numbers_and_tables(web: WebEnv) ->
     assert '<title id="weeks-svg-title">Upcoming events per week by category</title>' in page
     # Now is Saturday 28 Nov: two job fairs on Sunday (this week, from Monday 23 Nov), a
     # course on Monday (next week). An event counts under its first category.
-    assert "<title>Job fair, Nov 23: 2</title>" in page
-    assert "<title>Course, Nov 30: 1</title>" in page
+    assert "<title>Job fair, week 48 (Nov 23–): 2</title>" in page
+    assert "<title>Course, week 49 (Nov 30–): 1</title>" in page
     # Yesterday: one source failing (its worst run), one degraded (errors); none ok.
     assert (
         "<title>Nov 27: Failing 1</title>" in page and "<title>Nov 27: Degraded 1</title>" in page
