@@ -33,10 +33,23 @@ sys.path.insert(0, str(ROOT))
 
 CATEGORIES = ["job-fair", "seminar", "course", "workshop", "networking", "mentoring", "webinar"]
 CITIES = ["Helsinki", "Espoo", "Vantaa", "Tampere", "Turku", "Oulu", None]
-WORDS = (
-    "rekrytointi työnhaku ura verkosto mentorointi koulutus yrittäjyys kielikahvila CV "
-    "haastattelu palkkaneuvottelu työelämä osaaminen kansainvälinen maahanmuuttaja"
-).split()
+WORDS = [
+    "rekrytointi",
+    "työnhaku",
+    "ura",
+    "verkosto",
+    "mentorointi",
+    "koulutus",
+    "yrittäjyys",
+    "kielikahvila",
+    "CV",
+    "haastattelu",
+    "palkkaneuvottelu",
+    "työelämä",
+    "osaaminen",
+    "kansainvälinen",
+    "maahanmuuttaja",
+]
 
 
 def seed(database_url: str, count: int, now: datetime) -> None:
@@ -53,7 +66,7 @@ def seed(database_url: str, count: int, now: datetime) -> None:
             paragraph = f"<p>{words.capitalize()}. " + ("Lisätietoja ja ilmoittautuminen. " * 6)
             session.add(
                 Event(
-                    title=f"Tapahtuma {n}: {WORDS[n % len(WORDS)]} ja {WORDS[(n * 7) % len(WORDS)]}",
+                    title=f"Tapahtuma {n}: {WORDS[n % len(WORDS)]} {WORDS[n * 7 % len(WORDS)]}",
                     titles={"en": f"Event {n}", "sv": f"Evenemang {n}"},
                     description_html=paragraph * 3 + "</p>",
                     description_text=words * 8,
