@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
 from scheduler.dedupe_admin import DedupeAdminError, merge_events, split_event
 from store.models import DedupeDecision, Event, Listing
@@ -114,7 +115,10 @@ async def merge(request: Request, event_id: int, session: AdminSession) -> Respo
     other_id = int_field(form, "other_id")
     found = resources(request)
     try:
-        merge_events(session, event_id, other_id, found.clock(), found.config.dedupe_past_days)
+        # The dedupe job runs inside: keep it off the event loop.
+        await run_in_threadpool(
+            merge_events, session, event_id, other_id, found.clock(), found.config.dedupe_past_days
+        )
     except DedupeAdminError as exc:
         session.rollback()
         return _events_page(
@@ -135,8 +139,8 @@ async def split(request: Request, event_id: int, session: AdminSession) -> Respo
     listing_id = int_field(form, "listing_id")
     found = resources(request)
     try:
-        result = split_event(
-            session, event_id, listing_id, found.clock(), found.config.dedupe_past_days
+        result = await run_in_threadpool(
+            split_event, session, event_id, listing_id, found.clock(), found.config.dedupe_past_days
         )
     except DedupeAdminError as exc:
         session.rollback()

@@ -32,7 +32,7 @@ from web.urlguard import UrlRefused
 router = APIRouter(prefix="/admin")
 MAX_URL = 2000
 MAX_NAME = 200
-MAX_REASON = 2000
+MAX_REASON = 4000
 CRAWL_KINDS = tuple(kind for kind in vocab.SOURCE_KINDS if kind != "auto")
 
 
@@ -133,7 +133,7 @@ async def preview_source(request: Request, session: AdminSession) -> Response:
             request,
             session,
             form=values,
-            css=CssForm.from_config({}) if not values else _css_shown(values),
+            css=_css_shown(values),
             error=N_("The selectors cannot be used."),
             error_detail=str(exc),
             error_key=exc.key,
