@@ -233,9 +233,11 @@ def test_admin_adds_a_source_with_a_preview_crawls_it_and_sees_its_events(
         time.sleep(1)
         page.reload()
     assert page.get_by_role("cell", name="Crawled").is_visible()
+    shoot(page, "admin-source-desktop")
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Events").click()
     assert page.get_by_role("link", name="CV clinic (moved to Wednesday)").is_visible()
+    shoot(page, "admin-events-desktop")
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Overview").click()
     assert page.get_by_role("img", name="Upcoming events per week by category").is_visible()
     assert page.get_by_role("img", name="Source health, last 30 days").is_visible()
