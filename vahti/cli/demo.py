@@ -226,7 +226,9 @@ def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
 
     ctx = state.app
     app = create_app(
-        dataclasses.replace(web_config(ctx.settings, ctx.secret_key()), base_url=web_url),
+        dataclasses.replace(
+            web_config(ctx.settings, ctx.secret_key(), ctx.settings_path), base_url=web_url
+        ),
         ctx.sessions,
         sender=FileSender(Path(ctx.settings.mail.outbox_dir)),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,8 +18,11 @@ from vahti.context import AppContext
 from vahti.settings import Settings
 
 
-def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
-    """The web app's plain configuration, read from the settings once."""
+def web_config(
+    settings: Settings, secret_key: bytes, settings_path: Path | None = None
+) -> WebConfig:
+    """The web app's plain configuration, read from the settings once; `settings_path` is
+    handed to the crawls and probes the admin pages start in child processes."""
     from web.config import WebConfig
 
     return WebConfig(
@@ -35,6 +39,10 @@ def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
         from_address=settings.mail.from_address,
         message_id_domain=settings.mail.message_id_domain,
         default_interval_hours=settings.crawl.default_interval_hours,
+        settings_path=settings_path,
+        crawl_time_limit=settings.crawl.time_limit_seconds,
+        crawl_max_parallel=settings.crawl.max_parallel,
+        dedupe_past_days=settings.dedupe.past_days,
     )
 
 
@@ -45,7 +53,7 @@ def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = No
 
     # The digest commands own the choice of mail backend (file or SMTP).
     return create_app(
-        web_config(context.settings, context.secret_key()),
+        web_config(context.settings, context.secret_key(), context.settings_path),
         context.sessions,
         scheduler_status=scheduler_status,
         sender=make_sender(context.settings.mail),
