@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from demo.places import Place
 from demo.specs import Appearance, EventSpec, SeriesSpec, Translation, load_specs
+from store import vocab
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -27,29 +28,10 @@ TYOMESSUT = "tyomessut"
 LINKEDEVENTS = "linkedevents"
 MEDBORGAR = "medborgarinstitut"
 
-# The application's closed vocabularies (store/vocab.py), repeated so the demo stays standalone.
-STATUSES = ("scheduled", "cancelled", "postponed", "rescheduled")
-CATEGORIES = (
-    "seminar",
-    "job-fair",
-    "course",
-    "workshop",
-    "networking",
-    "mentoring",
-    "webinar",
-    "info-session",
-    "volunteering",
-    "other",
-)
-AUDIENCES = (
-    "immigrants",
-    "women",
-    "students",
-    "youth",
-    "unemployed",
-    "entrepreneurs",
-    "international",
-)
+# The application's closed vocabularies: the demo's data must stay inside them.
+STATUSES = vocab.STATUSES
+CATEGORIES = vocab.CATEGORIES
+AUDIENCES = vocab.AUDIENCES
 SEASONS = {
     "fi": ("kevät", "kesä", "syksy"),
     "sv": ("våren", "sommaren", "hösten"),

@@ -29,10 +29,12 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Policy, compat32
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
 from digest.render import Rendered
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00]+")
+_BARE_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
 # compat32 folds a long header without spaces (a List-Unsubscribe URL) by starting it on a
 # new line, which leaves a space in front of the value: fold only past RFC 5322's hard limit.
 # Encoded subjects fold themselves (email.header.Header knows the header's name).
@@ -53,6 +55,7 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{header_safe(domain)}>"
 
 
+@lru_cache(maxsize=4096)
 def _encoded(name: str, value: str) -> str:
     """RFC 2047 encoded-words (base64: three times faster to make than the "shortest" choice)
     for a non-ASCII header value, folded by email.header.Header."""
@@ -60,7 +63,10 @@ def _encoded(name: str, value: str) -> str:
     return value if value.isascii() else Header(value, UTF8_B, header_name=name).encode()
 
 
+@lru_cache(maxsize=4096)
 def _address(value: str) -> str:
+    if _BARE_ADDRESS.match(value):
+        return value
     name, address = parseaddr(header_safe(value))
     if not address:
         raise ValueError(f"not an e-mail address: {value!r}")

@@ -102,6 +102,21 @@ MARK_SENT = (
     )
     .returning(_d.id)
 )
+MARK_ONE_SENT = (  # the usual case: one message per commit, its item count in the same go
+    update(DELIVERIES)
+    .where(_d.id == bindparam("one_id"), _d.status != SENT)
+    .values(
+        status=SENT,
+        sent_at=bindparam("now"),
+        attempts=_d.attempts + 1,
+        item_count=bindparam("one_count"),
+        last_error=None,
+        next_attempt_at=None,
+        claimed_by=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(_d.id)
+)
 SET_ITEM_COUNT = (
     update(DELIVERIES).where(_d.id == bindparam("b_id")).values(item_count=bindparam("b_count"))
 )
@@ -146,9 +161,14 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
     sent = [o for o in outcomes if o.kind == SENT]
     if sent:
         counts = {o.delivery_id: len(o.items) for o in sent}
-        done = set(session.scalars(MARK_SENT, {"ids": list(counts), "now": now}))
-        if done:
-            session.execute(SET_ITEM_COUNT, [{"b_id": i, "b_count": counts[i]} for i in done])
+        if len(counts) == 1:
+            ((one, count),) = counts.items()
+            values = {"one_id": one, "one_count": count, "now": now}
+            done = set(session.scalars(MARK_ONE_SENT, values))
+        else:
+            done = set(session.scalars(MARK_SENT, {"ids": list(counts), "now": now}))
+            if done:
+                session.execute(SET_ITEM_COUNT, [{"b_id": i, "b_count": counts[i]} for i in done])
         items = [
             {
                 "delivery_id": o.delivery_id,

@@ -75,10 +75,12 @@ def render_email(
     context: Mapping[str, Any],
     *,
     finish_html: Callable[[str], str] | None = None,
+    finish_text: Callable[[str], str] | None = None,
 ) -> Rendered:
     """Render templates/email/<name>/{subject.txt,body.txt,body.html} in `language`.
 
-    `finish_html` runs on the HTML after CSS inlining (the digest puts its cards in there).
+    `finish_html` runs on the HTML after CSS inlining, `finish_text` on the text (the digest
+    puts its cards in there).
     """
     env = environment(language)
     values = {"language": language, **context}
@@ -88,6 +90,8 @@ def render_email(
         html = _inliner.inline(env.get_template(f"email/{name}/body.html").render(values))
         if finish_html is not None:
             html = finish_html(html)
+        if finish_text is not None:
+            text = finish_text(text)
     except Exception as exc:
         raise RenderError(f"cannot render e-mail {name!r} in {language!r}: {exc}") from exc
     return Rendered(
@@ -140,11 +144,7 @@ def render_digest(
     def attempt(shown: Digest, compact: bool) -> Rendered:
         view = digest_view(shown, base_url, window_days, compact=compact)
         view = replace(view, more=len(digest.items) - len(shown.items))
-        cards: list[ShownItem] = []
-
-        def placeholder(item: ShownItem) -> str:
-            cards.append(item)
-            return f"@@vahti-card-{len(cards) - 1}@@"
+        cards = view.shown
 
         def put_cards(html: str) -> str:
             def card(found: re.Match[str]) -> str:
@@ -152,14 +152,16 @@ def render_digest(
 
             return _PLACEHOLDER.sub(card, html)
 
-        context = {
-            "digest": view,
-            "links": links,
-            "prefs": digest.preferences,
-            "card": placeholder,
-            "card_text": lambda item: shown_text(item, language),
-        }
-        return render_email("digest", language, context, finish_html=put_cards)
+        def put_card_texts(text: str) -> str:
+            def card(found: re.Match[str]) -> str:
+                return shown_text(cards[int(found.group(1))], language)
+
+            return _PLACEHOLDER.sub(card, text)
+
+        context = {"digest": view, "links": links, "prefs": digest.preferences}
+        return render_email(
+            "digest", language, context, finish_html=put_cards, finish_text=put_card_texts
+        )
 
     rendered = attempt(digest, compact=False)
     if _size(rendered) <= HTML_LIMIT:

@@ -30,6 +30,7 @@ from digest.words import AUDIENCE_PHRASES, CATEGORY_LABELS, CHANGE_LABELS, LANGU
 from locales import translations
 
 DAY_PATTERNS = {"fi": "cccc d. MMMM", "sv": "EEEE d MMMM", "en": "EEEE d MMMM"}
+CARD_PLACEHOLDER = "@@vahti-card-{}@@"
 SHORT_DAY_PATTERNS = {"fi": "ccc d.M.", "sv": "EEE d MMM", "en": "EEE d MMM"}
 
 
@@ -137,6 +138,7 @@ class ShownItem:
 
     card: ItemView
     reason: str
+    token: str = ""  # the card's placeholder in the page (see digest.render)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,7 @@ class DigestView:
     new_count: int
     window_days: int
     top_title: str
+    shown: tuple[ShownItem, ...] = ()  # every item, in token order
     more: int = 0  # matched but left out to keep the mail under the size limit
 
     @property
@@ -239,8 +242,13 @@ def digest_view(
     prefs = digest.preferences
     lang, zone = prefs.language, prefs.timezone
 
+    shown: list[ShownItem] = []
+
     def view(item: DigestItem) -> ShownItem:
-        return item_view(item, zone, lang, base_url, compact=compact)
+        one = item_view(item, zone, lang, base_url, compact=compact)
+        one = ShownItem(one.card, one.reason, CARD_PLACEHOLDER.format(len(shown)))
+        shown.append(one)
+        return one
 
     deadline_items = sorted(
         digest.section(DEADLINE), key=lambda i: (i.event.deadline_at, -i.score, i.event.id)
@@ -249,13 +257,16 @@ def digest_view(
     upcoming = sorted(
         digest.section(UPCOMING), key=lambda i: (local(i.event.start_at, zone).date(), -i.score)
     )
+    updates = tuple(view(i) for i in digest.section(UPDATE))
+    deadlines = tuple(view(i) for i in deadline_items)
     for item in upcoming:
         by_day.setdefault(local(item.event.start_at, zone).date(), []).append(view(item))
     return DigestView(
         language=lang,
-        updates=tuple(view(i) for i in digest.section(UPDATE)),
-        deadlines=tuple(view(i) for i in deadline_items),
+        updates=updates,
+        deadlines=deadlines,
         days=tuple(DayView(day_label(day, lang), tuple(items)) for day, items in by_day.items()),
+        shown=tuple(shown),
         new_count=digest.new_count,
         window_days=window_days,
         top_title=next((i.event.title_in(lang) for i in digest.items if i.section != UPDATE), ""),

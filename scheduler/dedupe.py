@@ -45,7 +45,7 @@ from scheduler.dedupe_text import ONLINE_CITY
 
 # Vetoes the cluster check below does not cover (day, time, part and city it does): these are
 # remembered per pair so that no later join brings the two together.
-PAIR_VETOES = frozenset({"number", "series"})
+PAIR_VETOES = frozenset({"number", "series", "topic"})
 
 
 class _Group:

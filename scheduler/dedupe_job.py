@@ -200,20 +200,26 @@ def _load_events(session: Session, ids: Iterable[int]) -> dict[int, Event]:
 def _write(
     event: Event, values: dict[str, Any], gone_at: datetime | None, size: int, now: datetime
 ) -> bool:
-    """Set the merged values on an event; True when anything changed."""
-    changed = False
-    wanted = {
-        **values,
-        "listing_count": size,
-        "gone_at": gone_at,
-        "merged_into_id": None,
-    }
-    for name, value in wanted.items():
+    """Set the merged values on an event; True when anything changed.
+
+    `updated_at` moves only when a reader could see the change: a shown value (`values`: the
+    event fields and its URLs) or whether the event is shown at all (gone, back, no longer
+    merged away); the listing count alone does not move it. `sequence` (iCalendar SEQUENCE)
+    rises when a shown value of an existing event changes; a new event starts at 0.
+    """
+    shown = [name for name, value in values.items() if getattr(event, name, None) != value]
+    for name in shown:
+        setattr(event, name, values[name])
+    presence = event.gone_at != gone_at or event.merged_into_id is not None
+    changed = bool(shown)
+    for name, value in (("listing_count", size), ("gone_at", gone_at), ("merged_into_id", None)):
         if getattr(event, name, None) != value:
             setattr(event, name, value)
             changed = True
-    if changed:
+    if shown or presence:
         event.updated_at = now
+    if shown and event.id is not None:  # a new event has no id before the flush
+        event.sequence = (event.sequence or 0) + 1
     return changed
 
 

@@ -16,15 +16,17 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scheduler.dedupe_glossary import NAMED_LANGUAGES, TOPIC_FAMILIES
 from scheduler.dedupe_model import DedupeListing
+from scheduler.dedupe_places import city_key, place_bag, room_numbers
 from scheduler.dedupe_text import (
     ONLINE_CITY,
-    city_key,
     clean_title,
+    is_year_near,
     normalise_url,
     part_number,
-    place_bag,
     urls_in,
+    word_keys,
     words_of,
 )
 
@@ -45,10 +47,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(slots=True)
 class TitleVariant:
+    text: str  # the title as listed
     full: str  # folded tokens, sorted
     core: str  # without a label prefix, sorted
     bag: str  # glossary concepts and word stems, sorted
     words: frozenset[str]  # the same bag as a set
+    topics: frozenset[str]  # the topic families of its concepts (dedupe_glossary)
+    topic_words: tuple[tuple[str, str], ...]  # (family, the word naming it)
+    tokens: tuple[str, ...]  # every folded word, in order
+    # The bag with each concept replaced by its topic family ("IT" and "tech" are one), for
+    # comparing translations.
+    families: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -63,12 +72,15 @@ class Features:
     alt_minute: int | None
     utc_zone: bool
     variants: list[TitleVariant]
+    # The declared language of each variant (Linked Events' title keys), None when unknown.
+    languages: list[str | None]
     words: frozenset[str]
     part: int | None
     numbers: frozenset[str]
     city: str | None
     venue: frozenset[str]
     venue_text: str
+    rooms: frozenset[str]
     organiser: frozenset[str]
     urls: frozenset[str]
     online_url: str | None
@@ -88,20 +100,46 @@ def _minutes(moment: datetime) -> int:
 
 
 @lru_cache(maxsize=100_000)
-def _variant(title: str) -> tuple[TitleVariant, frozenset[str]]:
-    """Cached: series, feeds and aggregators repeat the same titles many times."""
+def _variant(title: str, year: int) -> tuple[TitleVariant, frozenset[str]]:
+    """Cached: series, feeds and aggregators repeat the same titles many times.
+
+    A year near the event's own ("Kesätyömessut 2027") says nothing and is left out.
+    """
     full, core = clean_title(title)
-    full_words = words_of(full.split())
-    words = words_of(core.split()) or full_words
+    full_tokens = [t for t in full.split() if not is_year_near(t, year)] or full.split()
+    core_tokens = [t for t in core.split() if not is_year_near(t, year)] or full_tokens
+    full_words = words_of(full_tokens)
+    words = words_of(core_tokens) or full_words
+    named = _topic_words(core_tokens if words_of(core_tokens) else full_tokens)
     return (
         TitleVariant(
-            full=" ".join(sorted(full.split())),
-            core=" ".join(sorted(core.split())),
+            text=title,
+            full=" ".join(sorted(full_tokens)),
+            core=" ".join(sorted(core_tokens)),
             bag=" ".join(sorted(words)),
             words=words,
+            topics=frozenset(family for family, _token in named),
+            topic_words=named,
+            tokens=tuple(full_tokens),
+            families=frozenset(TOPIC_FAMILIES.get(w, w) for w in words),
         ),
         full_words,
     )
+
+
+def _topic_words(tokens: list[str]) -> tuple[tuple[str, str], ...]:
+    """(topic family, the word that names it) for each topic a title names. Naming Finnish,
+    Swedish or English names language too ("Ruotsin kielen kurssi" / "Svenska för
+    inflyttade" / "Kielikahvila")."""
+    found: list[tuple[str, str]] = []
+    for token in tokens:
+        for key in word_keys(token):
+            family = TOPIC_FAMILIES.get(key)
+            if family is not None:
+                found.append((family, token))
+                if key in NAMED_LANGUAGES:
+                    found.append(("language", token))
+    return tuple(dict.fromkeys(found))
 
 
 ListingUrls = tuple[frozenset[str], str | None]
@@ -150,12 +188,13 @@ def features(
     if utc_zone and minute is not None:
         wall = local.replace(tzinfo=None).replace(tzinfo=HOME_ZONE)
         alt_minute = _minutes(wall)
+    declared = {text: lang for lang, text in listing.titles.items() if text}
     titles = [listing.title, *(t for t in listing.titles.values() if t and t != listing.title)]
     variants: list[TitleVariant] = []
     words: set[str] = set()
     numbers: frozenset[str] = frozenset()
     for title in titles:
-        variant, full_bag = _variant(title)
+        variant, full_bag = _variant(title, local.year)
         if not variants:
             numbers = frozenset(w for w in full_bag if w.startswith("#"))
         variants.append(variant)
@@ -185,12 +224,14 @@ def features(
         alt_minute=alt_minute,
         utc_zone=utc_zone,
         variants=variants,
+        languages=[declared.get(title) for title in titles],
         words=frozenset(words),
         part=part_number(listing.title),
         numbers=numbers,
         city=city,
         venue=venue,
         venue_text=" ".join(sorted(venue)),
+        rooms=room_numbers(listing.venue, listing.address),
         organiser=organiser,
         urls=urls,
         online_url=online_url,

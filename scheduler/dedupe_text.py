@@ -13,7 +13,13 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from scheduler.dedupe_glossary import CONCEPTS, PREFIX_CONCEPTS, STATUS_WORDS, STOPWORDS, words
+from scheduler.dedupe_glossary import (
+    CONCEPTS,
+    PREFIX_CONCEPTS,
+    STATUS_WORDS,
+    STOPWORDS,
+    TAIL_STEMS,
+)
 
 # Finnish and Swedish names of the same places (folded), mapped to one key.
 CITY_NAMES: Final[dict[str, str]] = {
@@ -49,18 +55,6 @@ CITY_NAMES: Final[dict[str, str]] = {
 ONLINE_CITY: Final = "online"
 ONLINE_WORDS: Final = frozenset(
     {"online", "verkossa", "etana", "verkko", "teams", "zoom", "webinar", "remote", "distans"}
-)
-
-# Words of a venue or organiser name that say nothing about which one it is.
-GENERIC_PLACE_WORDS: Final = words(
-    """
-    kulttuurikeskus kulttuuritalo keskus talo sali auditorio aula tila tilat huone kerros
-    rakennus paarakennus kampus campus hall halli room building floor vaning sal salen huset
-    center centre centrum central the of och ja and kaupunki kaupungin stad stads city
-    oy ab ry rf ltd inc oyj palvelut tjanster services service yhdistys forening association
-    katu tie kuja tori gatan vagen street road kirjasto bibliotek library yliopisto university
-    universitet korkeakoulu hogskola ammattikorkeakoulu polytechnic
-    """
 )
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -116,7 +110,8 @@ def concepts_of(token: str) -> tuple[str, ...]:
     """Glossary concepts a word stands for; compounds may hold several ("mentorointiohjelma").
 
     Stems of three letters or fewer must be the whole word, stems of four must start it (or
-    follow another stem: "palkka|tuki"), and longer stems may stand anywhere in a compound.
+    follow another stem: "palkka|tuki", or end it when they are a compound's usual head:
+    "verkostoitumis|ilta"), and longer stems may stand anywhere in a compound.
     """
     found: list[str] = []
     position = 0
@@ -125,8 +120,10 @@ def concepts_of(token: str) -> tuple[str, ...]:
         match = _STEMS.match(token, position)
         if match is not None:
             stem = match.group()
-            whole = position == 0 and match.end() == len(token)
-            if len(stem) >= 5 or (len(stem) == 4 and position == boundary) or whole:
+            end = match.end() == len(token)
+            whole = position == 0 and end
+            short = len(stem) == 4 and (position == boundary or (end and stem in TAIL_STEMS))
+            if len(stem) >= 5 or short or whole:
                 concept = _STEM_CONCEPT[stem]
                 if concept not in found:
                     found.append(concept)
@@ -225,42 +222,9 @@ def part_number(title: str) -> int | None:
     return int(match.group(1)) if match is not None else None
 
 
-@lru_cache(maxsize=100_000)
-def city_key(city: str | None, *more: str | None) -> str | None:
-    """One key per city whatever its language ("Åbo" and "Turku"), read from the first text
-    that names a known city."""
-    for text in (city, *more):
-        if not text:
-            continue
-        words = tokens(text)
-        for size in (2, 1):
-            for index in range(len(words) - size + 1):
-                key = CITY_NAMES.get(" ".join(words[index : index + size]))
-                if key is not None:
-                    return key
-        if text is city and words:
-            return " ".join(words)
-    return None
-
-
-def place_bag(*texts: str | None) -> frozenset[str]:
-    """The distinctive words of a venue, address or organiser name (cities and generic words
-    such as "library" or "services" dropped, glossary words kept as concepts)."""
-    result: frozenset[str] = frozenset()
-    for text in texts:
-        if text:
-            result |= _place_words(text)
-    return result
-
-
-@lru_cache(maxsize=100_000)
-def _place_words(text: str) -> frozenset[str]:
-    result: set[str] = set()
-    for token in tokens(text):
-        if token in GENERIC_PLACE_WORDS or token in CITY_NAMES or len(token) < 2:
-            continue
-        result.update(word_keys(token))
-    return frozenset(result)
+def is_year_near(token: str, year: int) -> bool:
+    """A year in a title that only repeats when the event is ("Kesätyömessut 2027")."""
+    return len(token) == 4 and token.isdigit() and abs(int(token) - year) <= 1
 
 
 @lru_cache(maxsize=200_000)

@@ -15,15 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from scrapy.http import Request, Response
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.models import HttpValidator
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
 
 CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")
 # Where the links' kinds are kept inside the `links` column.
@@ -166,6 +167,8 @@ class ConditionalRequests:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
+        from scrapy.exceptions import NotConfigured
+
         if not crawler.settings.getbool("VAHTI_CONDITIONAL_REQUESTS", True):
             raise NotConfigured
         days = crawler.settings.getfloat("VAHTI_FULL_FETCH_DAYS", 7.0)

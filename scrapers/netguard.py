@@ -23,12 +23,12 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request, Response
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], list[IPAddress]]
@@ -207,6 +207,8 @@ class PrivateNetworkGuard:
         )
 
     async def process_request(self, request: Request) -> None:
+        from scrapy.exceptions import IgnoreRequest
+
         try:
             host = url_host(request.url)
         except RefusedURL as exc:
@@ -231,6 +233,8 @@ class PrivateNetworkGuard:
             raise IgnoreRequest(f"refused {request.url}: {problem}; {_HINT}")
 
     def process_response(self, request: Request, response: Response) -> Response:
+        from scrapy.exceptions import IgnoreRequest
+
         address = getattr(response, "ip_address", None)
         if self.allow_private or address is None:
             return response

@@ -218,13 +218,22 @@ class Listing(EventFields, Base):
 
 class Event(EventFields, Base):
     __tablename__ = "events"
+    # Feeds ask for the newest change and the next end without reading the events.
+    __table_args__ = (
+        Index("ix_events_updated_at", "updated_at"),
+        Index("ix_events_end_at", "end_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Every page where the event is listed (the canonical `url` first).
     urls: Mapped[list[str]] = mapped_column(default=list)
     listing_count: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When what a reader sees of the event last changed: a shown value, or whether it is shown
+    # at all (gone, back, merged away). Not moved by the listing count alone.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised each time a shown value of the event changes (iCalendar SEQUENCE).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Set when every listing of the event is gone from its source, or when its listings
     # now belong to another event (then `merged_into_id` names that event).
     gone_at: Mapped[datetime | None]

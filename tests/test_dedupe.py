@@ -201,3 +201,103 @@ def test_clustering_does_not_depend_on_input_order() -> None:
         listing(3, "Palkkaneuvottelun ABC"),
     ]
     assert groups(*items) == groups(*reversed(items))
+
+
+# Titles in two languages, rewordings, and the look-alikes they must not swallow.
+
+
+def test_titles_in_two_languages_at_one_instant_and_place_need_only_shared_concepts() -> None:
+    found = cluster(
+        [
+            listing(1, "Volontärmässan – hitta ditt uppdrag", venue="Kulturcentret Stoa"),
+            listing(2, "Vapaaehtoistyön messut", venue="Kulttuurikeskus Stoa"),
+            listing(3, "Starting a business in Finland"),
+            listing(4, "Oman yrityksen perustaminen Suomessa"),
+        ]
+    )
+    assert [c.listing_ids for c in found.clusters] == [[1, 2], [3, 4]]
+    assert found.clusters[1].why[3]["rule"] == "translation"
+    assert found.clusters[1].why[3]["languages"] == "en/fi"
+
+
+def test_two_titles_in_one_language_get_no_translation_allowance() -> None:
+    assert groups(
+        listing(1, "Harjoittelupaikat kansainvälisille opiskelijoille"),
+        listing(2, "Kansainvälisten opiskelijoiden urapäivä"),
+    ) == [[1], [2]]
+
+
+def test_a_translation_by_another_organiser_at_one_place_and_hour_is_another_event() -> None:
+    assert groups(
+        listing(1, "Työnhakupaja maahanmuuttajille"),
+        listing(2, "Job search workshop for immigrants", organiser="Luckan Integration"),
+    ) == [[1], [2]]
+
+
+def test_two_rooms_of_one_building_hold_two_events() -> None:
+    assert groups(
+        listing(1, "CV-työpaja", venue="Päärakennus, huone 115"),
+        listing(2, "CV workshop", venue="Main Building, room 204"),
+        listing(3, "CV-verkstad", venue="Huvudbyggnaden, rum 204"),
+    ) == [[1], [2, 3]]
+
+
+def test_a_venue_named_only_by_its_building_and_room_is_not_another_venue() -> None:
+    assert groups(
+        listing(1, "Työnantajapaneeli", venue="Päärakennus, sali 1"),
+        listing(2, "Seminaari: työnantajapaneeli", venue="Main Building, Hall 1"),
+    ) == [[1, 2]]
+
+
+def test_translated_venue_names_are_one_venue() -> None:
+    assert groups(
+        listing(1, "Kielikahvila: puhutaan suomea", venue="Keskustakirjasto Oodi"),
+        listing(2, "Språkcafé: vi pratar finska", venue="Centrumbiblioteket Ode", organiser=None),
+    ) == [[1, 2]]
+
+
+def test_titles_that_each_name_another_topic_stay_apart() -> None:
+    assert groups(
+        listing(1, "Suomen kielen kurssi maahanmuuttajille"),
+        listing(2, "Swedish course for immigrants"),
+        listing(3, "Verkostoitumisilta kansainvälisille opiskelijoille"),
+        listing(4, "Networking evening for women in tech"),
+    ) == [[1], [2], [3], [4]]
+
+
+def test_a_vague_title_cannot_chain_two_topics() -> None:
+    found = groups(
+        listing(1, "Kielikurssi maahanmuuttajille", organiser=None),
+        listing(2, "Suomen kielen kurssi maahanmuuttajille"),
+        listing(3, "Ruotsin kielen kurssi maahanmuuttajille"),
+    )
+    assert len(found) == 2
+    assert [2] in found or [3] in found
+
+
+def test_a_title_with_words_added_at_the_same_hour_is_one_event() -> None:
+    assert groups(
+        listing(1, "Kesätyömessut"),
+        listing(2, "Kesätyömessut nuorille ja opiskelijoille"),
+    ) == [[1, 2]]
+
+
+def test_a_year_in_one_title_only_says_nothing() -> None:
+    assert groups(
+        listing(1, "Kesätyömessut 2027"),
+        listing(2, "Kesätyömessut nuorille ja opiskelijoille", organiser=None),
+    ) == [[1, 2]]
+
+
+def test_a_title_contained_in_another_at_another_hour_stays_apart() -> None:
+    assert groups(
+        listing(1, "Kesätyömessut", start_at=START.replace(hour=10)),
+        listing(2, "Kesätyömessut nuorille ja opiskelijoille", start_at=START.replace(hour=13)),
+    ) == [[1], [2]]
+
+
+def test_a_typo_that_loses_a_topic_keeps_no_pair_apart() -> None:
+    assert groups(
+        listing(1, "Palkkanevuottelun ABC insinöörit nuorille", organiser=None),
+        listing(2, "Palkkaneuvottelun ABC insinööritn uorille"),
+    ) == [[1, 2]]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from scheduler.dedupe_lang import title_language
+from scheduler.dedupe_places import city_key, place_bag, room_numbers
 from scheduler.dedupe_text import (
     bag,
-    city_key,
     clean_title,
     concepts_of,
     normalise_url,
@@ -48,6 +49,12 @@ def test_case_punctuation_and_diacritics_do_not_matter() -> None:
         ("mentorointiohjelma", ("mentor", "program")),
         ("palkkatuki", ("salary", "subsidy")),
         ("kuraattori", ()),  # "ura" (career) only counts as a whole word or a start
+        ("verkostoitumisilta", ("network", "evening")),  # a compound's head word at its end
+        ("nyborjarkurs", ("beginner", "course")),
+        ("kielikahvila", ("language", "cafe")),
+        ("vapaaehtoistoiminnan", ("volunteer",)),
+        ("volontarmassan", ("volunteer", "fair")),
+        ("perustajat", ("entrepreneur",)),  # founders, not "perus" (basics)
     ],
 )
 def test_glossary_reads_compounds(word: str, concepts: tuple[str, ...]) -> None:
@@ -59,6 +66,24 @@ def test_titles_in_three_languages_share_a_bag() -> None:
     sv = bag("Rekryteringsmässa för IT-branschen")
     en = bag("IT recruitment fair")
     assert {"recruit", "fair", "ict"} <= fi & sv & en
+
+
+@pytest.mark.parametrize(
+    ("fi", "sv", "en", "shared"),
+    [
+        ("Kielikahvila", "Språkcafé", "Language café", {"language", "cafe"}),
+        ("Verkostoitumisilta", "Nätverkskväll", "Networking evening", {"network", "evening"}),
+        ("Infotilaisuus", "Infokväll", "Info evening", {"info"}),
+        ("Ruotsin kurssi", "Kurs i svenska", "Swedish course", {"swedish", "course"}),
+        ("Vapaaehtoismessut", "Volontärmässa", "Volunteer fair", {"volunteer", "fair"}),
+        ("Yrittäjäilta", "Företagarkväll", "Founders' evening", {"entrepreneur", "evening"}),
+        ("Paneeli", "Panelsamtal", "Panel", {"panel"}),
+    ],
+)
+def test_common_event_words_are_one_concept_in_three_languages(
+    fi: str, sv: str, en: str, shared: set[str]
+) -> None:
+    assert shared <= bag(fi) & bag(sv) & bag(en)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +124,50 @@ def test_urls_lose_scheme_www_tracking_and_trailing_slash() -> None:
 def test_urls_are_found_in_descriptions() -> None:
     text = "Ilmoittaudu: https://tyollisyyspalvelut.hel.fi/tapahtumat/cv-klinikka. Tervetuloa!"
     assert urls_in(text) == ["https://tyollisyyspalvelut.hel.fi/tapahtumat/cv-klinikka"]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Keskustakirjasto Oodi", "Centrumbiblioteket Ode"),
+        ("Oodissa", "Oodi Central Library"),
+        ("Kaapelitehdas", "Cable Factory"),
+        ("Kaisa-talo", "Kajsahuset"),
+        ("Helsingin kaupungintalo", "Stadshuset"),
+        ("Tampere-talo", "Tammerforshuset"),
+    ],
+)
+def test_translated_venue_names_share_a_key(one: str, other: str) -> None:
+    assert {w for w in place_bag(one) & place_bag(other) if w.startswith("=")}
+
+
+def test_a_building_word_alone_names_no_venue() -> None:
+    assert place_bag("Main Building, Hall 1") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("venue", "rooms"),
+    [
+        ("Päärakennus, huone 204", {"204"}),
+        ("Main Building, Hall 1", {"1"}),
+        ("Huvudbyggnaden, rum 12", {"12"}),
+        ("Oodi, Kuutio", set()),
+        ("Kaikukatu 4 B", set()),  # a street number is no room
+    ],
+)
+def test_room_numbers(venue: str, rooms: set[str]) -> None:
+    assert room_numbers(venue) == rooms
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("Kielikahvila: puhutaan suomea", "fi"),
+        ("Språkcafé på Ode – öva finska", "sv"),
+        ("Networking evening for international graduates", "en"),
+        ("CV-klinikka", "fi"),
+        ("Maria 01", None),  # too little to tell
+    ],
+)
+def test_the_language_of_a_title(title: str, language: str | None) -> None:
+    assert title_language(title) == language

@@ -163,3 +163,9 @@ def test_more_than_30_percent_vanishing_marks_nothing(db: Database, now: datetim
     assert result.suspect and result.gone == 0
     with db.sessions() as session:
         assert session.scalar(select(func.count()).where(Listing.gone_at.is_not(None))) == 0
+
+
+def test_the_fast_head_check_agrees_with_alembic(db: Database) -> None:
+    from store.migrate import known_head
+
+    assert known_head() == head_revision(db.engine)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,11 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from digest.senders import FileSender, Sender
 from web import errors
 from web.config import WebConfig
+from web.crawl_jobs import CrawlJobs
 from web.login_limit import LoginLimiter
 from web.metrics import make_registry
 from web.rendering import Renderer
 from web.resources import Resources, SchedulerStatus, UrlGuard
-from web.routes import admin, feeds, ops, public, subscribers
+from web.routes import admin, admin_events, admin_sources, feeds, ops, public, subscribers
 from web.urlguard import check_source_url
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -88,7 +90,28 @@ def create_app(
     """
     if not config.secret_key:
         raise ValueError("WebConfig.secret_key is empty: links cannot be signed")
-    app = FastAPI(title="Tapahtumavahti", docs_url=None, redoc_url=None, openapi_url=None)
+    now = clock or (lambda: datetime.now(UTC))
+    crawl_jobs = CrawlJobs(
+        sessions,
+        time_limit=config.crawl_time_limit,
+        settings_path=config.settings_path,
+        past_days=config.dedupe_past_days,
+        max_parallel=config.crawl_max_parallel,
+        clock=now,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await crawl_jobs.stop()
+
+    app = FastAPI(
+        title="Tapahtumavahti",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     app.state.vahti = Resources(
         config=config,
         sessions=sessions,
@@ -103,16 +126,17 @@ def create_app(
             )
         ),
         scheduler_status=scheduler_status,
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=now,
         login_limiter=LoginLimiter(
             config.login_attempts, timedelta(minutes=config.login_window_minutes)
         ),
+        crawl_jobs=crawl_jobs,
     )
     app.state.metrics_registry = make_registry(sessions, scheduler_status)
     errors.install(app)
     admin.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (public, feeds, subscribers, admin, ops):
+    for module in (public, feeds, subscribers, admin, admin_sources, admin_events, ops):
         app.include_router(module.router)
     app.add_middleware(
         SessionMiddleware,

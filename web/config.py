@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 
@@ -33,6 +34,13 @@ class WebConfig:
     # Failed admin logins allowed per client address in the window before 429 answers.
     login_attempts: int = 5
     login_window_minutes: int = 15
+    # For the crawls and probes the admin pages start in child processes: the settings file
+    # they read (None: $VAHTI_SETTINGS or ./settings.toml, as the parent), crawl.time_limit_seconds,
+    # crawl.max_parallel and dedupe.past_days.
+    settings_path: Path | None = None
+    crawl_time_limit: int = 600
+    crawl_max_parallel: int = 2
+    dedupe_past_days: int = 30
 
     @property
     def https(self) -> bool:

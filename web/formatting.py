@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 
 from store import vocab
 
@@ -27,6 +27,22 @@ def local(value: datetime, zone: str) -> datetime:
 
 def day(value: datetime, zone: str, language: str, form: str = "full") -> str:
     return format_date(local(value, zone), format=form, locale=language)
+
+
+def day_month(value: date, language: str) -> str:
+    """A calendar day without the year, short: "28.11.", "28 nov.", "28 Nov"."""
+    return format_skeleton("MMMd", value, locale=language)
+
+
+def iso_moment(text: str, zone: str, language: str) -> str:
+    """An ISO 8601 time from a record (a trial crawl's JSON) as a short local date and time."""
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    if value.tzinfo is None:
+        return format_datetime(value, format="short", locale=language)
+    return format_datetime(local(value, zone), format="short", locale=language)
 
 
 def clock(value: datetime, zone: str, language: str) -> str:

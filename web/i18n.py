@@ -117,3 +117,12 @@ HEALTH_LABELS: dict[str, str] = {
     vocab.HEALTH_DEGRADED: N_("Degraded"),
     vocab.HEALTH_FAILING: N_("Failing"),
 }
+
+# Statuses of a digest's Delivery row; a status not named here is shown as it is stored.
+DELIVERY_STATUS_LABELS: dict[str, str] = {
+    "pending": N_("Waiting"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "empty": N_("Nothing to send"),
+}

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from locales import translations
+from scrapers.bookkeeping import RUN_STATUS_LABELS
 from web import formatting, i18n
+from web.source_forms import SELECTOR_FIELDS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -44,6 +46,9 @@ def make_environment(language: str) -> Environment:
         weekday_labels=i18n.WEEKDAY_LABELS,
         subscriber_status_labels=i18n.SUBSCRIBER_STATUS_LABELS,
         health_labels=i18n.HEALTH_LABELS,
+        run_status_labels=RUN_STATUS_LABELS,
+        delivery_status_labels=i18n.DELIVERY_STATUS_LABELS,
+        selector_fields=SELECTOR_FIELDS,
         is_online=formatting.is_online,
     )
     env.filters["safe_html"] = sanitise_html
@@ -51,6 +56,8 @@ def make_environment(language: str) -> Environment:
     env.filters["day"] = lambda value, zone, form="full": formatting.day(
         value, zone, language, form
     )
+    env.filters["iso_moment"] = lambda text, zone: formatting.iso_moment(text, zone, language)
+    env.filters["day_month"] = lambda value: formatting.day_month(value, language)
     env.filters["moment"] = lambda value, zone: formatting.moment(value, zone, language)
     env.filters["when"] = lambda event, zone: formatting.when(
         event.start_at, event.end_at, event.all_day, event.timezone, zone, language

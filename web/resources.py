@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from fastapi import Request
@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest.senders import Sender
 from web.config import WebConfig
+from web.crawl_jobs import CrawlJobs
+from web.feeds.validators import EtagCache
 from web.login_limit import LoginLimiter
 from web.rendering import Renderer
 
@@ -28,6 +30,8 @@ class Resources:
     scheduler_status: SchedulerStatus | None
     clock: Callable[[], datetime]
     login_limiter: LoginLimiter
+    crawl_jobs: CrawlJobs
+    feed_etags: EtagCache = field(default_factory=EtagCache)
 
 
 def resources(request: Request) -> Resources:

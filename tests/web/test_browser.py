@@ -6,6 +6,7 @@ Screenshots at phone and desktop widths go to tests/_artifacts/.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,10 @@ from sqlalchemy import select
 
 from store.db import make_engine, session_factory
 from store.models import Event, Source, Subscriber
+from tests.support.extract import fixture
+from tests.support.http import SiteServer
 from tests.web.conftest import ADMIN_PASSWORD, Served
+from tests.web.test_admin_sources import CALENDAR_PAGE
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
@@ -173,34 +177,80 @@ def test_pages_fit_a_phone_and_a_desktop(served: Served, browser) -> None:  # ty
         context.close()
 
 
-def test_admin_logs_in_and_adds_a_source(served: Served, browser) -> None:  # type: ignore[no-untyped-def]
+WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className)"""
+
+
+def no_sideways_scroll(page, viewport: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(WIDE)
+    assert width <= viewport["width"], f"{page.url} is {width}px wide: {wide}"
+
+
+def test_admin_adds_a_source_with_a_preview_crawls_it_and_sees_its_events(
+    served: Served,
+    browser,  # type: ignore[no-untyped-def]
+    site_server: SiteServer,
+) -> None:
+    site_server.add("/urapalvelut/", CALENDAR_PAGE, content_type="text/html; charset=utf-8")
+    site_server.add(
+        "/urapalvelut/events.ics", fixture("ics", "urapalvelut.ics"), content_type="text/calendar"
+    )
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
     page.goto(f"{served.base_url}/admin/")
     assert page.url.startswith(f"{served.base_url}/admin/login")
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text("Wrong password.").is_visible()
+    assert page.get_by_text("Wrong password.").is_visible()  # answered 401
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     assert page.locator("h1").inner_text() == "Overview"
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text))
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Sources").click()
-    page.get_by_label("Address (URL)").fill("http://127.0.0.1:9/events/")
-    page.get_by_label("Name").fill("Kotoutumisyhdistys")
-    page.get_by_label("Kind").select_option("jsonld")
-    page.get_by_role("button", name="Add").click()
-    assert page.locator("h1").inner_text() == "Kotoutumisyhdistys"
-    assert page.get_by_text("Not crawled yet.").is_visible()
-    page.get_by_role("link", name="All sources").click()
-    shoot(page, "admin-sources-desktop")
-    page.get_by_role("button", name="Disable").click()
-    assert page.get_by_role("button", name="Enable").is_visible()
+    page.get_by_label("Address (URL)").fill(site_server.url("/urapalvelut/"))
+    page.get_by_label("Name", exact=True).fill("Urapalvelut")
+    page.get_by_role("button", name="Preview").click()
+    assert page.locator("h1").inner_text() == "Preview"
+    assert page.get_by_text("Found: ics at").is_visible()
+    assert page.get_by_role("cell", name="CV clinic (moved to Wednesday)").is_visible()
+    shoot(page, "admin-preview-desktop")
     page.set_viewport_size(PHONE)
-    shoot(page, "admin-sources-phone")
+    shoot(page, "admin-preview-phone")
+    no_sideways_scroll(page, PHONE)
+    page.set_viewport_size(DESKTOP)
+
+    page.get_by_role("button", name="Save the source").click()
+    assert page.locator("h1").inner_text() == "Urapalvelut"
+    assert page.get_by_text("Not crawled yet.").is_visible()
+    page.get_by_role("button", name="Crawl now").click()
+    assert page.get_by_text("A crawl is running.").is_visible()
+    deadline = time.monotonic() + 90
+    while page.get_by_text("A crawl is running.").count() and time.monotonic() < deadline:
+        time.sleep(1)
+        page.reload()
+    assert page.get_by_role("cell", name="Crawled").is_visible()
+    shoot(page, "admin-source-desktop")
+
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Events").click()
+    assert page.get_by_role("link", name="CV clinic (moved to Wednesday)").is_visible()
+    shoot(page, "admin-events-desktop")
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Overview").click()
+    assert page.get_by_role("img", name="Upcoming events per week by category").is_visible()
+    assert page.get_by_role("img", name="Source health, last 30 days").is_visible()
+    shoot(page, "admin-dashboard-desktop")
+    page.set_viewport_size(PHONE)
+    shoot(page, "admin-dashboard-phone")
+    no_sideways_scroll(page, PHONE)
+    page.goto(f"{served.base_url}/")
+    assert page.get_by_role("link", name="CV clinic (moved to Wednesday)").is_visible()
+    assert errors == [], errors
     engine = make_engine(served.database_url)
     with session_factory(engine)() as session:
         (source,) = session.scalars(select(Source)).all()
-        assert (source.name, source.kind, source.enabled) == ("Kotoutumisyhdistys", "jsonld", False)
+        assert (source.name, source.kind, source.detected_kind) == ("Urapalvelut", "auto", "ics")
     engine.dispose()
     context.close()

@@ -14,29 +14,19 @@ import errno
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
+
+if TYPE_CHECKING:
+    from demo.server import DemoServer
+    from demo.sites import DemoSite
 from rich.table import Table
 from sqlalchemy import func, select
 
-from demo.server import DemoServer, serve_sites
-from demo.sites import DEMO_SITES, DemoSite
-from digest.claim import make_worker_id
-from digest.plan import every_subscriber
-from digest.send import send_due
-from digest.senders import FileSender
-from scheduler.dedupe_job import run_dedupe
-from scrapers.extractors import supported_kinds
-from scrapers.runner import crawl_many
 from store import vocab
 from store.models import Delivery, Event, Listing, Source, Subscriber
 from vahti.cli.common import console, now_utc, state
-from vahti.cli.digest import digest_config
-from vahti.cli.progress import CrawlProgress
-from vahti.cli.serve import web_config
-from web.app import create_app
 
 # (email, language, categories, cities, event languages): three people with different needs.
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, list[str], list[str], list[str]], ...] = (
@@ -73,6 +63,8 @@ DEMO_CRAWL_ENV = {
 
 
 def _start_sites(port: int) -> DemoServer:
+    from demo.server import serve_sites
+
     try:
         return serve_sites(port=port)
     except OSError as exc:
@@ -91,6 +83,8 @@ def _source_config(site: DemoSite) -> dict[str, object]:
 
 
 def _upsert_sources(server: DemoServer) -> list[tuple[int, DemoSite]]:
+    from demo.sites import DEMO_SITES
+
     settings = state.app.settings
     result = []
     with state.app.sessions.begin() as session:
@@ -141,6 +135,16 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the web app.", min=0, max=65535)] = 8000,
 ) -> None:
     """Serve bundled demo sites, crawl them, dedupe, write three digests, serve the web app."""
+    from digest.claim import make_worker_id
+    from digest.plan import every_subscriber
+    from digest.send import send_due
+    from digest.senders import FileSender
+    from scheduler.dedupe_job import run_dedupe
+    from scrapers.extractors import supported_kinds
+    from scrapers.runner import crawl_many
+    from vahti.cli.digest import digest_config
+    from vahti.cli.progress import CrawlProgress
+
     started = time.monotonic()
     ctx = state.app
     os.environ.update(DEMO_CRAWL_ENV)
@@ -182,7 +186,7 @@ def demo(
                 config,
                 now_utc(),
                 make_worker_id(),
-                due=every_subscriber,  # the demo's subscribers get theirs now, not at their slot
+                due=every_subscriber,
             )
         )
     finally:
@@ -200,8 +204,8 @@ def demo(
     )
     table.add_row(
         "digests",
-        f"{summary.sent} written now, {summary.skipped} already sent this "
-        f"week, {summary.empty} empty; {_count(Delivery)} in all",
+        f"{summary.sent} written now, {summary.empty} empty; {_count(Delivery)} in all "
+        "(one per subscriber and week)",
     )
     table.add_row("outbox", f"{outbox.resolve()}/ ({len(list(outbox.glob('*.eml')))} .eml)")
     table.add_row("database", ctx.settings.database.url)
@@ -214,9 +218,17 @@ def demo(
 
 def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
     """The web app on 127.0.0.1:port until Ctrl-C (the demo sites stay up beside it)."""
+    import uvicorn
+
+    from digest.senders import FileSender
+    from vahti.cli.serve import web_config
+    from web.app import create_app
+
     ctx = state.app
     app = create_app(
-        dataclasses.replace(web_config(ctx.settings, ctx.secret_key()), base_url=web_url),
+        dataclasses.replace(
+            web_config(ctx.settings, ctx.secret_key(), ctx.settings_path), base_url=web_url
+        ),
         ctx.sessions,
         sender=FileSender(Path(ctx.settings.mail.outbox_dir)),
     )

@@ -13,7 +13,6 @@ from typing import Any
 
 from rich.console import Console
 
-from scrapers.runner import child_environment
 from vahti.cli.common import fail, state
 
 PROBE_TIMEOUT = 120
@@ -21,6 +20,8 @@ PROBE_TIMEOUT = 120
 
 def run_probe(url: str, config: dict[str, Any], timezone: str | None) -> dict[str, Any]:
     """The probe's detection (see scrapers.detect.Detection); exits 1 when the probe broke."""
+    from scrapers.runner import child_environment
+
     command = [
         sys.executable,
         "-m",

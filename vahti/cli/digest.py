@@ -5,22 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from digest.claim import make_worker_id
-from digest.compose import DigestConfig
-from digest.model import SENT
-from digest.periods import is_due
-from digest.plan import Due, Plan, every_subscriber, pending_count, plan_deliveries
-from digest.preview import dry_run, preview
-from digest.send import Job, SendSummary, send_pending
-from digest.senders import make_sender
 from vahti.cli.common import console, fail, now_utc, state
 from vahti.cli.subscribers import check_email
+
+if TYPE_CHECKING:
+    from digest.compose import DigestConfig
+    from digest.plan import Due, Plan
+    from digest.send import SendSummary
 
 app = typer.Typer(help="Weekly digests: preview and send.", no_args_is_help=True)
 
@@ -28,6 +25,8 @@ DRY_RUN_ROWS = 50
 
 
 def digest_config() -> DigestConfig:
+    from digest.compose import DigestConfig
+
     return DigestConfig.from_settings(state.app.settings, state.app.secret_key())
 
 
@@ -39,6 +38,8 @@ def preview_(
     ] = False,
 ) -> None:
     """Print the digest a subscriber would get now (HTML, or --text); nothing is sent."""
+    from digest.preview import preview
+
     email = check_email(email)
     with state.app.sessions() as session:
         composed = preview(session, email, digest_config(), now_utc())
@@ -68,6 +69,9 @@ def send(
     (their ISO week in their time zone), who was confirmed by then (a new subscriber waits
     for their first slot) and who has no digest for the period yet.
     """
+    from digest.periods import is_due
+    from digest.plan import every_subscriber, pending_count, plan_deliveries
+
     config = digest_config()
     due: Due = every_subscriber if now else is_due
     if dry_run_:
@@ -88,6 +92,10 @@ def send(
 
 
 async def _send(config: DigestConfig, moment: datetime, total: int) -> SendSummary:
+    from digest.claim import make_worker_id
+    from digest.send import Job, send_pending
+    from digest.senders import make_sender
+
     sender = make_sender(state.app.settings.mail)
     columns = (
         TextColumn("sending"),
@@ -154,6 +162,9 @@ def _summary(plan: Plan, summary: SendSummary, seconds: float) -> None:
 
 
 def _dry_run(config: DigestConfig, due: Due) -> None:
+    from digest.model import SENT
+    from digest.preview import dry_run
+
     table = Table("email", "events", "KB", "would be")
     counts = {"sent": 0, "empty": 0, "error": 0}
     shown = 0

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.table import Table
 from sqlalchemy import func, or_, select
 
-from scheduler.dedupe_admin import DedupeAdminError, merge_events, split_event
-from scheduler.dedupe_job import DedupeCounts, run_dedupe
+if TYPE_CHECKING:
+    from scheduler.dedupe_job import DedupeCounts
 from store import vocab
 from store.models import DedupeDecision, Event, Listing, Source
 from store.serialize import event_json
@@ -32,6 +32,8 @@ def _summary(counts: DedupeCounts, elapsed: float) -> str:
 
 def dedupe() -> None:
     """Group listings into events and print listings, events, duplicates joined and the time."""
+    from scheduler.dedupe_job import run_dedupe
+
     started = time.monotonic()
     past_days = state.app.settings.dedupe.past_days
     with state.app.sessions.begin() as session:
@@ -45,6 +47,8 @@ def merge(
     other: Annotated[int, typer.Argument(metavar="ID", help="The event merged into it.")],
 ) -> None:
     """Make one event of two, for good: later dedupe runs keep them together."""
+    from scheduler.dedupe_admin import DedupeAdminError, merge_events
+
     started = time.monotonic()
     try:
         with state.app.sessions.begin() as session:
@@ -66,6 +70,8 @@ def split(
     listing_id: Annotated[int, typer.Argument(metavar="LISTING_ID")],
 ) -> None:
     """Take a listing out of an event, for good: later runs keep it apart from the rest."""
+    from scheduler.dedupe_admin import DedupeAdminError, split_event
+
     started = time.monotonic()
     try:
         with state.app.sessions.begin() as session:

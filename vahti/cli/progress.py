@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.live import Live
@@ -16,7 +17,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from scrapers.runner import CrawlResult
+if TYPE_CHECKING:
+    from scrapers.runner import CrawlResult
 
 STATUS_STYLES = {
     "ok": "green",

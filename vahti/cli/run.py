@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from digest.claim import make_worker_id
-from digest.compose import DigestConfig
-from digest.worker import run_worker
-from scheduler.daemon import Daemon
-from scheduler.metrics import DaemonCollector
 from vahti.cli.common import state
-from vahti.cli.serve import build_app
-from vahti.work import AppWork
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LogLevel = Annotated[
     str, typer.Option("--log-level", help="debug, info, warning or error.", case_sensitive=False)
 ]
-
-
-class WebServer(uvicorn.Server):
-    """uvicorn's server, minus its signal handling: the daemon owns SIGTERM and SIGINT (uvicorn
-    would raise a caught signal again after its own shutdown, so the process would die of the
-    signal instead of exiting 0 after draining)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    def stop(self) -> None:
-        self.should_exit = True
 
 
 def setup_logging(level: str) -> None:
@@ -68,6 +45,13 @@ def run(
     first dies. SIGTERM/SIGINT: finish what is in flight (scheduler.stop_timeout_seconds),
     exit 0. See docs/daemon.md.
     """
+    from digest.compose import DigestConfig
+    from scheduler.daemon import Daemon
+    from scheduler.metrics import DaemonCollector
+    from vahti.cli.serve import build_app
+    from vahti.web_server import make_web_server
+    from vahti.work import AppWork
+
     setup_logging(log_level)
     context = state.app
     settings = context.settings
@@ -81,16 +65,8 @@ def run(
     daemon = Daemon(settings, engine, context.sessions, work)
     app = build_app(context, scheduler_status=daemon.alive)
     app.state.metrics_registry.register(DaemonCollector(daemon.stats))
-    daemon.web = WebServer(
-        uvicorn.Config(
-            app,
-            host=host or settings.web.host,
-            port=settings.web.port if port is None else port,
-            log_config=None,  # our logging (setup_logging), uvicorn's lines included
-            access_log=False,  # /healthz is probed every few seconds
-            proxy_headers=True,
-            server_header=False,
-        )
+    daemon.web = make_web_server(
+        app, host or settings.web.host, settings.web.port if port is None else port
     )
     code = asyncio.run(daemon.run())
     raise typer.Exit(code)
@@ -103,6 +79,10 @@ def worker(log_level: LogLevel = "info") -> None:
     twice. SIGTERM/SIGINT: claim nothing more, send what is in hand
     (scheduler.stop_timeout_seconds at most), exit 0.
     """
+    from digest.claim import make_worker_id
+    from digest.compose import DigestConfig
+    from digest.worker import run_worker
+
     setup_logging(log_level)
     context = state.app
     settings = context.settings

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from web.config import WebConfig
+    from web.resources import SchedulerStatus
 
 from vahti.cli.common import state
-from vahti.cli.digest import make_sender
 from vahti.context import AppContext
 from vahti.settings import Settings
-from web.app import create_app
-from web.config import WebConfig
-from web.resources import SchedulerStatus
 
 
-def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
-    """The web app's plain configuration, read from the settings once."""
+def web_config(
+    settings: Settings, secret_key: bytes, settings_path: Path | None = None
+) -> WebConfig:
+    """The web app's plain configuration, read from the settings once; `settings_path` is
+    handed to the crawls and probes the admin pages start in child processes."""
+    from web.config import WebConfig
+
     return WebConfig(
         base_url=settings.web.base_url,
         secret_key=secret_key,
@@ -33,14 +39,21 @@ def web_config(settings: Settings, secret_key: bytes) -> WebConfig:
         from_address=settings.mail.from_address,
         message_id_domain=settings.mail.message_id_domain,
         default_interval_hours=settings.crawl.default_interval_hours,
+        settings_path=settings_path,
+        crawl_time_limit=settings.crawl.time_limit_seconds,
+        crawl_max_parallel=settings.crawl.max_parallel,
+        dedupe_past_days=settings.dedupe.past_days,
     )
 
 
 def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = None) -> FastAPI:
     """The app as `vahti serve` runs it; `vahti run` and `vahti demo` can serve the same."""
+    from digest.senders import make_sender
+    from web.app import create_app
+
     # The digest commands own the choice of mail backend (file or SMTP).
     return create_app(
-        web_config(context.settings, context.secret_key()),
+        web_config(context.settings, context.secret_key(), context.settings_path),
         context.sessions,
         scheduler_status=scheduler_status,
         sender=make_sender(context.settings.mail),
@@ -57,6 +70,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app: event pages, feeds, subscriber pages, admin, /healthz, /metrics."""
+    import uvicorn
+
     settings = state.app.settings
     app = build_app(state.app)
     uvicorn.run(

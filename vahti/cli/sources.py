@@ -14,16 +14,10 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
-from scrapers.bookkeeping import backoff_hours
-from scrapers.detect import with_includes
-from scrapers.netguard import RefusedURL, check_url
-from scrapers.runner import child_environment, crawl_many
 from store import vocab
 from store.models import CrawlRun, Source
 from store.serialize import source_json
 from vahti.cli.common import console, err_console, fail, now_utc, print_json, state
-from vahti.cli.detection import run_probe, show_detection
-from vahti.cli.progress import CrawlProgress, status_style
 
 app = typer.Typer(
     help="Organiser sources: add, list, inspect, enable, disable, remove, test.",
@@ -44,6 +38,8 @@ def _check_kind(kind: str) -> str:
 
 def _check_url(url: str) -> str:
     """http(s) (webcal:// read as https://) on a public address, unless settings allow others."""
+    from scrapers.netguard import RefusedURL, check_url
+
     if not url.startswith(("http://", "https://", "webcal://")):
         fail(f"URL {url!r} must start with http://, https:// or webcal://")
     url = url.replace("webcal://", "https://", 1) if url.startswith("webcal://") else url
@@ -94,6 +90,9 @@ def add(
     timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
 ) -> None:
     """Add a source and print its id; with --kind auto (the default) the URL is probed once."""
+    from scrapers.detect import with_includes
+    from vahti.cli.detection import run_probe, show_detection
+
     url = _check_url(url)
     _check_kind(kind)
     settings = state.app.settings
@@ -218,6 +217,8 @@ def _short(value: Any) -> str:
 
 
 def _next_crawl(source: Source, when: Callable[[Any], str] = _short) -> str:
+    from scrapers.bookkeeping import backoff_hours
+
     if not source.enabled:
         return "disabled"
     if source.next_crawl_at is None:
@@ -232,6 +233,8 @@ def _next_crawl(source: Source, when: Callable[[Any], str] = _short) -> str:
 @app.command()
 def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Show a source with its last runs and errors."""
+    from vahti.cli.progress import status_style
+
     with state.app.sessions() as session:
         source = _get_source(session, source_id)
         for key, value in source_json(source).items():
@@ -270,6 +273,8 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
 
 
 def _runs_table(runs: list[CrawlRun]) -> Table:
+    from vahti.cli.progress import status_style
+
     table = Table(
         "run",
         "started",
@@ -345,6 +350,10 @@ def try_source(
 
     With --kind auto (the default) the URL is probed first and the route it finds is used.
     """
+    from scrapers.detect import with_includes
+    from scrapers.runner import child_environment
+    from vahti.cli.detection import run_probe, show_detection
+
     url = _check_url(url)
     _check_kind(kind)
     try:
@@ -420,6 +429,9 @@ def crawl(
     ] = None,
 ) -> None:
     """Crawl sources now (every enabled one when none is named); exit 1 when any failed."""
+    from scrapers.runner import crawl_many
+    from vahti.cli.progress import CrawlProgress
+
     ctx = state.app
     with ctx.sessions() as session:
         if source:

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from digest.importing import CsvError, Defaults, import_rows, parse_csv
 from store import vocab
 from store.models import Subscriber
 from store.serialize import subscriber_json
@@ -150,6 +149,8 @@ def import_(
     ";". Bad rows are reported with their line numbers and left out; the good ones are
     imported. Exit 1 when some rows were bad.
     """
+    from digest.importing import CsvError, Defaults, import_rows, parse_csv
+
     settings = state.app.settings.digest
     defaults = Defaults(
         language=settings.default_language,

@@ -58,6 +58,8 @@ def event_component(item: FeedItem, host: str) -> VEvent:
     component.add("dtstamp", item.updated_at)
     component.add("created", item.created_at)
     component.add("last-modified", item.updated_at)
+    # Calendar apps replace their copy when SEQUENCE rises (RFC 5545 §3.8.7.4).
+    component.add("sequence", item.sequence)
     component.add("summary", item.title)
     if item.all_day:
         first, end = _day_span(item)
@@ -82,6 +84,7 @@ def deadline_component(item: FeedItem, host: str, gettext: Callable[[str], str])
     component = VEvent()
     component.add("uid", uid(item, host, "-deadline"))
     component.add("dtstamp", item.updated_at)
+    component.add("sequence", item.sequence)
     component.add("summary", gettext("Application deadline: %(title)s") % {"title": item.title})
     day = item.deadline_at.astimezone(_zone(item)).date()
     component.add("dtstart", day)

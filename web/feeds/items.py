@@ -51,6 +51,8 @@ class FeedItem:
     timezone: str
     created_at: datetime
     updated_at: datetime
+    # Raised on every change a reader could see (iCalendar SEQUENCE).
+    sequence: int
     status: str
     categories: tuple[str, ...]
     category_labels: tuple[str, ...]
@@ -109,6 +111,7 @@ def make_item(
         timezone=event.timezone,
         created_at=event.created_at or EPOCH,
         updated_at=event.updated_at or event.created_at or EPOCH,
+        sequence=event.sequence or 0,
         status=event.status,
         categories=tuple(event.categories or ()),
         category_labels=tuple(gettext(CATEGORY_LABELS.get(c, c)) for c in (event.categories or ())),

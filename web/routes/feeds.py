@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,6 +18,13 @@ from web import events as event_queries
 from web.errors import PageError
 from web.feeds import ical, jsonfeed, syndication
 from web.feeds.items import FeedInfo, FeedItem, make_item
+from web.feeds.validators import (
+    etag_of,
+    feed_state,
+    http_date,
+    is_not_modified,
+    shown_last_modified,
+)
 from web.i18n import N_
 from web.resources import Resources, db_session, resources
 
@@ -31,19 +38,6 @@ MEDIA_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 BadLink = N_("This link is not valid or no longer works.")
-
-
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def not_modified(request: Request, etag: str) -> bool:
-    """True when the client's If-None-Match names this ETag (weak or strong, or *)."""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
-    return "*" in tags or etag in tags
 
 
 def _render(
@@ -65,8 +59,10 @@ def feed_response(
     request: Request,
     found: Resources,
     fmt: str,
-    events: Sequence[Event],
+    load_events: Callable[[], Sequence[Event]],
     *,
+    state_key: Hashable,
+    last_modified: datetime | None,
     language: str,
     title: str,
     subtitle: str,
@@ -74,8 +70,25 @@ def feed_response(
     home_url: str,
     private: bool,
 ) -> Response:
+    """The feed, or 304 when the client's copy is current (answered from the ETag cache
+    without loading the events when this feed was built recently in the same state)."""
     if fmt not in MEDIA_TYPES:
         raise PageError(404, N_("There is no feed in that format."))
+    shown = shown_last_modified(last_modified, found.clock())
+    headers = {
+        "Cache-Control": ("private" if private else "public") + ", max-age=300",
+        "Vary": "Accept-Language, Cookie",
+    }
+    if shown is not None:
+        headers["Last-Modified"] = http_date(shown)
+    if private:
+        headers["X-Robots-Tag"] = "noindex"
+    key = (fmt, language, feed_url, state_key)
+    cached = found.feed_etags.get(key)
+    if is_not_modified(request, cached, shown):
+        if cached is not None:
+            headers["ETag"] = cached
+        return Response(status_code=304, headers=headers)
 
     def gettext(message: str) -> str:
         return found.renderer.gettext(language, message)
@@ -88,7 +101,7 @@ def feed_response(
             viewer_zone=found.config.timezone,
             gettext=gettext,
         )
-        for event in events[: found.config.feed_limit]
+        for event in load_events()[: found.config.feed_limit]
     ]
     info = FeedInfo(
         title=title,
@@ -101,14 +114,9 @@ def feed_response(
     )
     body = _render(fmt, info, items, gettext)
     etag = etag_of(body)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": ("private" if private else "public") + ", max-age=300",
-        "Vary": "Accept-Language, Cookie",
-    }
-    if private:
-        headers["X-Robots-Tag"] = "noindex"
-    if not_modified(request, etag):
+    found.feed_etags.put(key, etag)
+    headers["ETag"] = etag
+    if is_not_modified(request, etag, shown):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
@@ -123,7 +131,8 @@ def public_feed(request: Request, fmt: str, session: SessionDep) -> Response:
         raise PageError(
             400, N_("A filter has a value we do not know."), detail_text=str(exc)
         ) from exc
-    events = event_queries.filtered(session, wanted, found.clock())
+    now = found.clock()
+    state = feed_state(session, now)
     query = urlencode([*wanted.query_items(), ("lang", language)])
     base = found.config.base_url
 
@@ -134,7 +143,9 @@ def public_feed(request: Request, fmt: str, session: SessionDep) -> Response:
         request,
         found,
         fmt,
-        events,
+        lambda: event_queries.filtered(session, wanted, now),
+        state_key=state,
+        last_modified=state.last_modified,
         language=language,
         title=gettext("Tapahtumavahti: events"),
         subtitle=gettext("Events for growing your professional network in Finland"),
@@ -167,17 +178,22 @@ def personal_feed(request: Request, token: str, fmt: str, session: SessionDep) -
     language = request.query_params.get("lang") or subscriber.language
     if language not in vocab.LANGUAGES:
         language = subscriber.language
-    events = event_queries.for_subscriber(session, subscriber, found.clock())
+    now = found.clock()
+    state = feed_state(session, now)
     base = found.config.base_url
 
     def gettext(message: str) -> str:
         return found.renderer.gettext(language, message)
 
+    # The subscriber's saved preferences shape this feed too.
+    changed = max(t for t in (state.last_modified, subscriber.updated_at) if t is not None)
     return feed_response(
         request,
         found,
         fmt,
-        events,
+        lambda: event_queries.for_subscriber(session, subscriber, now),
+        state_key=(state, subscriber.id, subscriber.updated_at),
+        last_modified=changed,
         language=language,
         title=gettext("Tapahtumavahti: my events"),
         subtitle=gettext("Events that match your preferences"),

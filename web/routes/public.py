@@ -15,6 +15,7 @@ from web import events as event_queries
 from web.errors import PageError
 from web.feeds import ical
 from web.feeds.items import FeedInfo, make_item
+from web.feeds.validators import etag_of, http_date, is_not_modified, shown_last_modified
 from web.formatting import http_url
 from web.i18n import N_
 from web.resources import db_session, resources
@@ -105,11 +106,15 @@ def event_ics(request: Request, event_id: int, session: SessionDep) -> Response:
         host=found.config.host,
     )
     body = ical.calendar(info, [item], gettext)
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
-    )
+    etag = etag_of(body)
+    shown = shown_last_modified(event.updated_at, found.clock())
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    if shown is not None:
+        headers["Last-Modified"] = http_date(shown)
+    if is_not_modified(request, etag, shown):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 @router.get("/events/{event_id:int}", response_class=HTMLResponse)

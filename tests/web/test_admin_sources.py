@@ -1,0 +1,262 @@
+"""Admin sources against real sites on 127.0.0.1: the preview (auto-detection and a trial
+crawl in child processes), saving, a css source's selectors, crawl now in the background.
+
+The children read their settings from a file written here (the test database, private
+networks allowed, politeness off), as `vahti serve` hands its own settings file on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from store.models import CrawlRun, Event, Listing, Source
+from tests.conftest import Database
+from tests.support.extract import fixture
+from tests.support.http import SiteServer
+from tests.web.conftest import WebEnv, _web, make_config
+from tests.web.test_admin import log_in
+
+HTML = "text/html; charset=utf-8"
+CALENDAR_PAGE = (
+    '<html><head><link rel="alternate" type="text/calendar" href="/urapalvelut/events.ics">'
+    "</head><body><h1>Urapalvelut</h1></body></html>"
+)
+CSS_SELECTORS = {
+    "css_item": "article.event",
+    "css_title": "h2 a::text",
+    "css_date": ".date::text",
+    "css_time": ".time::text",
+    "css_location": ".location::text",
+    "css_link": "h2 a::attr(href)",
+}
+
+
+def child_settings(path: Path, database_url: str) -> Path:
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n'
+        "[crawl]\nallow_private_networks = true\ndownload_delay = 0\nautothrottle = false\n"
+        "retries = 0\ndownload_timeout = 10\n"
+    )
+    return path
+
+
+@pytest.fixture
+def admin(db: Database, tmp_path: Path, now: datetime) -> Iterator[WebEnv]:
+    """The app with private networks allowed and a settings file for its child processes."""
+    settings = child_settings(tmp_path / "child-settings.toml", db.url)
+    config = make_config(allow_private_networks=True, settings_path=settings)
+    yield from _web(db, tmp_path, now, config)
+
+
+@pytest.fixture
+def calendar_site(site_server: SiteServer) -> SiteServer:
+    site_server.add("/urapalvelut/", CALENDAR_PAGE, content_type=HTML)
+    site_server.add(
+        "/urapalvelut/events.ics", fixture("ics", "urapalvelut.ics"), content_type="text/calendar"
+    )
+    return site_server
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found is not None, f"no hidden field {name}"
+    return found.group(1).replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
+
+
+def sources(web: WebEnv) -> list[Source]:
+    with web.db.sessions() as session:
+        return list(session.scalars(select(Source)))
+
+
+def test_preview_shows_the_detected_kind_why_and_records_before_anything_is_saved(
+    admin: WebEnv, calendar_site: SiteServer
+) -> None:
+    token = log_in(admin)
+    url = calendar_site.url("/urapalvelut/")
+    preview = admin.client.post(
+        "/admin/sources/preview?lang=en",
+        data={"csrf": token, "url": url, "name": "Urapalvelut", "kind": "auto"},
+    )
+    assert preview.status_code == 200, preview.text
+    assert f"Found: ics at {calendar_site.url('/urapalvelut/events.ics')}" in preview.text
+    assert "the page links a calendar" in preview.text
+    assert "CV clinic (moved to Wednesday)" in preview.text  # a record of the trial crawl
+    assert "10 events" in preview.text
+    assert sources(admin) == []
+    saved = admin.client.post(
+        "/admin/sources",
+        data={
+            "csrf": token,
+            **{
+                name: hidden(preview.text, name)
+                for name in (
+                    "url",
+                    "name",
+                    "kind",
+                    "config",
+                    "detected_kind",
+                    "feed_url",
+                    "detected_reason",
+                )
+            },
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    (source,) = sources(admin)
+    assert (source.name, source.url, source.kind) == ("Urapalvelut", url, "auto")
+    assert source.detected_kind == "ics" and source.crawl_kind == "ics"
+    assert source.feed_url == calendar_site.url("/urapalvelut/events.ics")
+    assert "calendar" in (source.detected_reason or "")
+
+
+def test_preview_of_a_page_nothing_can_read_offers_no_save(
+    admin: WebEnv, site_server: SiteServer
+) -> None:
+    token = log_in(admin)
+    url = site_server.add("/blog/", "<html><body><p>Hello</p></body></html>", content_type=HTML)
+    preview = admin.client.post(
+        "/admin/sources/preview?lang=en", data={"csrf": token, "url": url, "kind": "auto"}
+    )
+    assert preview.status_code == 200
+    assert "No way to read this address was found." in preview.text
+    assert "Save the source" not in preview.text
+
+
+def test_a_bad_selector_is_refused_with_its_key_named_and_marked(
+    admin: WebEnv, site_server: SiteServer
+) -> None:
+    token = log_in(admin)
+    url = site_server.add("/tapahtumat/", fixture("css", "tyomessut-1.html"), content_type=HTML)
+    response = admin.client.post(
+        "/admin/sources/preview?lang=en",
+        data={"csrf": token, "url": url, "kind": "css", **CSS_SELECTORS, "css_title": "//h2["},
+    )
+    assert response.status_code == 400
+    assert "The selectors cannot be used." in response.text
+    assert "css config &#39;title&#39;" in response.text
+    assert re.search(r'id="css_title"[^>]*aria-invalid="true"', response.text)
+    assert not re.search(r'id="css_date"[^>]*aria-invalid', response.text)
+    assert site_server.hits("/tapahtumat/") == 0 and sources(admin) == []
+
+
+def test_css_preview_reads_the_list_and_saving_keeps_the_selectors(
+    admin: WebEnv, site_server: SiteServer
+) -> None:
+    token = log_in(admin)
+    url = site_server.add("/tapahtumat/", fixture("css", "tyomessut-1.html"), content_type=HTML)
+    preview = admin.client.post(
+        "/admin/sources/preview?lang=en",
+        data={"csrf": token, "url": url, "name": "Työmessut", "kind": "css", **CSS_SELECTORS},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "Rekrytointimessut Helsinki" in preview.text and "IT Job Fair" in preview.text
+    admin.client.post(
+        "/admin/sources",
+        data={
+            "csrf": token,
+            **{name: hidden(preview.text, name) for name in ("url", "name", "kind", "config")},
+        },
+    )
+    (source,) = sources(admin)
+    assert source.kind == "css" and source.config["item"] == "article.event"
+    assert source.config["link"] == "h2 a::attr(href)"
+
+
+def test_editing_selectors_previews_then_saves_and_names_a_bad_key(
+    admin: WebEnv, site_server: SiteServer
+) -> None:
+    token = log_in(admin)
+    url = site_server.add("/tapahtumat/", fixture("css", "tyomessut-1.html"), content_type=HTML)
+    source_id = admin.add_source(url=url, kind="css", config={"item": "li", "title": "a::text"})
+    page = admin.client.get(f"/admin/sources/{source_id}?lang=en")
+    assert re.search(r'id="css_item"[^>]*value="li"', page.text)
+    bad = admin.client.post(
+        f"/admin/sources/{source_id}/selectors?lang=en",
+        data={"csrf": token, "action": "save", **CSS_SELECTORS, "css_date": ""},
+    )
+    assert bad.status_code == 400 and "needs &#39;date&#39;" in bad.text
+    assert re.search(r'id="css_date"[^>]*aria-invalid="true"', bad.text)
+    previewed = admin.client.post(
+        f"/admin/sources/{source_id}/selectors?lang=en",
+        data={"csrf": token, "action": "preview", **CSS_SELECTORS},
+    )
+    assert previewed.status_code == 200 and "Rekrytointimessut Helsinki" in previewed.text
+    with admin.db.sessions() as session:
+        assert session.get_one(Source, source_id).config == {"item": "li", "title": "a::text"}
+    admin.client.post(
+        f"/admin/sources/{source_id}/selectors",
+        data={"csrf": token, "action": "save", **CSS_SELECTORS},
+    )
+    with admin.db.sessions() as session:
+        assert session.get_one(Source, source_id).config["item"] == "article.event"
+
+
+def wait_for_finished_run(web: WebEnv, source_id: int, timeout: float = 90) -> CrawlRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with web.db.sessions() as session:
+            run = session.scalar(select(CrawlRun).where(CrawlRun.source_id == source_id))
+            events = session.scalar(select(func.count()).select_from(Event))
+            if run is not None and run.status != "running" and events:
+                session.expunge(run)
+                return run
+        time.sleep(0.3)
+    raise AssertionError("the crawl did not finish in time")
+
+
+def test_crawl_now_returns_at_once_shows_the_running_crawl_then_its_run_and_events(
+    admin: WebEnv, calendar_site: SiteServer
+) -> None:
+    token = log_in(admin)
+    source_id = admin.add_source(
+        name="Urapalvelut", url=calendar_site.url("/urapalvelut/events.ics"), kind="ics"
+    )
+    started = admin.client.post(
+        f"/admin/sources/{source_id}/crawl", data={"csrf": token}, follow_redirects=False
+    )
+    assert started.status_code == 303
+    assert started.headers["location"] == f"/admin/sources/{source_id}?crawl=started"
+    running = admin.client.get(f"/admin/sources/{source_id}?lang=en")
+    assert "A crawl is running." in running.text
+    assert '<meta http-equiv="refresh" content="5">' in running.text
+    again = admin.client.post(
+        f"/admin/sources/{source_id}/crawl", data={"csrf": token}, follow_redirects=False
+    )
+    assert again.headers["location"].endswith("?crawl=running")
+    run = wait_for_finished_run(admin, source_id)
+    assert run.status == "ok" and run.records == 9  # the past 2024 fair is not stored
+    done = admin.client.get(f"/admin/sources/{source_id}?lang=en")
+    assert "A crawl is running." not in done.text and "Crawled" in done.text
+    with admin.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Listing)) == 9
+    assert "CV clinic (moved to Wednesday)" in admin.client.get("/admin/events").text
+
+
+def test_crawl_now_needs_the_csrf_token(admin: WebEnv) -> None:
+    log_in(admin)
+    source_id = admin.add_source()
+    refused = admin.client.post(f"/admin/sources/{source_id}/crawl", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    with admin.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CrawlRun)) == 0
+
+
+def test_too_long_fields_are_refused_with_a_page(admin: WebEnv) -> None:
+    token = log_in(admin)
+    long_url = "https://example.fi/" + "a" * 2100
+    response = admin.client.post(
+        "/admin/sources/preview?lang=en", data={"csrf": token, "url": long_url, "kind": "auto"}
+    )
+    assert response.status_code == 400
+    assert (
+        "A field is longer than allowed." in response.text and "url: at most 2000" in response.text
+    )
+    assert "Traceback" not in response.text

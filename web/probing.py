@@ -1,0 +1,142 @@
+"""What a source would give, found in child processes (Scrapy never runs in the web process).
+
+* :func:`probe`: auto-detection, `python -m scrapers.probe_process --url U` (what the CLI's
+  `vahti sources add` runs): the kind chosen and why, the routes tried, a selector hint.
+* :func:`dry_run`: `python -m scrapers.crawl_process --dry-run`: the records a crawl would
+  store, with the crawl's errors; nothing is stored.
+
+Both wait for their child without blocking the event loop and kill it after `timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapers.runner import child_environment
+
+PROBE_TIME_LIMIT = 60
+PREVIEW_TIME_LIMIT = 30
+KILL_GRACE = 30
+SAMPLE = 10
+
+
+class ChildFailed(RuntimeError):
+    """The child process broke or printed nothing usable; the message says how."""
+
+
+@dataclass
+class DryRun:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    pages: int = 0
+    errors: int = 0
+    error_messages: list[str] = field(default_factory=list)
+    start_failed: str | None = None
+
+    @property
+    def sample(self) -> list[dict[str, Any]]:
+        return self.records[:SAMPLE]
+
+
+async def _run(command: list[str], settings_path: Path | None, timeout: float) -> str:
+    """The child's last stdout line; ChildFailed when it fails, prints nothing or overruns."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=child_environment(settings_path),
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    except BaseException:  # timed out or cancelled (the client went away): no orphans
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        raise
+    lines = stdout.decode("utf-8", "replace").strip().splitlines()
+    if process.returncode != 0 or not lines:
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ChildFailed(tail[-1][-500:] if tail else f"exit code {process.returncode}")
+    return lines[-1]
+
+
+async def probe(
+    url: str,
+    config: dict[str, Any],
+    timezone: str,
+    *,
+    settings_path: Path | None,
+    time_limit: int = PROBE_TIME_LIMIT,
+) -> dict[str, Any]:
+    """The probe's detection as JSON (see scrapers.detect.Detection)."""
+    command = [
+        sys.executable,
+        "-m",
+        "scrapers.probe_process",
+        "--url",
+        url,
+        "--config",
+        json.dumps(config),
+        "--timezone",
+        timezone,
+        "--time-limit",
+        str(time_limit),
+    ]
+    try:
+        line = await _run(command, settings_path, time_limit + KILL_GRACE)
+    except TimeoutError as exc:
+        raise ChildFailed(f"auto-detection took longer than {time_limit + KILL_GRACE} s") from exc
+    try:
+        found: dict[str, Any] = json.loads(line)
+    except ValueError as exc:
+        raise ChildFailed(f"auto-detection printed no JSON: {line[:200]}") from exc
+    return found
+
+
+async def dry_run(
+    url: str,
+    kind: str,
+    config: dict[str, Any],
+    timezone: str,
+    *,
+    settings_path: Path | None,
+    time_limit: int = PREVIEW_TIME_LIMIT,
+) -> DryRun:
+    """The records a crawl of `url` as `kind` would store (past ones too), and its errors."""
+    command = [
+        sys.executable,
+        "-m",
+        "scrapers.crawl_process",
+        "--dry-run",
+        "--url",
+        url,
+        "--kind",
+        kind,
+        "--config",
+        json.dumps(config),
+        "--timezone",
+        timezone,
+        "--time-limit",
+        str(time_limit),
+    ]
+    try:
+        line = await _run(command, settings_path, time_limit + KILL_GRACE)
+    except TimeoutError as exc:
+        raise ChildFailed(f"the trial crawl took longer than {time_limit + KILL_GRACE} s") from exc
+    try:
+        result = json.loads(line)
+        outcome = result["outcome"]
+        return DryRun(
+            records=list(result["records"]),
+            pages=int(outcome.get("pages", 0)),
+            errors=int(outcome.get("errors", 0)),
+            error_messages=[str(m) for m in outcome.get("error_messages") or []][:20],
+            start_failed=outcome.get("start_failed"),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ChildFailed(f"the trial crawl printed no records: {line[:200]}") from exc
