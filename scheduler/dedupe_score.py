@@ -27,7 +27,7 @@ from scheduler.dedupe_lang import title_language
 from scheduler.dedupe_model import PairScore
 from scheduler.dedupe_text import ONLINE_CITY, is_concept
 
-# Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (see docs/dedupe.md).
+# Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (README: "Deduplication").
 TITLE_ALONE: Final = 0.90
 TITLE_WITH_PLACE: Final = 0.75
 WORDS_SHARED: Final = 0.5

@@ -2,7 +2,8 @@
 
 Add a spider here when no generic kind (jsonld, ics, rss, linkedevents, css) can read a site:
 one small `SourceSpider` subclass overriding `extract_page`, a saved page under
-tests/fixtures/sites/, and a test. docs/crawling.md walks through `example_nextjs`.
+tests/fixtures/sites/, and a test. The README ("Writing a site-specific spider") walks
+through `example_nextjs`.
 """
 
 from __future__ import annotations
