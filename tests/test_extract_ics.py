@@ -180,3 +180,19 @@ def test_occurrences_share_their_series_fields_but_not_their_lists(
         second.categories,
     )
     assert first.categories is not second.categories and first.titles is not second.titles
+
+
+@pytest.mark.parametrize("name", ["urapalvelut.ics", "outlook-fi.ics"])
+@pytest.mark.parametrize("include_past", [False, True])
+def test_fast_occurrences_give_the_same_records_as_the_public_api(
+    monkeypatch: pytest.MonkeyPatch, name: str, include_past: bool
+) -> None:
+    from scrapers.extractors import ics
+
+    fast = run("ics", ("ics", name), URL, include_past=include_past)
+    monkeypatch.setattr(ics, "FAST_OCCURRENCES", False)
+    public = run("ics", ("ics", name), URL, include_past=include_past)
+    assert [r.to_json() for r in fast.records] == [r.to_json() for r in public.records]
+    assert fast.records
+    if name == "urapalvelut.ics":
+        assert any(r.series_id for r in fast.records)
