@@ -6,39 +6,55 @@ that links followed from a listing page or a feed are read with.
 
 from __future__ import annotations
 
-from scrapers.extractors.base import ExtractContext, ExtractError, Extraction, Extractor
-from scrapers.extractors.css import DETAIL_KIND as CSS_DETAIL_KIND
-from scrapers.extractors.css import extract_css, extract_css_detail
-from scrapers.extractors.ics import extract_ics
-from scrapers.extractors.jsonld import DETAIL_KIND, extract_jsonld, extract_jsonld_detail
-from scrapers.extractors.linkedevents import extract_linkedevents
-from scrapers.extractors.rss import extract_rss
+from importlib import import_module
 
-EXTRACTORS: dict[str, Extractor] = {
-    "jsonld": extract_jsonld,
-    "ics": extract_ics,
-    "rss": extract_rss,
-    "linkedevents": extract_linkedevents,
-    "css": extract_css,
-    DETAIL_KIND: extract_jsonld_detail,
-    CSS_DETAIL_KIND: extract_css_detail,
+from scrapers.extractors.base import (
+    CSS_DETAIL_KIND,
+    JSONLD_DETAIL_KIND,
+    ExtractContext,
+    ExtractError,
+    Extraction,
+    Extractor,
+)
+
+DETAIL_KIND = JSONLD_DETAIL_KIND
+# kind -> "module:function". Modules are imported on first use, so that a crawl loads only the
+# extractor (and its libraries: icalendar, feedparser, extruct...) its source needs.
+_EXTRACTORS: dict[str, str] = {
+    "jsonld": "scrapers.extractors.jsonld:extract_jsonld",
+    "ics": "scrapers.extractors.ics:extract_ics",
+    "rss": "scrapers.extractors.rss:extract_rss",
+    "linkedevents": "scrapers.extractors.linkedevents:extract_linkedevents",
+    "css": "scrapers.extractors.css:extract_css",
+    DETAIL_KIND: "scrapers.extractors.jsonld:extract_jsonld_detail",
+    CSS_DETAIL_KIND: "scrapers.extractors.css:extract_css_detail",
 }
 INTERNAL_KINDS = (DETAIL_KIND, CSS_DETAIL_KIND)
+_LOADED: dict[str, Extractor] = {}
 
 
 def supported_kinds() -> tuple[str, ...]:
     """The kinds a source can be given (internal follow-up kinds left out)."""
-    return tuple(kind for kind in EXTRACTORS if kind not in INTERNAL_KINDS)
+    return tuple(kind for kind in _EXTRACTORS if kind not in INTERNAL_KINDS)
+
+
+def extractor_for(kind: str) -> Extractor:
+    """The extractor of `kind`; ExtractError for an unknown kind."""
+    found = _LOADED.get(kind)
+    if found is None:
+        try:
+            module, name = _EXTRACTORS[kind].split(":")
+        except KeyError:
+            raise ExtractError(
+                f"no extractor for kind {kind!r}; available: {', '.join(supported_kinds())}"
+            ) from None
+        found = _LOADED[kind] = getattr(import_module(module), name)
+    return found
 
 
 def extract(kind: str, body: bytes, ctx: ExtractContext) -> Extraction:
     """Run the extractor for `kind`; raise ExtractError for an unknown kind or unreadable body."""
-    try:
-        extractor = EXTRACTORS[kind]
-    except KeyError:
-        raise ExtractError(
-            f"no extractor for kind {kind!r}; available: {', '.join(supported_kinds())}"
-        ) from None
+    extractor = extractor_for(kind)
     if not body.strip():
         raise ExtractError("empty document (0 bytes of content)")
     if len(body) > ctx.max_bytes:
@@ -50,10 +66,10 @@ def extract(kind: str, body: bytes, ctx: ExtractContext) -> Extraction:
 
 
 __all__ = [
-    "EXTRACTORS",
     "ExtractContext",
     "ExtractError",
     "Extraction",
     "extract",
+    "extractor_for",
     "supported_kinds",
 ]

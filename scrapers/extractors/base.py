@@ -70,3 +70,8 @@ class Extraction:
 
 
 Extractor = Callable[[bytes, ExtractContext], Extraction]
+
+
+# Internal kinds: what links followed from a listing page or a feed are read with.
+JSONLD_DETAIL_KIND = "jsonld-detail"
+CSS_DETAIL_KIND = "css-detail"

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
+from scrapers.extractors.base import CSS_DETAIL_KIND, ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text
 from scrapers.extractors.jsonld import extract_jsonld_detail
 from scrapers.extractors.selectors import (
@@ -34,7 +34,7 @@ from scrapers.extractors.selectors import (
 from scrapers.lexicon import status_word
 from scrapers.normalise import NormaliseError, RawEvent, normalise
 
-DETAIL_KIND = "css-detail"
+DETAIL_KIND = CSS_DETAIL_KIND
 FIELDS = (
     "title",
     "date",

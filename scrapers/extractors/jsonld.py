@@ -24,7 +24,7 @@ from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_xmldom_html
 from parsel import Selector
 
-from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
+from scrapers.extractors.base import JSONLD_DETAIL_KIND, ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text
 from scrapers.extractors.schemaorg import (
     Reader,
@@ -37,7 +37,7 @@ from scrapers.extractors.schemaorg import (
 from scrapers.extractors.selectors import select_all
 from scrapers.normalise import NormaliseError, normalise
 
-DETAIL_KIND = "jsonld-detail"
+DETAIL_KIND = JSONLD_DETAIL_KIND
 _SCRIPTS = lxml.etree.XPath('//script[@type="application/ld+json"]')
 _EVENT_SEGMENTS = {
     "event",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -26,7 +26,9 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from scrapers.conditional import PageMemory, validators_of
-from scrapers.detect import Detection, detect
+
+if TYPE_CHECKING:
+    from scrapers.detect import Detection
 from scrapers.extractors import ExtractContext, ExtractError, Extraction, extract
 from scrapers.spec import SourceSpec
 
@@ -177,6 +179,8 @@ class SourceSpider(scrapy.Spider):
 
     # --- helpers -----------------------------------------------------------------------------
     def _detect(self, response: Response, role: str) -> Detection | None:
+        from scrapers.detect import detect
+
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         found = detect(response.body, response.url, content_type)
         if found.kind is None:
