@@ -166,6 +166,9 @@ async def _run_child(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=child_environment(settings_path),
+        # Its own session: a Ctrl-C meant for the daemon or `vahti crawl` does not reach the
+        # child; the parent stops it (time limit, shutdown bound) and closes its run.
+        start_new_session=True,
     )
     assert process.stdout is not None and process.stderr is not None
     readers = asyncio.gather(

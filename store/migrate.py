@@ -23,6 +23,17 @@ _REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
 _DOWN = re.compile(r"^down_revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
 
 
+# Tables in our database that are not ours to migrate (APScheduler creates its job store).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(
+    _object: object, name: str | None, kind: str, reflected: bool, _to: object
+) -> bool:
+    """Alembic's filter: autogenerate never proposes to drop another library's tables."""
+    return not (kind == "table" and reflected and name in FOREIGN_TABLES)
+
+
 def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 

@@ -169,3 +169,27 @@ def test_the_fast_head_check_agrees_with_alembic(db: Database) -> None:
     from store.migrate import known_head
 
     assert known_head() == head_revision(db.engine)
+
+
+def test_autogenerate_leaves_the_scheduler_job_store_alone(db: Database) -> None:
+    from sqlalchemy import Column, Float, LargeBinary, MetaData, String, Table
+
+    from store.migrate import include_object
+
+    jobs = MetaData()
+    Table(
+        "apscheduler_jobs",
+        jobs,
+        Column("id", String(191), primary_key=True),
+        Column("next_run_time", Float),
+        Column("job_state", LargeBinary),
+    )
+    jobs.create_all(db.engine)
+    with db.engine.connect() as connection:
+        plain = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        filtered = compare_metadata(
+            MigrationContext.configure(connection, opts={"include_object": include_object}),
+            Base.metadata,
+        )
+    assert any(op[0] == "remove_table" for op in plain)
+    assert filtered == []
