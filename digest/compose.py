@@ -33,6 +33,7 @@ class DigestConfig:
     claim_timeout_seconds: float = 600.0
     connections: int = 4
     batch_size: int = 100
+    compose_processes: int = 0  # 0: compose in the sending process (see digest.composer)
 
     @classmethod
     def from_settings(cls, settings: Settings, secret: bytes) -> DigestConfig:
@@ -48,6 +49,7 @@ class DigestConfig:
             retry_backoff_seconds=settings.mail.retry_backoff_seconds,
             claim_timeout_seconds=settings.mail.claim_timeout_seconds,
             connections=settings.mail.connections,
+            compose_processes=settings.digest.compose_processes,
         )
 
     @property

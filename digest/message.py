@@ -153,6 +153,30 @@ def build_message(
     return message
 
 
+class PreparedMessage(Message):
+    """A built message reduced to its headers and its bytes: cheap to pickle, nothing to
+    flatten again (what the compose processes hand to the sending process)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(policy=POLICY)
+        for name, value in message.items():
+            self[name] = value
+        self.data = message.as_bytes()
+
+    def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
+        return self.data
+
+    def as_string(
+        self, unixfrom: bool = False, maxheaderlen: int = 0, policy: Policy | None = None
+    ) -> str:
+        return self.data.decode("ascii")
+
+
+@lru_cache(maxsize=64)
+def _address_in(value: str) -> str:
+    return parseaddr(value)[1]
+
+
 def envelope(message: Message) -> tuple[str, str]:
     """(sender address, recipient address) from the From and To headers."""
-    return parseaddr(str(message["From"]))[1], parseaddr(str(message["To"]))[1]
+    return _address_in(str(message["From"])), parseaddr(str(message["To"]))[1]

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,21 @@ from store.models import Delivery, DeliveryItem, Subscriber
 BOUNCE_AFTER = 3  # permanent failures in a row that mark a subscriber bounced
 
 
+class ItemSent(NamedTuple):
+    """What the delivery keeps of one item it carried (the next digests compare against it)."""
+
+    event_id: int
+    section: str
+    start_at: datetime
+    status: str
+    deadline_at: datetime | None
+
+    @classmethod
+    def of(cls, item: DigestItem) -> ItemSent:
+        event = item.event
+        return cls(event.id, item.section, event.start_at, event.status, event.deadline_at)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """kind: sent, failed, retry, empty, skipped or released (back to pending, no try used)."""
@@ -35,7 +50,7 @@ class Outcome:
     kind: str
     delivery_id: int
     subscriber_id: int
-    items: tuple[DigestItem, ...] = ()
+    items: tuple[ItemSent, ...] = ()
     error: str | None = None
     permanent: bool = False  # a permanent refusal: counts towards "bounced"
     tried: bool = True  # a try was used (attempts + 1)
@@ -172,11 +187,11 @@ def record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
         items = [
             {
                 "delivery_id": o.delivery_id,
-                "event_id": item.event.id,
+                "event_id": item.event_id,
                 "section": item.section,
-                "start_at": item.event.start_at,
-                "status": item.event.status,
-                "deadline_at": item.event.deadline_at,
+                "start_at": item.start_at,
+                "status": item.status,
+                "deadline_at": item.deadline_at,
             }
             for o in sent
             if o.delivery_id in done

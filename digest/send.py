@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import Message
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,14 +33,12 @@ from digest.claim import (
     release_dead_claims,
     release_own_claims,
 )
-from digest.compose import DigestConfig, compose, to_message
-from digest.load import load_deliveries, load_events, load_history, load_pool
-from digest.model import EMPTY, SENT, SKIPPED, DigestItem
+from digest.compose import DigestConfig
+from digest.composer import ComposeProcesses, Composer, Job, shareable_url
+from digest.model import EMPTY, SENT, SKIPPED
 from digest.outcomes import Outcome, Recorder
 from digest.plan import Due, plan_deliveries
-from digest.pool import EventPool
 from digest.senders import Sender, SendError
-from store import vocab
 
 log = logging.getLogger(__name__)
 # `wait_for_retries` waits for a retry due within this many seconds, not longer.
@@ -68,19 +65,6 @@ class SendSummary:
     @property
     def ok(self) -> bool:
         return not self.failed and self.stopped is None
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    delivery_id: int
-    subscriber_id: int
-    email: str
-    attempts: int
-    had_failures: bool = False
-    message: Message | None = None
-    items: tuple[DigestItem, ...] = ()
-    outcome: str | None = None  # set when there is nothing to send: empty, skipped, failed
-    error: str | None = None
 
 
 Progress = Callable[[str, Job, SendSummary], None]
@@ -110,58 +94,9 @@ class _Run:
         self.progress = progress
         self.summary = SendSummary()
         self.recorder = Recorder(sessions, clock)
-        self.pool: EventPool | None = None
-        self.looked_up: set[int] = set()
+        self.composer = Composer(sessions, config, now)
+        self.processes: ComposeProcesses | None = None
         self.stop: str | None = None
-
-    # -- composing (synchronous: database reads and CPU) --
-
-    def _pool(self, session: Session) -> EventPool:
-        if self.pool is None:
-            self.pool = load_pool(
-                session, self.now, self.config.window_days, self.config.deadline_days
-            )
-        return self.pool
-
-    def load(self, delivery_ids: list[int]) -> tuple[list[dict[str, Any]], dict[int, Any]]:
-        """The claimed deliveries' subscribers and what was sent to them before."""
-        with self.sessions() as session:
-            pool = self._pool(session)
-            rows = load_deliveries(session, delivery_ids)
-            history = load_history(session, {row["id"] for row in rows}, self.now)
-            unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
-            unknown -= self.looked_up
-            if unknown:
-                self.looked_up |= unknown
-                pool.add_known(load_events(session, unknown))
-        return rows, history
-
-    def job(self, row: dict[str, Any], sent: Any) -> Job:
-        job = Job(
-            delivery_id=row["delivery_id"],
-            subscriber_id=row["id"],
-            email=row["email"],
-            attempts=row["delivery_attempts"],
-            had_failures=bool(row["permanent_failures"]),
-        )
-        if row["status"] != vocab.SUBSCRIBER_ACTIVE:
-            return replace(job, outcome=SKIPPED)
-        try:
-            assert self.pool is not None
-            composed = compose(row, self.pool, sent, self.config, self.now)
-            if composed.digest.empty and not self.config.send_empty:
-                return replace(job, outcome=EMPTY)
-            message = to_message(
-                composed,
-                email=row["email"],
-                message_id=row["delivery_message_id"],
-                date=self.clock(),
-                config=self.config,
-            )
-        except Exception as exc:  # one subscriber's bad data must not stop the others
-            log.exception("cannot compose the digest of %s", row["email"])
-            return replace(job, outcome="failed", error=f"cannot compose the digest: {exc}")
-        return replace(job, message=message, items=composed.digest.items)
 
     # -- the asynchronous part --
 
@@ -196,29 +131,85 @@ class _Run:
         """A clean shutdown was asked for: claim nothing more (what is queued still goes)."""
         return self.should_stop is not None and self.should_stop()
 
+    def _compose_processes(self, ids: list[int]) -> ComposeProcesses | None:
+        """The compose processes, started when this run has more than one batch to send."""
+        if self.processes is None and len(ids) >= self.config.batch_size > 0:
+            url = shareable_url(self.sessions)
+            if self.config.compose_processes > 0 and url is not None:
+                count = self.config.compose_processes
+                self.processes = ComposeProcesses(url, self.config, self.now, count)
+                log.info("composing digests in %d process(es) beside the sender", count)
+        return self.processes
+
+    def _release_ids(self, ids: Iterable[int]) -> None:
+        for delivery_id in ids:
+            self.recorder.add(Outcome("released", delivery_id, 0, tried=False))
+
     async def produce(self, queue: asyncio.Queue[Job | None]) -> None:
+        # Batches handed to the compose processes, oldest first: while this process sends
+        # one, they compose the next ones.
+        ahead: deque[tuple[list[int], asyncio.Future[list[Job]]]] = deque()
+        try:
+            await self._produce(queue, ahead)
+        except BaseException:
+            for _held, future in ahead:  # the caller hands back everything still claimed
+                future.cancel()
+            if self.processes is not None:
+                self.processes.close(wait=False)
+            raise
+        for held, future in ahead:  # claimed but not queued (a stop): handed back
+            future.cancel()
+            self._release_ids(held)
+        if self.processes is not None:
+            self.processes.close(wait=not ahead)
+
+    async def _produce(
+        self,
+        queue: asyncio.Queue[Job | None],
+        ahead: deque[tuple[list[int], asyncio.Future[list[Job]]]],
+    ) -> None:
         while self.stop is None and not self._asked_to_stop():
-            ids = self._claim()
+            # With compose processes, two batches wait for each: one being composed, one
+            # next, so they never wait while a composed batch is being sent.
+            wanted = self.processes.processes * 2 + 1 if self.processes else 1
+            ids = self._claim() if len(ahead) < wanted else []
+            processes = self._compose_processes(ids) if ids else None
+            if processes is not None:
+                ahead.append((ids, processes.submit(ids, self.clock())))
+                continue
+            if ahead:
+                held, future = ahead.popleft()
+                if not await self._queue_jobs(queue, held, await future):
+                    return
+                continue
             if not ids:
                 await queue.join()
                 await self.recorder.flush()
                 if self.stop is not None or not await self._waited_for_retry():
                     return
                 continue
-            rows, history = self.load(ids)
-            for index, row in enumerate(rows):
-                if self.stop is not None or self._asked_to_stop():
-                    for rest in rows[index:]:
-                        self.recorder.add(
-                            Outcome("released", rest["delivery_id"], rest["id"], tried=False)
-                        )
-                    return
-                job = self.job(row, history[row["id"]])
-                if job.message is None:
-                    self._finish_unsent(job)
-                else:
-                    await queue.put(job)
-                await asyncio.sleep(0)  # let the consumers read their replies
+            rows, history = self.composer.load(ids)
+            jobs = (self.composer.job(row, history[row["id"]], self.clock()) for row in rows)
+            if not await self._queue_jobs(queue, ids, jobs):
+                return
+
+    async def _queue_jobs(
+        self, queue: asyncio.Queue[Job | None], ids: list[int], jobs: Iterable[Job]
+    ) -> bool:
+        """Queue each job for sending (or record why there is nothing to send); False when the
+        run must stop, after handing back the deliveries of this batch not yet queued."""
+        done: set[int] = set()
+        for job in jobs:
+            if self.stop is not None or self._asked_to_stop():
+                self._release_ids(i for i in ids if i not in done)
+                return False
+            done.add(job.delivery_id)
+            if job.message is None:
+                self._finish_unsent(job)
+            else:
+                await queue.put(job)
+            await asyncio.sleep(0)  # let the consumers read their replies
+        return True
 
     async def _waited_for_retry(self) -> bool:
         """Sleep until the earliest retry is due; False when none waits (or we should not)."""

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from digest.claim import make_worker_id
@@ -426,11 +427,13 @@ def test_planning_follows_each_subscribers_slot_and_confirmation(
     ]
 
 
+@pytest.mark.parametrize("processes", [0, 1], ids=["composing here", "compose process"])
 async def test_asked_to_stop_it_claims_nothing_more_and_hands_back_the_rest(
-    db: Database, smtp_server: SmtpServer, now: datetime
+    db: Database, smtp_server: SmtpServer, now: datetime, processes: int
 ) -> None:
     emails = seed(db.sessions, now, 30)
-    cfg = config(batch_size=10)
+    # With a compose process, batches claimed ahead for it are handed back too.
+    cfg = config(batch_size=10 if processes == 0 else 5, compose_processes=processes)
     with db.sessions.begin() as session:
         plan_deliveries(session, now, message_id_domain=cfg.message_id_domain, due=every_subscriber)
     sender = smtp(smtp_server)

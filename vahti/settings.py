@@ -141,6 +141,7 @@ class DigestSettings(Section):
     deadline_days: int = Field(default=21, ge=1)
     max_items: int = Field(default=15, ge=1, le=200)
     send_empty: bool = False
+    compose_processes: int = Field(default=1, ge=0, le=16)
 
     _tz = field_validator("timezone")(_check_timezone)
 

@@ -93,7 +93,8 @@ def send(
 
 async def _send(config: DigestConfig, moment: datetime, total: int) -> SendSummary:
     from digest.claim import make_worker_id
-    from digest.send import Job, send_pending
+    from digest.composer import Job
+    from digest.send import send_pending
     from digest.senders import make_sender
 
     sender = make_sender(state.app.settings.mail)
