@@ -50,6 +50,8 @@ bench: install
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/daemon.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
