@@ -18,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -37,6 +40,8 @@ from digest.pool import EventPool
 from store import vocab
 
 log = logging.getLogger(__name__)
+# How often a compose process checks that the sending process still lives, in seconds.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +126,23 @@ class Composer:
 _worker: Composer | None = None
 
 
-def _start_worker(url: str, config: DigestConfig, now: datetime) -> None:
+def _exit_with(parent: int) -> None:
+    """End this process once the sending process is gone (killed, crashed): nothing else
+    would, as a worker waiting for its next batch never notices on its own."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _start_worker(url: str, config: DigestConfig, now: datetime, parent: int) -> None:
     from store.db import make_engine, session_factory
 
-    # A Ctrl-C reaches the whole process group: the sending process decides how its run ends
-    # (finish what is in hand, hand back the rest) and stops this process itself.
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the sending
+    # process decides how its run ends (finish what is in hand, hand back the rest) and then
+    # stops this one; if it dies instead, the watch below ends this one too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     global _worker
     _worker = Composer(session_factory(make_engine(url)), config, now)
 
@@ -163,7 +179,7 @@ class ComposeProcesses:
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(url, config, now),
+            initargs=(url, config, now, os.getpid()),
         )
 
     def submit(self, delivery_ids: list[int], date: datetime) -> asyncio.Future[list[Job]]:

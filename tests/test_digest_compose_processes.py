@@ -4,7 +4,11 @@ each sent once, and nothing lost when a run stops or a compose process fails."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -98,7 +102,7 @@ async def test_a_failing_compose_process_fails_the_run_and_loses_nothing(
     assert {email: len(got) for email, got in received.items()} == dict.fromkeys(emails, 1)
 
 
-def test_only_a_database_another_process_can_open_is_shared(tmp_path: object) -> None:
+def test_only_a_database_another_process_can_open_is_shared(tmp_path: Path) -> None:
     memory = session_factory(make_engine("sqlite://"))
     assert shareable_url(memory) is None
     assert shareable_url(session_factory(make_engine("sqlite:///:memory:"))) is None
@@ -106,3 +110,54 @@ def test_only_a_database_another_process_can_open_is_shared(tmp_path: object) ->
     assert shareable_url(session_factory(make_engine(path))) == path
     postgres = "postgresql+psycopg://vahti:secret@db.example:5432/vahti"
     assert shareable_url(session_factory(make_engine(postgres))) == postgres
+
+
+ORPHAN_SCRIPT = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from digest.composer import ComposeProcesses, _compose_batch
+from store.db import make_engine
+from store.migrate import ensure_schema
+from tests.support.digest import config
+
+url = sys.argv[1]
+ensure_schema(make_engine(url))
+now = datetime.now(UTC)
+processes = ComposeProcesses(url, config(), now, 1)
+assert processes.executor.submit(_compose_batch, [], now).result() == []
+children = set()
+for task in Path("/proc/self/task").iterdir():
+    children |= {int(p) for p in (task / "children").read_text().split()}
+print(" ".join(map(str, sorted(children))), flush=True)
+time.sleep(60)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_compose_process_ends_when_the_sending_process_is_killed(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT, f"sqlite:///{tmp_path / 'vahti.db'}"],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as script:
+        try:
+            assert script.stdout is not None
+            children = [int(pid) for pid in script.stdout.readline().split()]
+            assert children and all(alive(pid) for pid in children)
+        finally:
+            script.kill()
+            script.wait(10)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in children)
