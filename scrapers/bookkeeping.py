@@ -30,7 +30,9 @@ HISTORY_RUNS = 5
 SUSPECT_CONFIRMATIONS = 3
 MAX_MESSAGES = 20
 FAILED_STATUSES = ("failed", "timeout")
-RUN_STATUSES = ("running", "ok", "not_modified", "suspect", "failed", "timeout")
+# Stopped from outside (the daemon or `vahti crawl` shutting down): says nothing of the source.
+CANCELLED = "cancelled"
+RUN_STATUSES = ("running", "ok", "not_modified", "suspect", "failed", "timeout", CANCELLED)
 
 # What people read for each health and run status (msgids in locales/*/messages.po).
 HEALTH_LABELS = {
@@ -46,6 +48,7 @@ RUN_STATUS_LABELS = {
     "suspect": "Suspect: listings vanished",
     "failed": "Failed",
     "timeout": "Timed out",
+    CANCELLED: "Stopped by a shutdown",
 }
 
 
@@ -132,7 +135,11 @@ def _previous_runs(session: Session, run: CrawlRun, limit: int) -> list[CrawlRun
     return list(
         session.scalars(
             select(CrawlRun)
-            .where(CrawlRun.source_id == run.source_id, CrawlRun.id != run.id)
+            .where(
+                CrawlRun.source_id == run.source_id,
+                CrawlRun.id != run.id,
+                CrawlRun.status != CANCELLED,
+            )
             .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
             .limit(limit)
         )
@@ -247,6 +254,8 @@ def close_broken_run(
     run.duration_s = (now - run.started_at).total_seconds()
     run.first_error = message
     run.error_messages = [message]
+    if status == CANCELLED:
+        return True  # the source's health, failure count and next crawl stay as they were
     run.errors = max(run.errors, 1)
     source.consecutive_failures += 1
     health = health_after(

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scrapers.bookkeeping import FAILED_STATUSES, close_broken_run
+from scrapers.bookkeeping import CANCELLED, FAILED_STATUSES, close_broken_run
 from store.db import session_scope
 from store.models import CrawlRun, Source
 
@@ -213,7 +213,7 @@ async def crawl_one(
             sessions, result, "timeout", f"killed after {time_limit + kill_grace:g} s"
         )
     except asyncio.CancelledError:
-        _close_broken_run(sessions, result, "failed", "crawl cancelled (shutting down)")
+        _close_broken_run(sessions, result, CANCELLED, "crawl stopped by a shutdown")
         raise
     except OSError as exc:
         _close_broken_run(sessions, result, "failed", f"cannot start the crawl process: {exc}")

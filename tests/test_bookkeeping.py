@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from locales import gettext, po_path
 from scrapers.bookkeeping import (
+    CANCELLED,
     HEALTH_LABELS,
     RUN_STATUS_LABELS,
     RUN_STATUSES,
@@ -276,6 +277,36 @@ def test_a_killed_crawl_leaves_a_failed_run_and_a_failing_source(
     assert source.health_reason == "failed once: killed after 630 s"
 
 
+def test_a_crawl_stopped_by_a_shutdown_says_nothing_of_the_source(
+    db: Database, now: datetime
+) -> None:
+    source_id, records = setup(db, now)
+    seen = {r.key() for r in records[:6]}
+    close(db, source_id, now, seen)  # suspect: 4 of 10 vanished
+    before = source_row(db, source_id)
+    with db.sessions.begin() as session:
+        run = CrawlRun(source_id=source_id, started_at=now + timedelta(minutes=30))
+        session.add(run)
+        session.flush()
+        stopped_at = now + timedelta(minutes=31)
+        assert close_broken_run(
+            session, run.id, CANCELLED, "crawl stopped by a shutdown", stopped_at
+        )
+    with db.sessions() as session:
+        row = session.get_one(CrawlRun, run.id)
+        assert (row.status, row.errors, row.finished_at) == (CANCELLED, 0, stopped_at)
+    after = source_row(db, source_id)
+    assert (after.health, after.consecutive_failures, after.next_crawl_at) == (
+        before.health,
+        0,
+        before.next_crawl_at,
+    )
+    # The suspect chain goes on past the stopped run: the third suspect crawl is accepted.
+    close(db, source_id, now + timedelta(hours=1), seen)
+    third = close(db, source_id, now + timedelta(hours=2), seen)
+    assert (third.status, third.gone) == ("ok", 4)
+
+
 def test_an_unchanged_source_keeps_its_degraded_health(db: Database, now: datetime) -> None:
     source_id, records = setup(db, now, count=2)
     keys = {r.key() for r in records}
@@ -299,3 +330,20 @@ def test_every_health_and_run_status_reads_in_each_language(language: str) -> No
         assert f'msgid "{label}"' in catalog, label
     if language != "en":
         assert gettext(language, "Failing") != "Failing"
+
+
+def test_the_health_chart_leaves_out_a_run_stopped_by_a_shutdown(now: datetime) -> None:
+    from web.charts import health_days
+
+    runs = [
+        (1, now, "ok", 0),
+        (1, now, CANCELLED, 0),  # the same source, same day: still "ok", not worse
+        (2, now, CANCELLED, 0),  # only stopped: the source is not counted that day
+        (3, now, "failed", 1),
+    ]
+    days = health_days(runs, now, "Europe/Helsinki", days=1)
+    assert {state: counts[0] for state, counts in days.counts.items()} == {
+        vocab.HEALTH_OK: 1,
+        vocab.HEALTH_DEGRADED: 0,
+        vocab.HEALTH_FAILING: 1,
+    }

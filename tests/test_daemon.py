@@ -192,8 +192,11 @@ def test_sigterm_during_a_crawl_stops_it_within_the_bound_and_closes_its_run(
     assert "time is up; stopping 1 crawls" in daemon.log()
     with sqlite_db.sessions() as session:
         run = session.scalars(select(CrawlRun)).one()
-    assert run.status == "failed" and run.finished_at is not None
-    assert "shutting down" in (run.first_error or "")
+        source = session.scalars(select(Source)).one()
+    # Stopped by the shutdown, not by the source: no failure counted, no backoff.
+    assert run.status == "cancelled" and run.finished_at is not None
+    assert "shutdown" in (run.first_error or "")
+    assert source.consecutive_failures == 0 and source.health == "new"
 
 
 def test_two_daemons_send_each_digest_once_and_the_standby_takes_over(

@@ -64,7 +64,10 @@ def week_grid(
 
 
 def run_state(status: str, errors: int) -> str | None:
-    """A crawl run's result as a health state (None for a run still going)."""
+    """A crawl run's result as a health state (None for a run still going or stopped by a
+    shutdown: neither says anything of the source)."""
+    if status == "cancelled":
+        return None
     if status in FAILED_RUNS:
         return vocab.HEALTH_FAILING
     if status == "suspect" or errors:
