@@ -14,6 +14,7 @@ COMMANDS = [
     ("sources", "add"),
     ("sources", "list"),
     ("sources", "show"),
+    ("sources", "set"),
     ("sources", "enable"),
     ("sources", "disable"),
     ("sources", "remove"),
@@ -50,6 +51,10 @@ def test_every_command_has_help(run_vahti, command: tuple[str, ...]) -> None:  #
         (("sources", "add", "https://example.fi/", "--config", "{nope"), "not JSON"),
         (("sources", "show", "999"), "no source with id 999"),
         (("sources", "enable", "999"), "no source with id 999"),
+        (("sources", "set", "999", "--name", "X"), "no source with id 999"),
+        (("sources", "set", "1", "--timezone", "Mars/Base"), "--timezone"),
+        (("sources", "set", "1", "--language", "de"), "--language"),
+        (("sources", "set", "1", "--config", "[1]"), "JSON object"),
         (("sources", "remove", "999"), "no source with id 999"),
         (("crawl", "--source", "999"), "no source with id 999"),
         (("events", "show", "999"), "no event with id 999"),
@@ -99,6 +104,28 @@ def test_sources_add_list_enable_disable_remove(run_vahti) -> None:  # type: ign
     assert source["health"] == "new"
     assert source["enabled"] is True
     assert source["interval_hours"] == 6
+    changed = run_vahti(
+        "sources",
+        "set",
+        str(source_id),
+        "--name",
+        "Esimerkki",
+        "--interval",
+        "12",
+        "--language",
+        "none",
+        "--category",
+        "course",
+        "--category",
+        "workshop",
+        "--priority",
+        "5",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert "name, language, categories, priority, interval" in changed.stdout
+    source = json.loads(run_vahti("sources", "list", "--json").stdout)[0]
+    assert (source["name"], source["interval_hours"], source["language"]) == ("Esimerkki", 12, None)
+    assert (source["categories"], source["priority"]) == (["course", "workshop"], 5)
     assert run_vahti("sources", "disable", str(source_id)).returncode == 0
     assert json.loads(run_vahti("sources", "list", "--json").stdout)[0]["enabled"] is False
     assert run_vahti("sources", "enable", str(source_id)).returncode == 0
@@ -173,3 +200,22 @@ def test_sources_add_refuses_private_addresses_unless_allowed(run_vahti) -> None
     assert json.loads(run_vahti("sources", "list", "--json").stdout) == []
     allowed = run_vahti("sources", "add", "http://127.0.0.1:8100/", "--kind", "jsonld")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_a_new_interval_moves_the_next_crawl_unless_one_was_asked_for() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from store.models import Source
+    from vahti.cli.sources import next_crawl_after_change
+
+    last = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    source = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=24))
+    source.consecutive_failures = 0
+    assert next_crawl_after_change(source, 24.0) == last + timedelta(hours=6)
+    source.consecutive_failures = 2  # backing off: 6 h doubled twice
+    assert next_crawl_after_change(source, 24.0) == last + timedelta(hours=24)
+    asked = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=1))
+    asked.consecutive_failures = 0
+    assert next_crawl_after_change(asked, 24.0) == last + timedelta(hours=1)  # "crawl now" stays
+    never = Source(interval_hours=6.0, last_run_at=None, next_crawl_at=last)
+    assert next_crawl_after_change(never, 24.0) == last

@@ -20,7 +20,7 @@ from store.serialize import source_json
 from vahti.cli.common import console, err_console, fail, now_utc, print_json, state
 
 app = typer.Typer(
-    help="Organiser sources: add, list, inspect, enable, disable, remove, test.",
+    help="Organiser sources: add, list, inspect, change, enable, disable, remove, test.",
     no_args_is_help=True,
 )
 
@@ -305,6 +305,94 @@ def _runs_table(runs: list[CrawlRun]) -> Table:
             f"{r.duration_s:.1f}" if r.duration_s is not None else "",
         )
     return table
+
+
+def _check_zone(timezone: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"--timezone {timezone!r} is not a time zone; e.g. Europe/Helsinki")
+    return timezone
+
+
+def next_crawl_after_change(source: Source, old_interval: float) -> Any:
+    """The next crawl once the interval changed: the last crawl plus the new interval (with its
+    backoff); a crawl someone asked for (sooner than the old interval allowed) stays."""
+    from datetime import timedelta
+
+    from scrapers.bookkeeping import backoff_hours
+
+    if source.last_run_at is None or source.next_crawl_at is None:
+        return source.next_crawl_at
+    old_wait = timedelta(hours=backoff_hours(old_interval, source.consecutive_failures))
+    if source.next_crawl_at - source.last_run_at < old_wait * 0.99:
+        return source.next_crawl_at
+    wait = backoff_hours(source.interval_hours, source.consecutive_failures)
+    return source.last_run_at + timedelta(hours=wait)
+
+
+@app.command("set")
+def set_(
+    source_id: Annotated[int, typer.Argument(metavar="ID")],
+    name: Annotated[str | None, typer.Option(help="A new name for people.")] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Hours between crawls; the next crawl moves at once.", min=0.01),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Default event language: fi, sv, en, or none.")
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="Categories for every event (repeatable; replaces; 'none' clears)."),
+    ] = None,
+    config: Annotated[str | None, typer.Option(help="Kind options as JSON (replaces).")] = None,
+    priority: Annotated[
+        int | None, typer.Option(help="Higher wins when duplicates are merged.")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
+) -> None:
+    """Change a source's settings; the daemon picks the change up within a minute."""
+    if language is not None and language not in (*vocab.LANGUAGES, "none"):
+        fail(f"--language {language!r}; allowed: {', '.join(vocab.LANGUAGES)}, none")
+    categories = None if category is None else [c for c in category if c != "none"]
+    for cat in categories or []:
+        if cat not in vocab.CATEGORIES:
+            fail(f"--category {cat!r}; allowed: {', '.join(vocab.CATEGORIES)}, none")
+    options = None
+    if config is not None:
+        try:
+            options = json.loads(config)
+        except json.JSONDecodeError as exc:
+            fail(f"--config is not JSON: {exc}")
+        if not isinstance(options, dict):
+            fail("--config must be a JSON object")
+    if timezone is not None:
+        _check_zone(timezone)
+    with state.app.sessions.begin() as session:
+        source = _get_source(session, source_id)
+        updates = {
+            "name": name,
+            "language": None if language is None else ("" if language == "none" else language),
+            "categories": categories,
+            "config": options,
+            "priority": priority,
+            "timezone": timezone,
+        }
+        changed: list[str] = []
+        for field, value in updates.items():
+            if value is not None:
+                setattr(source, field, value or None if field == "language" else value)
+                changed.append(field)
+        if interval is not None and interval != source.interval_hours:
+            old = source.interval_hours
+            source.interval_hours = interval
+            source.next_crawl_at = next_crawl_after_change(source, old)
+            changed.append("interval")
+        what = ", ".join(changed) if changed else "nothing changed"
+        typer.echo(f"source {source_id}: {what}; next crawl {_next_crawl(source, _when)}")
 
 
 def _set_enabled(source_id: int, enabled: bool) -> None:
