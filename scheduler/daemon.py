@@ -32,13 +32,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.lease import Lease
 from scheduler.metrics import DaemonStats
 from scheduler.runtime import ActiveRuntime
 from scheduler.work import Work
+from store.models import Source
 from vahti.settings import Settings
 
 log = logging.getLogger("vahti.daemon")
@@ -108,6 +109,20 @@ class Daemon:
     @property
     def role(self) -> str:
         return self.stats.role
+
+    # -- asked from the web app --
+
+    def crawl_now(self, source_id: int) -> None:
+        """The admin's "crawl now": the source is due at once, and the active daemon crawls it
+        like any other due source, within `crawl.max_parallel` (this one at once when it is
+        the active one; the active one within `scheduler.source_sync_seconds` otherwise)."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Source).where(Source.id == source_id).values(next_crawl_at=self.clock())
+            )
+        runtime = self._runtime
+        if runtime is not None:
+            runtime.request_crawl(source_id)
 
     # -- the main loop --
 

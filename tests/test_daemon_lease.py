@@ -85,3 +85,69 @@ async def test_a_daemon_that_loses_its_lease_stops_at_once_and_takes_it_back_lat
     with db.sessions() as session:
         lease = session.scalars(select(SchedulerLease)).one()
     assert lease.holder == daemon.holder and lease.expires_at < datetime.now(UTC)
+
+
+async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
+    db: Database, tmp_path: Path
+) -> None:
+    from store.models import CrawlRun, Source
+    from web.crawl_jobs import CrawlJobs
+
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text(
+        f'[database]\nurl = "{db.url}"\n[crawl]\nallow_private_networks = true\nretries = 0\n'
+    )
+    settings = Settings(
+        database=DatabaseSettings(url=db.url),
+        mail=MailSettings(outbox_dir=tmp_path / "outbox"),
+        scheduler=SchedulerSettings(
+            lease_ttl_seconds=2,
+            lease_renew_seconds=0.2,
+            digest_tick_seconds=60,
+            source_sync_seconds=60,
+            stop_timeout_seconds=5,
+        ),
+    )
+    now = datetime.now(UTC)
+    with db.sessions.begin() as session:  # crawled an hour ago, next due tomorrow
+        source = Source(
+            name="Hiljainen",
+            url="http://127.0.0.1:9/tapahtumat/",  # nothing listens: the crawl fails fast
+            kind="jsonld",
+            interval_hours=24,
+            last_run_at=now - timedelta(hours=1),
+            next_crawl_at=now + timedelta(hours=23),
+        )
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    config = DigestConfig(
+        base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
+    )
+    work = AppWork(settings, db.sessions, config, settings_file)
+    daemon = Daemon(settings, db.engine, db.sessions, work)
+    running = asyncio.create_task(daemon.run())
+
+    def runs() -> list[CrawlRun]:
+        with db.sessions() as session:
+            return list(session.scalars(select(CrawlRun)))
+
+    try:
+        await until(lambda: daemon.role == "active", 10, "the daemon to take the lease")
+        await asyncio.sleep(0.5)
+        assert runs() == []  # not due
+        jobs = CrawlJobs(
+            db.sessions,
+            time_limit=60,
+            settings_path=settings_file,
+            past_days=30,
+            max_parallel=2,
+            clock=lambda: datetime.now(UTC),
+        )
+        jobs.delegate = daemon.crawl_now
+        assert jobs.start(source_id)
+        assert jobs.tasks == {}  # the daemon crawls it, not the web app
+        await until(lambda: [r.status for r in runs()] == ["failed"], 30, "the daemon's crawl")
+    finally:
+        daemon.request_stop()
+        assert await asyncio.wait_for(running, 20) == 0

@@ -4,6 +4,7 @@ Each crawl runs in its own child process through `scrapers.runner.crawl_one` (th
 `vahti crawl` and the daemon), which writes a CrawlRun row before the child starts and closes
 it however the child ends. When the crawl is done the dedupe job runs (in a thread), so the
 source's events show at once. One crawl per source at a time; at most `max_parallel` at once.
+Inside the daemon (`vahti run`) the daemon runs them instead (`delegate`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class CrawlJobs:
         self.clock = clock
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self._gate: asyncio.Semaphore | None = None
+        # Inside `vahti run`: hand "crawl now" to the daemon, so that its crawls and these
+        # share one `crawl.max_parallel` (scheduler.daemon.Daemon.crawl_now).
+        self.delegate: Callable[[int], None] | None = None
 
     def running(self, source_id: int) -> bool:
         return source_id in self.tasks
@@ -52,6 +56,9 @@ class CrawlJobs:
         """Start a crawl of the source (call from the event loop); False when one is running."""
         if source_id in self.tasks:
             return False
+        if self.delegate is not None:
+            self.delegate(source_id)
+            return True
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.max_parallel)
         task = asyncio.get_running_loop().create_task(self._crawl(source_id, self._gate))

@@ -64,6 +64,7 @@ def run(
     )
     daemon = Daemon(settings, engine, context.sessions, work)
     app = build_app(context, scheduler_status=daemon.alive)
+    app.state.vahti.crawl_jobs.delegate = daemon.crawl_now  # one crawl.max_parallel for both
     app.state.metrics_registry.register(DaemonCollector(daemon.stats))
     daemon.web = make_web_server(
         app, host or settings.web.host, settings.web.port if port is None else port
