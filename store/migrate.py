@@ -8,6 +8,8 @@ Alembic (which costs about half a second of start-up).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
+# The advisory lock that serialises migrations on PostgreSQL ("vahti" in ASCII).
+LOCK_KEY = 0x7661687469
 _REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
 _DOWN = re.compile(r"^down_revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
 
@@ -73,13 +77,43 @@ def current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """One migration at a time per database, across processes and machines: two daemons
+    starting on an empty database must not both create the tables. PostgreSQL: a session
+    advisory lock; SQLite: an exclusive lock on a file beside the database (in memory: none)."""
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database if backend == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to `revision`; return (before, after)."""
     from alembic import command
 
-    before = current_revision(engine)
-    command.upgrade(alembic_config(engine), revision)
-    return before, current_revision(engine)
+    with migration_lock(engine):
+        before = current_revision(engine)
+        command.upgrade(alembic_config(engine), revision)
+        return before, current_revision(engine)
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -193,3 +197,21 @@ def test_autogenerate_leaves_the_scheduler_job_store_alone(db: Database) -> None
         )
     assert any(op[0] == "remove_table" for op in plain)
     assert filtered == []
+
+
+def test_daemons_starting_together_on_an_empty_database_migrate_it_once(
+    db_url: str, vahti_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**vahti_env, "VAHTI_DATABASE__URL": db_url}
+    command = [sys.executable, "-m", "vahti", "db", "upgrade"]
+    started = [
+        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=PIPE, stderr=PIPE, text=True)
+        for _ in range(4)
+    ]
+    results = [(*process.communicate(timeout=120), process.returncode) for process in started]
+    assert [code for _, _, code in results] == [0, 0, 0, 0], results
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()
