@@ -83,7 +83,41 @@ def load_history(
         )
         for subscriber_id, event_id, start_at, status, deadline_at in rows:
             history[subscriber_id][event_id] = SentItem(event_id, start_at, status, deadline_at)
+    _follow_merges(session, history)
     return history
+
+
+MERGE_DEPTH = 8  # merged into an event that was itself merged: follow at most this far
+
+
+def _follow_merges(session: Session, history: dict[int, dict[int, SentItem]]) -> None:
+    """An event sent before and since merged into another (dedupe joined them) was sent as
+    that other one: the subscriber is not told about it again as new."""
+    where = {event_id: event_id for sent in history.values() for event_id in sent}
+    frontier = set(where)
+    for _ in range(MERGE_DEPTH):
+        found: dict[int, int] = {}
+        for chunk in _chunks(frontier):
+            rows = session.execute(
+                select(Event.id, Event.merged_into_id).where(
+                    Event.id.in_(chunk), Event.merged_into_id.is_not(None)
+                )
+            )
+            found.update((event_id, into) for event_id, into in rows if into is not None)
+        if not found:
+            break
+        for original, now in where.items():
+            if now in found:
+                where[original] = found[now]
+        frontier = set(found.values())
+    target = {original: now for original, now in where.items() if original != now}
+    if not target:
+        return
+    for sent in history.values():
+        for event_id, item in list(sent.items()):
+            survivor = target.get(event_id)
+            if survivor is not None and survivor not in sent:
+                sent[survivor] = SentItem(survivor, item.start_at, item.status, item.deadline_at)
 
 
 DELIVERY_COLUMNS = ("id", "subscriber_id", "message_id", "attempts", "period")

@@ -17,7 +17,7 @@ from digest.plan import every_subscriber, plan_deliveries
 from digest.send import SendSummary, send_due, send_pending
 from digest.smtp import SmtpSender
 from store import vocab
-from store.models import Delivery, DeliveryItem, Subscriber
+from store.models import Delivery, DeliveryItem, Event, Subscriber
 from tests.conftest import Database
 from tests.support.digest import add_event, add_subscriber, config, seed
 from tests.support.smtp import SmtpServer
@@ -457,3 +457,23 @@ async def test_asked_to_stop_it_claims_nothing_more_and_hands_back_the_rest(
     assert {email: len(got) for email, got in smtp_server.by_recipient().items()} == dict.fromkeys(
         emails, 1
     )
+
+
+async def test_an_event_merged_into_another_after_it_was_sent_is_not_new_again(
+    db: Database, smtp_server: SmtpServer, now: datetime
+) -> None:
+    with db.sessions.begin() as session:
+        add_subscriber(session, "anna@example.fi", language="fi")
+        first = add_event(session, now, title="Rekrytointimessut Kaapelitehtaalla", days=9)
+        first_id = first.id
+    assert (await send(db, smtp_server, now)).sent == 1
+    # Dedupe then joins it with the same fair listed elsewhere, kept under two chained ids.
+    with db.sessions.begin() as session:
+        middle = add_event(session, now, title="Rekrytointimessut", days=9)
+        survivor = add_event(session, now, title="Rekrytointimessut – Kaapelitehdas", days=9)
+        session.flush()
+        for event, into in ((session.get_one(Event, first_id), middle), (middle, survivor)):
+            event.merged_into_id, event.gone_at = into.id, now
+    next_week = await send(db, smtp_server, now + timedelta(days=7))
+    assert (next_week.sent, next_week.empty) == (0, 1)  # nothing new for Anna
+    assert len(smtp_server.messages) == 1
