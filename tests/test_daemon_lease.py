@@ -20,6 +20,26 @@ from tests.support.digest import BASE_URL, SECRET, add_event, add_subscriber
 from vahti.settings import DatabaseSettings, MailSettings, SchedulerSettings, Settings
 from vahti.work import AppWork
 
+CONFIG = DigestConfig(
+    base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
+)
+
+
+def daemon_settings(db: Database, tmp_path: Path, *, ticks: float) -> Settings:
+    """A daemon on the test database with a short lease; digest ticks and source syncs every
+    `ticks` seconds."""
+    return Settings(
+        database=DatabaseSettings(url=db.url),
+        mail=MailSettings(outbox_dir=tmp_path / "outbox"),
+        scheduler=SchedulerSettings(
+            lease_ttl_seconds=2,
+            lease_renew_seconds=0.2,
+            digest_tick_seconds=ticks,
+            source_sync_seconds=ticks,
+            stop_timeout_seconds=5,
+        ),
+    )
+
 
 async def until(check: Callable[[], bool], timeout: float, what: str) -> float:
     """Seconds it took for `check` to hold."""
@@ -39,21 +59,8 @@ def deliveries(db: Database) -> int:
 async def test_a_daemon_that_loses_its_lease_stops_at_once_and_takes_it_back_later(
     db: Database, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        database=DatabaseSettings(url=db.url),
-        mail=MailSettings(outbox_dir=tmp_path / "outbox"),
-        scheduler=SchedulerSettings(
-            lease_ttl_seconds=2,
-            lease_renew_seconds=0.2,
-            digest_tick_seconds=0.2,
-            source_sync_seconds=0.2,
-            stop_timeout_seconds=5,
-        ),
-    )
-    config = DigestConfig(
-        base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
-    )
-    daemon = Daemon(settings, db.engine, db.sessions, AppWork(settings, db.sessions, config))
+    settings = daemon_settings(db, tmp_path, ticks=0.2)
+    daemon = Daemon(settings, db.engine, db.sessions, AppWork(settings, db.sessions, CONFIG))
     running = asyncio.create_task(daemon.run())
     try:
         await until(lambda: daemon.role == "active", 10, "the daemon to take the lease")
@@ -97,17 +104,7 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
     settings_file.write_text(
         f'[database]\nurl = "{db.url}"\n[crawl]\nallow_private_networks = true\nretries = 0\n'
     )
-    settings = Settings(
-        database=DatabaseSettings(url=db.url),
-        mail=MailSettings(outbox_dir=tmp_path / "outbox"),
-        scheduler=SchedulerSettings(
-            lease_ttl_seconds=2,
-            lease_renew_seconds=0.2,
-            digest_tick_seconds=60,
-            source_sync_seconds=60,
-            stop_timeout_seconds=5,
-        ),
-    )
+    settings = daemon_settings(db, tmp_path, ticks=60)
     now = datetime.now(UTC)
     with db.sessions.begin() as session:  # crawled an hour ago, next due tomorrow
         source = Source(
@@ -121,10 +118,7 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
         session.add(source)
         session.flush()
         source_id = source.id
-    config = DigestConfig(
-        base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
-    )
-    work = AppWork(settings, db.sessions, config, settings_file)
+    work = AppWork(settings, db.sessions, CONFIG, settings_file)
     daemon = Daemon(settings, db.engine, db.sessions, work)
     running = asyncio.create_task(daemon.run())
 
