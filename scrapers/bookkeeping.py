@@ -240,6 +240,18 @@ def finish_run(
     return run
 
 
+def next_crawl_after_change(source: Source, old_interval: float) -> datetime | None:
+    """The next crawl once the interval changed: the last crawl plus the new interval (with its
+    backoff); a crawl someone asked for (sooner than the old interval allowed) stays."""
+    if source.last_run_at is None or source.next_crawl_at is None:
+        return source.next_crawl_at
+    old_wait = timedelta(hours=backoff_hours(old_interval, source.consecutive_failures))
+    if source.next_crawl_at - source.last_run_at < old_wait * 0.99:
+        return source.next_crawl_at
+    wait = backoff_hours(source.interval_hours, source.consecutive_failures)
+    return source.last_run_at + timedelta(hours=wait)
+
+
 def close_broken_run(
     session: Session, run_id: int, status: str, message: str, now: datetime
 ) -> bool:

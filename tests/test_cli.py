@@ -205,8 +205,8 @@ def test_sources_add_refuses_private_addresses_unless_allowed(run_vahti) -> None
 def test_a_new_interval_moves_the_next_crawl_unless_one_was_asked_for() -> None:
     from datetime import UTC, datetime, timedelta
 
+    from scrapers.bookkeeping import next_crawl_after_change
     from store.models import Source
-    from vahti.cli.sources import next_crawl_after_change
 
     last = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
     source = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=24))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -260,3 +260,50 @@ def test_too_long_fields_are_refused_with_a_page(admin: WebEnv) -> None:
         "A field is longer than allowed." in response.text and "url: at most 2000" in response.text
     )
     assert "Traceback" not in response.text
+
+
+def test_a_source_s_settings_are_changed_on_its_page_and_a_bad_value_is_named(
+    admin: WebEnv, now: datetime
+) -> None:
+    token = log_in(admin)
+    source_id = admin.add_source()
+    last = now - timedelta(hours=1)
+    with admin.db.sessions.begin() as session:  # crawled an hour ago; next in 5 h
+        source = session.get_one(Source, source_id)
+        source.interval_hours, source.last_run_at = 6.0, last
+        source.next_crawl_at = last + timedelta(hours=6)
+    page = admin.client.get(f"/admin/sources/{source_id}?lang=sv")
+    assert "Inställningar" in page.text and 'name="interval_hours"' in page.text
+    bad = admin.client.post(
+        f"/admin/sources/{source_id}/settings?lang=en",
+        data={"csrf": token, "name": "Urapalvelut", "interval_hours": "0", "priority": "2"},
+    )
+    assert bad.status_code == 400
+    assert "Hours between crawls must be a number from 0.01 to 720." in bad.text
+    assert re.search(r'id="settings-interval"[^>]*aria-invalid="true"', bad.text)
+    assert re.search(r'id="settings-name"[^>]*value="Urapalvelut"', bad.text)  # kept
+    saved = admin.client.post(
+        f"/admin/sources/{source_id}/settings",
+        data={
+            "csrf": token,
+            "name": "Urapalvelut",
+            "interval_hours": "24",
+            "priority": "2",
+            "language": "sv",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    with admin.db.sessions() as session:
+        source = session.get_one(Source, source_id)
+        assert (source.name, source.interval_hours, source.priority, source.language) == (
+            "Urapalvelut",
+            24,
+            2,
+            "sv",
+        )
+        assert source.next_crawl_at == last + timedelta(hours=24)  # moved at once
+    refused = admin.client.post(
+        f"/admin/sources/{source_id}/settings", data={"csrf": "forged", "name": "X"}
+    )
+    assert refused.status_code == 403

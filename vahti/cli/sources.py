@@ -317,22 +317,6 @@ def _check_zone(timezone: str) -> str:
     return timezone
 
 
-def next_crawl_after_change(source: Source, old_interval: float) -> Any:
-    """The next crawl once the interval changed: the last crawl plus the new interval (with its
-    backoff); a crawl someone asked for (sooner than the old interval allowed) stays."""
-    from datetime import timedelta
-
-    from scrapers.bookkeeping import backoff_hours
-
-    if source.last_run_at is None or source.next_crawl_at is None:
-        return source.next_crawl_at
-    old_wait = timedelta(hours=backoff_hours(old_interval, source.consecutive_failures))
-    if source.next_crawl_at - source.last_run_at < old_wait * 0.99:
-        return source.next_crawl_at
-    wait = backoff_hours(source.interval_hours, source.consecutive_failures)
-    return source.last_run_at + timedelta(hours=wait)
-
-
 @app.command("set")
 def set_(
     source_id: Annotated[int, typer.Argument(metavar="ID")],
@@ -355,6 +339,8 @@ def set_(
     timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
 ) -> None:
     """Change a source's settings; the daemon picks the change up within a minute."""
+    from scrapers.bookkeeping import next_crawl_after_change
+
     if language is not None and language not in (*vocab.LANGUAGES, "none"):
         fail(f"--language {language!r}; allowed: {', '.join(vocab.LANGUAGES)}, none")
     categories = None if category is None else [c for c in category if c != "none"]

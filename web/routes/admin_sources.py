@@ -270,6 +270,69 @@ async def disable_source(request: Request, source_id: int, session: AdminSession
     return RedirectResponse(_back(form, source_id), status_code=303)
 
 
+# Bounds of a source's settings on the admin page (the CLI allows the same).
+MAX_INTERVAL_HOURS = 720.0
+MAX_PRIORITY = 1000
+
+
+def _read_settings(form: FormData) -> tuple[dict[str, Any], str, str]:
+    """(values, error, the field at fault) from the settings form; error "" when fine."""
+    name = text_field(form, "name", 200)
+    if not name:
+        return {}, N_("The name cannot be empty."), "name"
+    try:
+        interval = float(text_field(form, "interval_hours", 20).replace(",", "."))
+    except ValueError:
+        interval = 0.0
+    if not 0.01 <= interval <= MAX_INTERVAL_HOURS:
+        return {}, N_("Hours between crawls must be a number from 0.01 to 720."), "interval_hours"
+    priority_text = text_field(form, "priority", 20) or "0"
+    try:
+        priority = int(priority_text)
+    except ValueError:
+        priority = MAX_PRIORITY + 1
+    if abs(priority) > MAX_PRIORITY:
+        return {}, N_("The priority must be a whole number from -1000 to 1000."), "priority"
+    language = text_field(form, "language", 10)
+    if language and language not in vocab.LANGUAGES:
+        return {}, N_("Choose fi, sv, en or none as the language."), "language"
+    values = {
+        "name": name,
+        "interval_hours": interval,
+        "priority": priority,
+        "language": language or None,
+    }
+    return values, "", ""
+
+
+@router.post("/sources/{source_id:int}/settings", response_class=HTMLResponse)
+async def edit_settings(request: Request, source_id: int, session: AdminSession) -> Response:
+    """Name, hours between crawls, merge priority and default language of a source; a new
+    interval moves the next crawl at once (see scrapers.bookkeeping.next_crawl_after_change)."""
+    from scrapers.bookkeeping import next_crawl_after_change
+
+    form = await checked_form(request)
+    source = _source_or_404(session, source_id)
+    values, error, key = _read_settings(form)
+    if error:
+        return _source_page(
+            request,
+            session,
+            source,
+            error=error,
+            error_key=key,
+            settings_form={k: v for k, v in form.items() if isinstance(v, str)},
+            status_code=400,
+        )
+    old_interval = source.interval_hours
+    for name, value in values.items():
+        setattr(source, name, value)
+    if source.interval_hours != old_interval:
+        source.next_crawl_at = next_crawl_after_change(source, old_interval)
+    session.commit()
+    return RedirectResponse(f"/admin/sources/{source.id}?saved=1", status_code=303)
+
+
 @router.post("/sources/{source_id:int}/crawl")
 async def crawl_now(request: Request, source_id: int, session: AdminSession) -> Response:
     """Start a crawl in the background and return at once."""
@@ -292,6 +355,7 @@ def _source_page(
     error: str = "",
     error_detail: str = "",
     error_key: str = "",
+    settings_form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     found = resources(request)
@@ -326,6 +390,14 @@ def _source_page(
             "error_detail": error_detail,
             "error_key": error_key,
             "zone": found.config.timezone,
+            "settings": {  # what the settings form shows: as sent back, else as stored
+                "name": source.name,
+                "interval_hours": f"{source.interval_hours:g}",
+                "priority": str(source.priority),
+                "language": source.language or "",
+                **(settings_form or {}),
+            },
+            "languages": vocab.LANGUAGES,
         },
         status_code=status_code,
     )
