@@ -18,6 +18,7 @@ from scrapers.bookkeeping import (
     close_broken_run,
     finish_run,
     health_after,
+    next_crawl_after_change,
     run_status,
 )
 from scrapers.conditional import PageMemory, load_memory
@@ -347,3 +348,19 @@ def test_the_health_chart_leaves_out_a_run_stopped_by_a_shutdown(now: datetime) 
         vocab.HEALTH_DEGRADED: 0,
         vocab.HEALTH_FAILING: 1,
     }
+
+
+def test_a_new_interval_moves_the_next_crawl_unless_one_was_asked_for() -> None:
+    from datetime import UTC
+
+    last = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    source = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=24))
+    source.consecutive_failures = 0
+    assert next_crawl_after_change(source, 24.0) == last + timedelta(hours=6)
+    source.consecutive_failures = 2  # backing off: 6 h doubled twice
+    assert next_crawl_after_change(source, 24.0) == last + timedelta(hours=24)
+    asked = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=1))
+    asked.consecutive_failures = 0
+    assert next_crawl_after_change(asked, 24.0) == last + timedelta(hours=1)  # "crawl now" stays
+    never = Source(interval_hours=6.0, last_run_at=None, next_crawl_at=last)
+    assert next_crawl_after_change(never, 24.0) == last

@@ -200,22 +200,3 @@ def test_sources_add_refuses_private_addresses_unless_allowed(run_vahti) -> None
     assert json.loads(run_vahti("sources", "list", "--json").stdout) == []
     allowed = run_vahti("sources", "add", "http://127.0.0.1:8100/", "--kind", "jsonld")
     assert allowed.returncode == 0, allowed.stderr
-
-
-def test_a_new_interval_moves_the_next_crawl_unless_one_was_asked_for() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from scrapers.bookkeeping import next_crawl_after_change
-    from store.models import Source
-
-    last = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
-    source = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=24))
-    source.consecutive_failures = 0
-    assert next_crawl_after_change(source, 24.0) == last + timedelta(hours=6)
-    source.consecutive_failures = 2  # backing off: 6 h doubled twice
-    assert next_crawl_after_change(source, 24.0) == last + timedelta(hours=24)
-    asked = Source(interval_hours=6.0, last_run_at=last, next_crawl_at=last + timedelta(hours=1))
-    asked.consecutive_failures = 0
-    assert next_crawl_after_change(asked, 24.0) == last + timedelta(hours=1)  # "crawl now" stays
-    never = Source(interval_hours=6.0, last_run_at=None, next_crawl_at=last)
-    assert next_crawl_after_change(never, 24.0) == last
