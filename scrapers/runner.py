@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,6 +70,33 @@ def child_command(source_id: int, run_id: int, time_limit: int) -> list[str]:
         "--time-limit",
         str(time_limit),
     ]
+
+
+def _options(timezone: str | None, time_limit: int | None) -> list[str]:
+    found = ["--timezone", timezone] if timezone else []
+    return found + (["--time-limit", str(time_limit)] if time_limit is not None else [])
+
+
+def probe_command(
+    url: str, config: dict[str, Any], *, timezone: str | None = None, time_limit: int | None = None
+) -> list[str]:
+    """Auto-detection of `url` in a child (`scrapers.probe_process`; the CLI and the admin)."""
+    command = [sys.executable, "-m", "scrapers.probe_process", "--url", url]
+    return [*command, "--config", json.dumps(config), *_options(timezone, time_limit)]
+
+
+def dry_run_command(
+    url: str,
+    kind: str,
+    config: dict[str, Any],
+    *,
+    timezone: str | None = None,
+    time_limit: int | None = None,
+) -> list[str]:
+    """A crawl of `url` that stores nothing, in a child (`vahti sources test`, admin previews)."""
+    command = [sys.executable, "-m", "scrapers.crawl_process", "--dry-run", "--url", url]
+    command += ["--kind", kind, "--config", json.dumps(config)]
+    return command + _options(timezone, time_limit)
 
 
 def child_environment(settings_path: Path | None) -> dict[str, str]:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scrapers.runner import child_environment
+from scrapers.runner import child_environment, dry_run_command, probe_command
 
 PROBE_TIME_LIMIT = 60
 PREVIEW_TIME_LIMIT = 30
@@ -74,19 +73,7 @@ async def probe(
     time_limit: int = PROBE_TIME_LIMIT,
 ) -> dict[str, Any]:
     """The probe's detection as JSON (see scrapers.detect.Detection)."""
-    command = [
-        sys.executable,
-        "-m",
-        "scrapers.probe_process",
-        "--url",
-        url,
-        "--config",
-        json.dumps(config),
-        "--timezone",
-        timezone,
-        "--time-limit",
-        str(time_limit),
-    ]
+    command = probe_command(url, config, timezone=timezone, time_limit=time_limit)
     try:
         line = await _run(command, settings_path, time_limit + KILL_GRACE)
     except TimeoutError as exc:
@@ -108,22 +95,7 @@ async def dry_run(
     time_limit: int = PREVIEW_TIME_LIMIT,
 ) -> DryRun:
     """The records a crawl of `url` as `kind` would store (past ones too), and its errors."""
-    command = [
-        sys.executable,
-        "-m",
-        "scrapers.crawl_process",
-        "--dry-run",
-        "--url",
-        url,
-        "--kind",
-        kind,
-        "--config",
-        json.dumps(config),
-        "--timezone",
-        timezone,
-        "--time-limit",
-        str(time_limit),
-    ]
+    command = dry_run_command(url, kind, config, timezone=timezone, time_limit=time_limit)
     try:
         line = await _run(command, settings_path, time_limit + KILL_GRACE)
     except TimeoutError as exc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from typing import Any
 
 from rich.console import Console
@@ -20,19 +19,9 @@ PROBE_TIMEOUT = 120
 
 def run_probe(url: str, config: dict[str, Any], timezone: str | None) -> dict[str, Any]:
     """The probe's detection (see scrapers.detect.Detection); exits 1 when the probe broke."""
-    from scrapers.runner import child_environment
+    from scrapers.runner import child_environment, probe_command
 
-    command = [
-        sys.executable,
-        "-m",
-        "scrapers.probe_process",
-        "--url",
-        url,
-        "--config",
-        json.dumps(config),
-    ]
-    if timezone:
-        command += ["--timezone", timezone]
+    command = probe_command(url, config, timezone=timezone)
     try:
         completed = subprocess.run(
             command,

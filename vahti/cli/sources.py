@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -51,6 +50,17 @@ def _check_url(url: str) -> str:
     except RefusedURL as exc:
         fail(str(exc))
     return url
+
+
+def _json_config(config: str | None) -> dict[str, Any]:
+    """--config as a JSON object ({} when not given); exits 2 naming what is wrong."""
+    try:
+        options = json.loads(config) if config else {}
+    except json.JSONDecodeError as exc:
+        fail(f"--config is not JSON: {exc}")
+    if not isinstance(options, dict):
+        fail("--config must be a JSON object")
+    return options
 
 
 def _get_source(session: Any, source_id: int) -> Source:
@@ -101,12 +111,7 @@ def add(
     for cat in category or []:
         if cat not in vocab.CATEGORIES:
             fail(f"--category {cat!r}; allowed: {', '.join(vocab.CATEGORIES)}")
-    try:
-        options = json.loads(config) if config else {}
-    except json.JSONDecodeError as exc:
-        fail(f"--config is not JSON: {exc}")
-    if not isinstance(options, dict):
-        fail("--config must be a JSON object")
+    options = _json_config(config)
     detected: dict[str, Any] = {}
     if kind == "auto":
         found = run_probe(url, options, timezone)
@@ -347,14 +352,7 @@ def set_(
     for cat in categories or []:
         if cat not in vocab.CATEGORIES:
             fail(f"--category {cat!r}; allowed: {', '.join(vocab.CATEGORIES)}, none")
-    options = None
-    if config is not None:
-        try:
-            options = json.loads(config)
-        except json.JSONDecodeError as exc:
-            fail(f"--config is not JSON: {exc}")
-        if not isinstance(options, dict):
-            fail("--config must be a JSON object")
+    options = None if config is None else _json_config(config)
     if timezone is not None:
         _check_zone(timezone)
     with state.app.sessions.begin() as session:
@@ -425,17 +423,12 @@ def try_source(
     With --kind auto (the default) the URL is probed first and the route it finds is used.
     """
     from scrapers.detect import with_includes
-    from scrapers.runner import child_environment
+    from scrapers.runner import child_environment, dry_run_command
     from vahti.cli.detection import run_probe, show_detection
 
     url = _check_url(url)
     _check_kind(kind)
-    try:
-        options = json.loads(config) if config else {}
-    except json.JSONDecodeError as exc:
-        fail(f"--config is not JSON: {exc}")
-    if not isinstance(options, dict):
-        fail("--config must be a JSON object")
+    options = _json_config(config)
     if kind == "auto":
         found = run_probe(url, options, None)
         show_detection(found, err_console if json_ else console)
@@ -445,18 +438,7 @@ def try_source(
         options = options or dict(found.get("config") or {})
     elif kind == "linkedevents":
         url = with_includes(url)
-    command = [
-        sys.executable,
-        "-m",
-        "scrapers.crawl_process",
-        "--dry-run",
-        "--url",
-        url,
-        "--kind",
-        kind,
-        "--config",
-        json.dumps(options),
-    ]
+    command = dry_run_command(url, kind, options)
     completed = subprocess.run(
         command,
         capture_output=True,
