@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.compose import DigestConfig, compose, to_message
-from digest.load import load_deliveries, load_events, load_history, load_pool
+from digest.load import history_with_events, load_deliveries, load_pool
 from digest.message import PreparedMessage
 from digest.model import EMPTY, SKIPPED
 from digest.outcomes import ItemSent
@@ -79,12 +79,8 @@ class Composer:
         with self.sessions() as session:
             pool = self._pool(session)
             rows = load_deliveries(session, delivery_ids)
-            history = load_history(session, {row["id"] for row in rows}, self.now)
-            unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
-            unknown -= self.looked_up
-            if unknown:
-                self.looked_up |= unknown
-                pool.add_known(load_events(session, unknown))
+            ids = {row["id"] for row in rows}
+            history = history_with_events(session, pool, ids, self.now, self.looked_up)
         return rows, history
 
     def job(self, row: dict[str, Any], sent: Any, date: datetime) -> Job:

@@ -87,6 +87,26 @@ def load_history(
     return history
 
 
+def history_with_events(
+    session: Session,
+    pool: EventPool,
+    subscriber_ids: Collection[int],
+    now: datetime,
+    looked_up: set[int] | None = None,
+) -> dict[int, dict[int, SentItem]]:
+    """What was sent to these subscribers before (`load_history`), with the events it names
+    that the pool lacks added to the pool (for updates about them). `looked_up`, kept across
+    calls, makes each such event read once per run."""
+    history = load_history(session, subscriber_ids, now)
+    unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
+    if looked_up is not None:
+        unknown -= looked_up
+        looked_up |= unknown
+    if unknown:
+        pool.add_known(load_events(session, unknown))
+    return history
+
+
 MERGE_DEPTH = 8  # merged into an event that was itself merged: follow at most this far
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.compose import Composed, DigestConfig, compose, to_message
-from digest.load import load_events, load_history, load_pool, load_subscribers
+from digest.load import history_with_events, load_pool, load_subscribers
 from digest.message import new_message_id
 from digest.model import SentItem
 from digest.plan import Due, missing_deliveries
@@ -23,11 +23,7 @@ def _pool_with_history(
     session: Session, config: DigestConfig, now: datetime, subscriber_ids: list[int]
 ) -> tuple[EventPool, dict[int, dict[int, SentItem]]]:
     pool = load_pool(session, now, config.window_days, config.deadline_days)
-    history = load_history(session, subscriber_ids, now)
-    unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
-    if unknown:
-        pool.add_known(load_events(session, unknown))
-    return pool, history
+    return pool, history_with_events(session, pool, subscriber_ids, now)
 
 
 def preview(session: Session, email: str, config: DigestConfig, now: datetime) -> Composed | None:
@@ -55,12 +51,10 @@ def dry_run(
     """Compose and build every digest `vahti digest send` would send now."""
     targets = [subscriber_id for subscriber_id, _ in missing_deliveries(session, now, due)]
     pool = load_pool(session, now, config.window_days, config.deadline_days)
+    looked_up: set[int] = set()
     for start in range(0, len(targets), batch):
         chunk = targets[start : start + batch]
-        history = load_history(session, chunk, now)
-        unknown = {e for sent in history.values() for e in sent} - pool.events.keys()
-        if unknown:
-            pool.add_known(load_events(session, unknown))
+        history = history_with_events(session, pool, chunk, now, looked_up)
         for row in load_subscribers(session, chunk):
             try:
                 composed = compose(row, pool, history[row["id"]], config, now)
