@@ -270,7 +270,8 @@ async def disable_source(request: Request, source_id: int, session: AdminSession
     return RedirectResponse(_back(form, source_id), status_code=303)
 
 
-# Bounds of a source's settings on the admin page (the CLI allows the same).
+# Bounds of a source's settings on the admin page (`vahti sources set` checks only that the
+# interval is at least 0.01 h and the language is known).
 MAX_INTERVAL_HOURS = 720.0
 MAX_PRIORITY = 1000
 
