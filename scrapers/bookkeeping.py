@@ -240,6 +240,17 @@ def finish_run(
     return run
 
 
+def change_interval(source: Source, hours: float) -> bool:
+    """Set the source's hours between crawls and move its next crawl to match (the CLI and the
+    admin pages); False when the interval was already that."""
+    if hours == source.interval_hours:
+        return False
+    old = source.interval_hours
+    source.interval_hours = hours
+    source.next_crawl_at = next_crawl_after_change(source, old)
+    return True
+
+
 def next_crawl_after_change(source: Source, old_interval: float) -> datetime | None:
     """The next crawl once the interval changed: the last crawl plus the new interval (with its
     backoff); a crawl someone asked for (sooner than the old interval allowed) stays."""

@@ -344,7 +344,7 @@ def set_(
     timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
 ) -> None:
     """Change a source's settings; the daemon picks the change up within a minute."""
-    from scrapers.bookkeeping import next_crawl_after_change
+    from scrapers.bookkeeping import change_interval
 
     if language is not None and language not in (*vocab.LANGUAGES, "none"):
         fail(f"--language {language!r}; allowed: {', '.join(vocab.LANGUAGES)}, none")
@@ -357,23 +357,19 @@ def set_(
         _check_zone(timezone)
     with state.app.sessions.begin() as session:
         source = _get_source(session, source_id)
-        updates = {
+        fields = {
             "name": name,
-            "language": None if language is None else ("" if language == "none" else language),
+            "language": language,
             "categories": categories,
             "config": options,
             "priority": priority,
             "timezone": timezone,
         }
-        changed: list[str] = []
-        for field, value in updates.items():
-            if value is not None:
-                setattr(source, field, value or None if field == "language" else value)
-                changed.append(field)
-        if interval is not None and interval != source.interval_hours:
-            old = source.interval_hours
-            source.interval_hours = interval
-            source.next_crawl_at = next_crawl_after_change(source, old)
+        changed = [field for field, value in fields.items() if value is not None]
+        for field in changed:
+            value = fields[field]
+            setattr(source, field, None if field == "language" and value == "none" else value)
+        if interval is not None and change_interval(source, interval):
             changed.append("interval")
         what = ", ".join(changed) if changed else "nothing changed"
         typer.echo(f"source {source_id}: {what}; next crawl {_next_crawl(source, _when)}")

@@ -309,8 +309,8 @@ def _read_settings(form: FormData) -> tuple[dict[str, Any], str, str]:
 @router.post("/sources/{source_id:int}/settings", response_class=HTMLResponse)
 async def edit_settings(request: Request, source_id: int, session: AdminSession) -> Response:
     """Name, hours between crawls, merge priority and default language of a source; a new
-    interval moves the next crawl at once (see scrapers.bookkeeping.next_crawl_after_change)."""
-    from scrapers.bookkeeping import next_crawl_after_change
+    interval moves the next crawl at once (scrapers.bookkeeping.change_interval)."""
+    from scrapers.bookkeeping import change_interval
 
     form = await checked_form(request)
     source = _source_or_404(session, source_id)
@@ -325,11 +325,9 @@ async def edit_settings(request: Request, source_id: int, session: AdminSession)
             settings_form={k: v for k, v in form.items() if isinstance(v, str)},
             status_code=400,
         )
-    old_interval = source.interval_hours
+    change_interval(source, values.pop("interval_hours"))
     for name, value in values.items():
         setattr(source, name, value)
-    if source.interval_hours != old_interval:
-        source.next_crawl_at = next_crawl_after_change(source, old_interval)
     session.commit()
     return RedirectResponse(f"/admin/sources/{source.id}?saved=1", status_code=303)
 
