@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scrapers.bookkeeping import CANCELLED, FAILED_STATUSES
 from store import vocab
 
 WEEKS = 12
 DAYS = 30
 HEALTH_STATES = (vocab.HEALTH_OK, vocab.HEALTH_DEGRADED, vocab.HEALTH_FAILING)
-FAILED_RUNS = ("failed", "timeout")
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def week_grid(
 def run_state(status: str, errors: int) -> str | None:
     """A crawl run's result as a health state (None for a run still going or stopped by a
     shutdown: neither says anything of the source)."""
-    if status == "cancelled":
+    if status == CANCELLED:
         return None
-    if status in FAILED_RUNS:
+    if status in FAILED_STATUSES:
         return vocab.HEALTH_FAILING
     if status == "suspect" or errors:
         return vocab.HEALTH_DEGRADED
