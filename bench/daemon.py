@@ -86,9 +86,9 @@ async def measure(url: str, port: int, daemon_way: bool) -> Figures:
     from digest.plan import plan_deliveries
     from digest.send import send_pending
     from digest.senders import make_sender
-    from scheduler.work import StopFlags
+    from scheduler.interface import StopFlags
     from store.db import make_engine, session_factory
-    from vahti.work import AppWork
+    from vahti.daemon_work import AppWork
 
     settings = settings_for(url, port)
     engine = make_engine(url)

@@ -35,10 +35,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scheduler.dedupe import cluster  # noqa: E402 (the repository root goes on the path first)
-from scheduler.dedupe_lang import title_language  # noqa: E402
-from scheduler.dedupe_model import DedupeListing  # noqa: E402
-from scheduler.dedupe_quality import pairwise_quality  # noqa: E402
+from dedupe.cluster import cluster  # noqa: E402 (the repository root goes on the path first)
+from dedupe.model import DedupeListing  # noqa: E402
+from dedupe.quality import pairwise_quality  # noqa: E402
+from dedupe.title_language import title_language  # noqa: E402
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 TOPICS = [  # (fi, sv, en)
@@ -265,7 +265,7 @@ def bench_pure(count: int) -> None:
 
 
 def bench_store(count: int) -> None:
-    from scheduler.dedupe_job import run_dedupe
+    from dedupe.job import run_dedupe
     from store.db import make_engine, session_factory
     from store.listings import upsert_listings
     from store.migrate import upgrade

@@ -24,8 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scrapers import calls, dates, language, lexicon, sanitise
+from scrapers import calls, dates
 from scrapers.extractors import ExtractContext, extract
+from text import language, lexicon, sanitise
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 PAGE_GOAL = 300.0  # pages per second, one core

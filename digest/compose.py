@@ -33,7 +33,7 @@ class DigestConfig:
     claim_timeout_seconds: float = 600.0
     connections: int = 4
     batch_size: int = 100
-    compose_processes: int = 0  # 0: compose in the sending process (see digest.composer)
+    compose_processes: int = 0  # 0: compose in the sending process (see digest.batches)
 
     @classmethod
     def from_settings(cls, settings: Settings, secret: bytes) -> DigestConfig:

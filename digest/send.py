@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from digest.batches import ComposeProcesses, Composer, Job, shareable_url
 from digest.claim import (
     claim_deliveries,
     next_retry_at,
@@ -34,7 +35,6 @@ from digest.claim import (
     release_own_claims,
 )
 from digest.compose import DigestConfig
-from digest.composer import ComposeProcesses, Composer, Job, shareable_url
 from digest.model import EMPTY, SENT, SKIPPED
 from digest.outcomes import Outcome, Recorder
 from digest.plan import Due, plan_deliveries

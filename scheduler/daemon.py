@@ -35,10 +35,10 @@ from typing import Protocol
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.interface import Work
 from scheduler.lease import Lease
 from scheduler.metrics import DaemonStats
 from scheduler.runtime import ActiveRuntime
-from scheduler.work import Work
 from store.models import Source
 from vahti.settings import Settings
 

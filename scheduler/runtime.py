@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dedupe.job import DedupeCounts, run_dedupe
 from scheduler import jobs
 from scheduler.cleanup import Retention, clean_up
 from scheduler.crawls import (
@@ -29,9 +30,8 @@ from scheduler.crawls import (
     plan_crawl_jobs,
     sources_being_crawled,
 )
-from scheduler.dedupe_job import DedupeCounts, run_dedupe
+from scheduler.interface import StopFlags, Work
 from scheduler.metrics import DaemonStats
-from scheduler.work import StopFlags, Work
 from store.models import Source
 from vahti.settings import Settings
 

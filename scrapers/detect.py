@@ -2,7 +2,7 @@
 
 :func:`sniff` tells a calendar, a feed, JSON and HTML apart; :func:`linked_routes` lists the
 calendars, Linked Events APIs and feeds an HTML page links; :func:`detect` is the single-page
-guess the spider uses for a source still of kind ``auto``. :mod:`scrapers.probe` builds on
+guess the spider uses for a source still of kind ``auto``. :mod:`scrapers.route_probe` builds on
 these to check the routes with a few more fetches.
 """
 

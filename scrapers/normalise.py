@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scrapers import calls, lexicon
+from scrapers import calls
 from scrapers.dates import parse_iso, parse_when
-from scrapers.language import (
+from store import vocab
+from store.record import EventRecord
+from text import lexicon
+from text.language import (
     OTHER,
     detect_language,
     language_code,
     language_codes,
     languages_said,
 )
-from scrapers.sanitise import clean_text, sanitise_html
-from store import vocab
-from store.record import EventRecord
+from text.sanitise import clean_text, sanitise_html
 
 if TYPE_CHECKING:  # the extractors import this module
     from scrapers.extractors.base import ExtractContext

@@ -62,7 +62,7 @@ def child_command(source_id: int, run_id: int, time_limit: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "scrapers.crawl_process",
+        "scrapers.crawl_child",
         "--source-id",
         str(source_id),
         "--run-id",
@@ -80,8 +80,8 @@ def _options(timezone: str | None, time_limit: int | None) -> list[str]:
 def probe_command(
     url: str, config: dict[str, Any], *, timezone: str | None = None, time_limit: int | None = None
 ) -> list[str]:
-    """Auto-detection of `url` in a child (`scrapers.probe_process`; the CLI and the admin)."""
-    command = [sys.executable, "-m", "scrapers.probe_process", "--url", url]
+    """Auto-detection of `url` in a child (`scrapers.probe_child`; the CLI and the admin)."""
+    command = [sys.executable, "-m", "scrapers.probe_child", "--url", url]
     return [*command, "--config", json.dumps(config), *_options(timezone, time_limit)]
 
 
@@ -94,7 +94,7 @@ def dry_run_command(
     time_limit: int | None = None,
 ) -> list[str]:
     """A crawl of `url` that stores nothing, in a child (`vahti sources test`, admin previews)."""
-    command = [sys.executable, "-m", "scrapers.crawl_process", "--dry-run", "--url", url]
+    command = [sys.executable, "-m", "scrapers.crawl_child", "--dry-run", "--url", url]
     command += ["--kind", kind, "--config", json.dumps(config)]
     return command + _options(timezone, time_limit)
 

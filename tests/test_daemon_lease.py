@@ -17,8 +17,8 @@ from scheduler.daemon import Daemon
 from store.models import Delivery, SchedulerLease
 from tests.conftest import Database
 from tests.support.digest import BASE_URL, SECRET, add_event, add_subscriber
+from vahti.daemon_work import AppWork
 from vahti.settings import DatabaseSettings, MailSettings, SchedulerSettings, Settings
-from vahti.work import AppWork
 
 CONFIG = DigestConfig(
     base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"

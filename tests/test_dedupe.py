@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from scheduler.dedupe import cluster
-from scheduler.dedupe_model import APART, SAME, Decision, DedupeListing
+from dedupe.cluster import cluster
+from dedupe.model import APART, SAME, Decision, DedupeListing
 
 HELSINKI_WINTER = timezone(timedelta(hours=2))
 START = datetime(2027, 1, 14, 17, 0, tzinfo=HELSINKI_WINTER)

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from dedupe.quality import pairwise_quality
 from demo.catalogue import build_catalogue, helsinki_today
 from demo.ground_truth import load_static
 from demo.server import DemoServer, serve_sites
 from demo.sites import DEMO_SITES, DemoSite
-from scheduler.dedupe_quality import pairwise_quality
 from store.db import make_engine, session_factory
 from store.models import Listing, Source
 

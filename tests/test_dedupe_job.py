@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.dedupe_admin import DedupeAdminError, merge_events, split_event
-from scheduler.dedupe_job import run_dedupe
-from scheduler.dedupe_quality import pairwise_quality
+from dedupe.decisions import DedupeAdminError, merge_events, split_event
+from dedupe.job import run_dedupe
+from dedupe.quality import pairwise_quality
 from store.listings import mark_gone, upsert_listings
 from store.models import DedupeDecision, Event, Listing, Source
 from store.record import EventRecord

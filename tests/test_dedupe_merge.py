@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from scheduler.dedupe_merge import canonical_values
-from scheduler.dedupe_model import DedupeListing
+from dedupe.merge import canonical_values
+from dedupe.model import DedupeListing
 from store.record import EventRecord
 
 START = datetime(2027, 1, 14, 17, 0, tzinfo=timezone(timedelta(hours=2)))

@@ -7,8 +7,8 @@ import json
 import sys
 from collections import Counter
 
-from scheduler.dedupe import cluster
-from scheduler.dedupe_quality import pairwise_quality
+from dedupe.cluster import cluster
+from dedupe.quality import pairwise_quality
 from tests.support.labelled import LABELLED, listings, load
 
 MIN_PRECISION = 0.98

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.dedupe_lang import title_language
-from scheduler.dedupe_places import city_key, place_bag, room_numbers
-from scheduler.dedupe_text import (
+from dedupe.places import city_key, place_bag, room_numbers
+from dedupe.title_language import title_language
+from dedupe.words import (
     bag,
     clean_title,
     concepts_of,

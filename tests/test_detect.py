@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scrapers.detect import Detection, detect, sniff, webcal_to_http, with_includes
-from scrapers.probe import Probe
+from scrapers.route_probe import Probe
 from scrapers.suggest import guess_selectors
 from tests.support.extract import NOW, fixture
 

@@ -1,4 +1,4 @@
-"""Composing in processes of their own beside the sender (digest.composer): the same digests,
+"""Composing in processes of their own beside the sender (digest.batches): the same digests,
 each sent once, and nothing lost when a run stops or a compose process fails."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from digest.batches import shareable_url
 from digest.claim import make_worker_id
-from digest.composer import shareable_url
 from digest.model import PENDING, SENT
 from digest.plan import every_subscriber
 from digest.send import SendSummary, send_due
@@ -116,7 +116,7 @@ ORPHAN_SCRIPT = """
 import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from digest.composer import ComposeProcesses, _compose_batch
+from digest.batches import ComposeProcesses, _compose_batch
 from store.db import make_engine
 from store.migrate import ensure_schema
 from tests.support.digest import config

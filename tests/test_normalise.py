@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scrapers import language as language_module
 from scrapers.dates import parse_when
 from scrapers.normalise import NormaliseError, RawEvent, normalise
-from scrapers.sanitise import MAX_DESCRIPTION
 from store.record import EventRecord
 from tests.support.extract import NOW, context, utc
+from text import language as language_module
+from text.sanitise import MAX_DESCRIPTION
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

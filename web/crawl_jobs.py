@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.dedupe_job import run_dedupe
+from dedupe.job import run_dedupe
 from scrapers.runner import KILL_GRACE_SECONDS, crawl_one
 from store.db import session_scope
 from store.models import CrawlRun

@@ -1,8 +1,8 @@
 """What a source would give, found in child processes (Scrapy never runs in the web process).
 
-* :func:`probe`: auto-detection, `python -m scrapers.probe_process --url U` (what the CLI's
+* :func:`probe`: auto-detection, `python -m scrapers.probe_child --url U` (what the CLI's
   `vahti sources add` runs): the kind chosen and why, the routes tried, a selector hint.
-* :func:`dry_run`: `python -m scrapers.crawl_process --dry-run`: the records a crawl would
+* :func:`dry_run`: `python -m scrapers.crawl_child --dry-run`: the records a crawl would
   store, with the crawl's errors; nothing is stored.
 
 Both wait for their child without blocking the event loop and kill it after `timeout`.

@@ -31,8 +31,8 @@ from scrapers.extractors.selectors import (
     select_all,
     select_text,
 )
-from scrapers.lexicon import status_word
 from scrapers.normalise import NormaliseError, RawEvent, normalise
+from text.lexicon import status_word
 
 DETAIL_KIND = CSS_DETAIL_KIND
 FIELDS = (

@@ -29,9 +29,9 @@ from scrapers.dates import event_span
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
 from scrapers.extractors.jsonld import DETAIL_KIND
-from scrapers.lexicon import labelled_place
 from scrapers.normalise import NormaliseError, RawEvent, normalise
-from scrapers.sanitise import sanitise_html
+from text.lexicon import labelled_place
+from text.sanitise import sanitise_html
 
 
 def check_xml(body: bytes, url: str) -> str | None:

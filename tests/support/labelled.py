@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scheduler.dedupe_model import DedupeListing
+from dedupe.model import DedupeListing
 from store.record import EventRecord
 
 LABELLED = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe" / "labelled.json"

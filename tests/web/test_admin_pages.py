@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from scheduler.dedupe_job import run_dedupe
+from dedupe.job import run_dedupe
 from store.listings import upsert_listings
 from store.models import CrawlRun, DedupeDecision, Delivery, Event, Listing, Source
 from store.record import EventRecord

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from scheduler.dedupe_job import run_dedupe
+from dedupe.job import run_dedupe
 from store.listings import mark_gone, upsert_listings
 from store.models import Event, Listing, Source
 from store.record import EventRecord

@@ -135,11 +135,11 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the web app.", min=0, max=65535)] = 8000,
 ) -> None:
     """Serve bundled demo sites, crawl them, dedupe, write three digests, serve the web app."""
+    from dedupe.job import run_dedupe
     from digest.claim import make_worker_id
     from digest.plan import every_subscriber
     from digest.send import send_due
     from digest.senders import FileSender
-    from scheduler.dedupe_job import run_dedupe
     from scrapers.extractors import supported_kinds
     from scrapers.runner import crawl_many
     from vahti.cli.digest import digest_config

@@ -1,6 +1,6 @@
 """Auto-detection for `vahti sources add` and `vahti sources test`: run the probe, say why.
 
-The probe runs in a child process (``python -m scrapers.probe_process``) like every crawl,
+The probe runs in a child process (``python -m scrapers.probe_child``) like every crawl,
 under the same Scrapy settings; this module starts it and prints what it found.
 """
 

@@ -92,8 +92,8 @@ def send(
 
 
 async def _send(config: DigestConfig, moment: datetime, total: int) -> SendSummary:
+    from digest.batches import Job
     from digest.claim import make_worker_id
-    from digest.composer import Job
     from digest.send import send_pending
     from digest.senders import make_sender
 

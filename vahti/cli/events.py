@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import func, or_, select
 
 if TYPE_CHECKING:
-    from scheduler.dedupe_job import DedupeCounts
+    from dedupe.job import DedupeCounts
 from store import vocab
 from store.models import DedupeDecision, Event, Listing, Source
 from store.serialize import event_json
@@ -32,7 +32,7 @@ def _summary(counts: DedupeCounts, elapsed: float) -> str:
 
 def dedupe() -> None:
     """Group listings into events and print listings, events, duplicates joined and the time."""
-    from scheduler.dedupe_job import run_dedupe
+    from dedupe.job import run_dedupe
 
     started = time.monotonic()
     past_days = state.app.settings.dedupe.past_days
@@ -47,7 +47,7 @@ def merge(
     other: Annotated[int, typer.Argument(metavar="ID", help="The event merged into it.")],
 ) -> None:
     """Make one event of two, for good: later dedupe runs keep them together."""
-    from scheduler.dedupe_admin import DedupeAdminError, merge_events
+    from dedupe.decisions import DedupeAdminError, merge_events
 
     started = time.monotonic()
     try:
@@ -70,7 +70,7 @@ def split(
     listing_id: Annotated[int, typer.Argument(metavar="LISTING_ID")],
 ) -> None:
     """Take a listing out of an event, for good: later runs keep it apart from the rest."""
-    from scheduler.dedupe_admin import DedupeAdminError, split_event
+    from dedupe.decisions import DedupeAdminError, split_event
 
     started = time.monotonic()
     try:

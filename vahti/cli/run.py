@@ -49,8 +49,8 @@ def run(
     from scheduler.daemon import Daemon
     from scheduler.metrics import DaemonCollector
     from vahti.cli.serve import build_app
+    from vahti.daemon_work import AppWork
     from vahti.web_server import make_web_server
-    from vahti.work import AppWork
 
     setup_logging(log_level)
     context = state.app

@@ -1,6 +1,6 @@
 """Admin: events and their duplicate groups, with the scores that joined each listing
 (Listing.match_info) and the admin decisions on them (DedupeDecision); merge two events or
-split a listing out, through `scheduler.dedupe_admin` (the decision wins on later runs)."""
+split a listing out, through `dedupe.decisions` (the decision wins on later runs)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
-from scheduler.dedupe_admin import DedupeAdminError, merge_events, split_event
+from dedupe.decisions import DedupeAdminError, merge_events, split_event
 from store.models import DedupeDecision, Event, Listing
 from web.i18n import N_
 from web.resources import resources

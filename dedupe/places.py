@@ -15,8 +15,8 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Final
 
-from scheduler.dedupe_glossary import words
-from scheduler.dedupe_text import CITY_NAMES, tokens, word_keys
+from dedupe.words import CITY_NAMES, tokens, word_keys
+from text.glossary import words
 
 # Well-known venues whose name changes with the language (folded stems; a stem of four
 # letters or more also matches the start of a word, so Finnish case forms and Swedish

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.dedupe_job import DEFAULT_PAST_DAYS, DedupeCounts, run_dedupe
-from scheduler.dedupe_model import APART, SAME
+from dedupe.job import DEFAULT_PAST_DAYS, DedupeCounts, run_dedupe
+from dedupe.model import APART, SAME
 from store.models import DedupeDecision, Event, Listing
 
 

@@ -1,4 +1,4 @@
-"""Auto-detection in its own process: `python -m scrapers.probe_process --url U`.
+"""Auto-detection in its own process: `python -m scrapers.probe_child --url U`.
 
 Fetches the URL (and the few pages auto-detection wants to check) with Scrapy, under the same
 settings as crawls (robots.txt, politeness, size and time limits, the private-network guard),
@@ -25,7 +25,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scrapers.probe import Probe
+from scrapers.route_probe import Probe
 from scrapers.scrapy_settings import scrapy_settings
 from vahti.settings import SettingsError, load_settings
 
@@ -63,7 +63,7 @@ class ProbeSpider(scrapy.Spider):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scrapers.probe_process")
+    parser = argparse.ArgumentParser(prog="python -m scrapers.probe_child")
     parser.add_argument("--url", required=True)
     parser.add_argument("--config", default="{}", help="source config as JSON")
     parser.add_argument("--timezone")

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from scheduler.dedupe_keys import UTC_ZONES
-from scheduler.dedupe_model import DedupeListing
+from dedupe.keys import UTC_ZONES
+from dedupe.model import DedupeListing
 from store import vocab
 from store.record import EVENT_FIELDS
 

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduler.dedupe_glossary import NAMED_LANGUAGES, TOPIC_FAMILIES
-from scheduler.dedupe_model import DedupeListing
-from scheduler.dedupe_places import city_key, place_bag, room_numbers
-from scheduler.dedupe_text import (
+from dedupe.model import DedupeListing
+from dedupe.places import city_key, place_bag, room_numbers
+from dedupe.words import (
     ONLINE_CITY,
     clean_title,
     is_year_near,
@@ -29,6 +28,7 @@ from scheduler.dedupe_text import (
     word_keys,
     words_of,
 )
+from text.glossary import NAMED_LANGUAGES, TOPIC_FAMILIES
 
 HOME_ZONE = ZoneInfo("Europe/Helsinki")
 UTC_ZONES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "utc"})
@@ -52,7 +52,7 @@ class TitleVariant:
     core: str  # without a label prefix, sorted
     bag: str  # glossary concepts and word stems, sorted
     words: frozenset[str]  # the same bag as a set
-    topics: frozenset[str]  # the topic families of its concepts (dedupe_glossary)
+    topics: frozenset[str]  # the topic families of its concepts (text.glossary)
     topic_words: tuple[tuple[str, str], ...]  # (family, the word naming it)
     tokens: tuple[str, ...]  # every folded word, in order
     # The bag with each concept replaced by its topic family ("IT" and "tech" are one), for

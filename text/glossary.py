@@ -246,7 +246,7 @@ TOPIC_FAMILIES: Final[dict[str, str]] = {
     "finnish": "finnish",
     "swedish": "swedish",
     "english": "english",
-    "language": "language",  # implied by the three above (dedupe_keys)
+    "language": "language",  # implied by the three above (dedupe.keys)
     "ict": "tech",
     "engineering": "tech",
     "logistics": "logistics",

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.dedupe import cluster, paused_gc
-from scheduler.dedupe_merge import canonical_values, latest
-from scheduler.dedupe_model import Cluster, Decision, DedupeListing
+from dedupe.cluster import cluster, paused_gc
+from dedupe.merge import canonical_values, latest
+from dedupe.model import Cluster, Decision, DedupeListing
 from store.models import DedupeDecision, Event, Listing, Source
 from store.record import EVENT_FIELDS
 

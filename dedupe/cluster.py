@@ -1,9 +1,9 @@
 """Deduplication, pure: listings in, clusters (one per event) out.
 
-1. Features per listing (scheduler/dedupe_keys.py) and blocking: only pairs that start within
+1. Features per listing (dedupe/keys.py) and blocking: only pairs that start within
    the same half hour (or share an event URL that day, or an all-day listing and a timed one
    of the same day) and share a distinctive word are scored.
-2. Scoring (scheduler/dedupe_score.py): a match with its score and evidence, a veto, or
+2. Scoring (dedupe/score.py): a match with its score and evidence, a veto, or
    nothing.
 3. Clustering: admin "same" decisions join first, whatever the algorithm thinks; then matches
    join clusters greedily, best score first. A join is refused when it would put together two
@@ -11,7 +11,7 @@
    or cities (checked on the whole cluster, so a vague listing cannot chain two distinct
    events into one).
 
-The store side (scheduler/dedupe_job.py) turns clusters into Event rows with stable ids.
+The store side (dedupe/job.py) turns clusters into Event rows with stable ids.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from scheduler.dedupe_keys import (
+from dedupe.keys import (
     NEAR_MINUTES,
     Features,
     candidate_pairs,
@@ -31,7 +31,7 @@ from scheduler.dedupe_keys import (
     listing_urls,
     local_day,
 )
-from scheduler.dedupe_model import (
+from dedupe.model import (
     APART,
     SAME,
     Cluster,
@@ -40,8 +40,8 @@ from scheduler.dedupe_model import (
     DedupeListing,
     PairScore,
 )
-from scheduler.dedupe_score import score_pair
-from scheduler.dedupe_text import ONLINE_CITY
+from dedupe.score import score_pair
+from dedupe.words import ONLINE_CITY
 
 # Vetoes the cluster check below does not cover (day, time, part and city it does): these are
 # remembered per pair so that no later join brings the two together.

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from scheduler.dedupe_glossary import (
+from text.glossary import (
     CONCEPTS,
     PREFIX_CONCEPTS,
     STATUS_WORDS,

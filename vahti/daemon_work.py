@@ -1,5 +1,5 @@
 """The daemon's work as the application does it: crawls with scrapers/, digests with digest/
-(scheduler/ itself uses only store/; see scheduler.work)."""
+(scheduler/ itself uses only store/; see scheduler.interface)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from digest.periods import is_due
 from digest.plan import plan_deliveries
 from digest.send import SendSummary
 from digest.worker import send_until_stopped
-from scheduler.work import CrawlReport, DigestReport, StopFlags
+from scheduler.interface import CrawlReport, DigestReport, StopFlags
 from scrapers.runner import KILL_GRACE_SECONDS, crawl_one
 from vahti.settings import Settings
 

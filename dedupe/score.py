@@ -22,10 +22,10 @@ from typing import Any, Final
 
 from rapidfuzz import fuzz
 
-from scheduler.dedupe_keys import NEAR_MINUTES, Features, TitleVariant
-from scheduler.dedupe_lang import title_language
-from scheduler.dedupe_model import PairScore
-from scheduler.dedupe_text import ONLINE_CITY, is_concept
+from dedupe.keys import NEAR_MINUTES, Features, TitleVariant
+from dedupe.model import PairScore
+from dedupe.title_language import title_language
+from dedupe.words import ONLINE_CITY, is_concept
 
 # Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (README: "Deduplication").
 TITLE_ALONE: Final = 0.90

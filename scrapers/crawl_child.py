@@ -1,4 +1,4 @@
-"""One crawl in its own process: `python -m scrapers.crawl_process`.
+"""One crawl in its own process: `python -m scrapers.crawl_child`.
 
 Scrapy's reactor cannot be restarted inside one process, and a bad site must not take the
 caller down, so every crawl runs here. Two modes:
@@ -132,7 +132,7 @@ def crawl_source(
             spec,
             {
                 "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
-                "EXTENSIONS": {"scrapers.crawl_process.ProgressReporter": 500},
+                "EXTENSIONS": {"scrapers.crawl_child.ProgressReporter": 500},
                 "VAHTI_SOURCE_ID": source_id,
                 "VAHTI_RUN_ID": run_id,
                 "VAHTI_NOW": now.isoformat(),
@@ -161,7 +161,7 @@ def crawl_source(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scrapers.crawl_process")
+    parser = argparse.ArgumentParser(prog="python -m scrapers.crawl_child")
     parser.add_argument("--settings", type=Path)
     parser.add_argument("--source-id", type=int)
     parser.add_argument("--run-id", type=int)
