@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.subscribers import BadAddress, PreferenceValues, check_address
 from store import vocab
 from web.i18n import N_
 
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"()\[\]\\]+@[^@\s,;<>\"()\[\]\\]+\.[^@\s,;<>\"()\[\]\\]+$")
-MAX_EMAIL = 254
 MAX_LIST = 10
 MAX_WORD = 60
 HONEYPOT = "website"
@@ -27,18 +26,6 @@ def form_values(form: Any) -> dict[str, list[str]]:
 
 
 @dataclass
-class PreferenceValues:
-    language: str
-    categories: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    cities: list[str] = field(default_factory=list)
-    include_online: bool = True
-    event_languages: list[str] = field(default_factory=list)
-    send_day: str = "mon"
-    send_hour: int = 8
-
-
-@dataclass
 class FormResult:
     values: PreferenceValues
     email: str = ""
@@ -49,15 +36,6 @@ class FormResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def normalise_email(raw: str) -> str | None:
-    """The address with its domain in lower case, or None when it is not an address."""
-    email = raw.strip()
-    if len(email) > MAX_EMAIL or not EMAIL_RE.match(email):
-        return None
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
 
 
 def _text(form: FormValues, name: str) -> str:
@@ -116,8 +94,9 @@ def read_preferences(form: FormValues, *, default_language: str, with_email: boo
     )
     email = ""
     if with_email:
-        email = normalise_email(_text(form, "email")) or ""
-        if not email:
+        try:
+            email = check_address(_text(form, "email"))
+        except BadAddress:
             errors.append(("email", N_("Enter an e-mail address such as name@example.fi.")))
     return FormResult(
         values=values,

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 from rich.table import Table
 from sqlalchemy import func, select
 
-from store import vocab
-from store.models import Delivery, Event, Listing, Source, Subscriber
+from store.models import Delivery, Event, Listing, Source
 from vahti.cli.common import console, now_utc, state
 
 # (email, language, categories, cities, event languages): three people with different needs.
@@ -108,19 +107,31 @@ def _upsert_sources(server: DemoServer) -> list[tuple[int, DemoSite]]:
 
 
 def _add_subscribers() -> None:
+    from services.subscribers import PreferenceValues, save_subscriber
+    from vahti.cli.subscribers import digest_defaults
+
     now = now_utc()
+    defaults = digest_defaults()
     with state.app.sessions.begin() as session:
         for email, language, categories, cities, event_languages in DEMO_SUBSCRIBERS:
-            subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-            if subscriber is None:
-                subscriber = Subscriber(email=email, confirmed_at=now)
-                session.add(subscriber)
-            subscriber.status = vocab.SUBSCRIBER_ACTIVE
-            subscriber.language = language
-            subscriber.categories = categories
-            subscriber.cities = cities
-            subscriber.include_online = True
-            subscriber.event_languages = event_languages
+            values = PreferenceValues(
+                language=language,
+                categories=categories,
+                cities=cities,
+                include_online=True,
+                event_languages=event_languages,
+                send_day=defaults.day,
+                send_hour=defaults.hour,
+            )
+            save_subscriber(
+                session,
+                email,
+                values,
+                now=now,
+                defaults=defaults,
+                timezone=defaults.timezone,
+                confirmed=True,
+            )
 
 
 def _count(model: type) -> int:

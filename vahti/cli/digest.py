@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vahti.cli.common import console, fail, now_utc, state
-from vahti.cli.subscribers import check_email
 
 if TYPE_CHECKING:
     from digest.compose import DigestConfig
@@ -39,8 +38,9 @@ def preview_(
 ) -> None:
     """Print the digest a subscriber would get now (HTML, or --text); nothing is sent."""
     from digest.preview import preview
+    from services.subscribers import lookup_form
 
-    email = check_email(email)
+    email = lookup_form(email)
     with state.app.sessions() as session:
         composed = preview(session, email, digest_config(), now_utc())
     if composed is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +10,14 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from services.subscribers import (
+    BadAddress,
+    Defaults,
+    PreferenceValues,
+    check_address,
+    remove_subscriber,
+    save_subscriber,
+)
 from store import vocab
 from store.models import Subscriber
 from store.serialize import subscriber_json
@@ -18,15 +25,17 @@ from vahti.cli.common import console, fail, now_utc, print_json, state
 
 app = typer.Typer(help="Subscribers: add, import, list, remove.", no_args_is_help=True)
 
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 
-
-def check_email(email: str) -> str:
-    email = email.strip()
-    if not EMAIL_RE.match(email):
-        fail(f"{email!r} is not an e-mail address")
-    local, _, domain = email.partition("@")
-    return f"{local}@{domain.lower()}"
+def digest_defaults() -> Defaults:
+    """What a new subscriber gets for what nobody said: the [digest] settings."""
+    settings = state.app.settings.digest
+    return Defaults(
+        language=settings.default_language,
+        day=settings.default_day,
+        hour=settings.default_hour,
+        timezone=settings.timezone,
+        max_items=settings.max_items,
+    )
 
 
 def _check_all(values: list[str], allowed: tuple[str, ...], option: str) -> list[str]:
@@ -64,41 +73,46 @@ def add(
     confirmed: Annotated[bool, typer.Option(help="Active at once (no confirmation mail).")] = False,
 ) -> None:
     """Add a subscriber (or update the preferences of one already there)."""
-    settings = state.app.settings.digest
-    email = check_email(email)
-    language = language or settings.default_language
+    defaults = digest_defaults()
+    try:
+        email = check_address(email)
+    except BadAddress as exc:
+        fail(str(exc))
+    language = language or defaults.language
     _check_all([language], vocab.LANGUAGES, "--language")
     _check_all(category or [], vocab.CATEGORIES, "--category")
     _check_all(event_language or [], vocab.EVENT_LANGUAGES, "--event-language")
     _check_all(audience or [], vocab.AUDIENCES, "--audience")
-    day = day or settings.default_day
+    day = day or defaults.day
     _check_all([day], vocab.WEEKDAYS, "--day")
-    timezone = timezone or settings.timezone
+    timezone = timezone or defaults.timezone
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"--timezone {timezone!r} is not a time zone (use e.g. Europe/Helsinki)")
+    values = PreferenceValues(
+        language=language,
+        categories=list(category or []),
+        keywords=list(keyword or []),
+        cities=list(city or []),
+        include_online=online,
+        event_languages=list(event_language or []),
+        send_day=day,
+        send_hour=hour if hour is not None else defaults.hour,
+    )
     with state.app.sessions.begin() as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-        created = subscriber is None
-        if subscriber is None:
-            subscriber = Subscriber(email=email)
-            session.add(subscriber)
-        subscriber.language = language
-        subscriber.categories = list(category or [])
-        subscriber.keywords = list(keyword or [])
-        subscriber.cities = list(city or [])
-        subscriber.include_online = online
-        subscriber.event_languages = list(event_language or [])
-        subscriber.send_day = day
-        subscriber.send_hour = hour if hour is not None else settings.default_hour
-        subscriber.timezone = timezone
-        subscriber.audiences = list(audience or [])
-        subscriber.max_items = max_items or subscriber.max_items or settings.max_items
-        if confirmed and subscriber.status != vocab.SUBSCRIBER_ACTIVE:
-            subscriber.status = vocab.SUBSCRIBER_ACTIVE
-            subscriber.confirmed_at = now_utc()
-    typer.echo(f"{'added' if created else 'updated'} {email}")
+        saved = save_subscriber(
+            session,
+            email,
+            values,
+            now=now_utc(),
+            defaults=defaults,
+            timezone=timezone,
+            audiences=list(audience or []),
+            max_items=max_items,
+            confirmed=confirmed,
+        )
+    typer.echo(f"{'added' if saved.created else 'updated'} {email}")
 
 
 @app.command("list")
@@ -127,13 +141,11 @@ def list_(
 @app.command()
 def remove(email: Annotated[str, typer.Argument()]) -> None:
     """Delete a subscriber and their delivery history."""
-    email = check_email(email)
     with state.app.sessions.begin() as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
-        if subscriber is None:
-            fail(f"no subscriber {email}")
-        session.delete(subscriber)
-    typer.echo(f"removed {email}")
+        removed = remove_subscriber(session, email)
+    if removed is None:
+        fail(f"no subscriber {email.strip()}")
+    typer.echo(f"removed {removed}")
 
 
 @app.command("import")
@@ -149,16 +161,9 @@ def import_(
     ";". Bad rows are reported with their line numbers and left out; the good ones are
     imported. Exit 1 when some rows were bad.
     """
-    from digest.importing import CsvError, Defaults, import_rows, parse_csv
+    from services.subscriber_import import CsvError, import_rows, parse_csv
 
-    settings = state.app.settings.digest
-    defaults = Defaults(
-        language=settings.default_language,
-        day=settings.default_day,
-        hour=settings.default_hour,
-        timezone=settings.timezone,
-        max_items=settings.max_items,
-    )
+    defaults = digest_defaults()
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

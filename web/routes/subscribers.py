@@ -17,17 +17,19 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from digest.senders import SendError
+from services import subscribers
+from services.subscriber_links import LinkError, LinkProblem, subscriber_for_token
+from services.subscribers import PreferenceValues
 from store import vocab
 from store.db import session_scope
 from store.models import Subscriber
 from store.tokens import make_token
-from web import forms, subscriptions
+from web import forms
 from web.errors import PageError
 from web.i18n import N_
 from web.mail import signup_message
 from web.resources import Resources, db_session, resources
 from web.routes.common import personal_feed_links
-from web.subscriptions import LinkError, LinkProblem
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -50,7 +52,7 @@ def token_url(found: Resources, subscriber: Subscriber, purpose: str, path: str)
 
 def _subscriber(found: Resources, session: Session, token: str, purpose: str) -> Subscriber:
     try:
-        return subscriptions.subscriber_for_token(
+        return subscriber_for_token(
             session,
             found.config.secret_key,
             token,
@@ -63,7 +65,7 @@ def _subscriber(found: Resources, session: Session, token: str, purpose: str) ->
         raise PageError(status, message, language=exc.language) from exc
 
 
-def _form_context(found: Resources, values: forms.PreferenceValues) -> dict[str, Any]:
+def _form_context(found: Resources, values: PreferenceValues) -> dict[str, Any]:
     return {
         "values": values,
         "categories": vocab.CATEGORIES,
@@ -80,7 +82,7 @@ def _form_context(found: Resources, values: forms.PreferenceValues) -> dict[str,
 def subscribe_form(request: Request) -> Response:
     found = resources(request)
     language = found.renderer.language(request)
-    values = forms.PreferenceValues(
+    values = PreferenceValues(
         language=language, send_day=found.config.default_day, send_hour=found.config.default_hour
     )
     return found.renderer.page(
@@ -106,7 +108,7 @@ async def subscribe(request: Request) -> Response:
             language,
             {
                 **_form_context(found, result.values),
-                "email": str(form.get("email") or "")[: forms.MAX_EMAIL],
+                "email": str(form.get("email") or "")[: subscribers.MAX_ADDRESS],
                 "errors": dict(result.errors),
             },
             status_code=400,
@@ -123,9 +125,9 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
     now = found.clock()
     config = found.config
 
-    def record() -> tuple[subscriptions.SignupMail | None, str, str]:
+    def record() -> tuple[subscribers.SignupMail | None, str, str]:
         with session_scope(found.sessions) as session:
-            signup = subscriptions.sign_up(
+            signup = subscribers.sign_up(
                 session,
                 result.email,
                 result.values,
@@ -135,7 +137,7 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
                 resend_after=timedelta(minutes=config.confirm_resend_minutes),
             )
             subscriber = signup.subscriber
-            if signup.mail is subscriptions.SignupMail.ALREADY:
+            if signup.mail is subscribers.SignupMail.ALREADY:
                 link = token_url(found, subscriber, "preferences", "s")
             else:
                 link = token_url(found, subscriber, "confirm", "confirm")
@@ -207,7 +209,7 @@ def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
 def confirm(request: Request, token: str, session: SessionDep) -> Response:
     found = resources(request)
     subscriber = _subscriber(found, session, token, "confirm")
-    subscriptions.confirm(subscriber, found.clock())
+    subscribers.confirm(subscriber, found.clock())
     session.commit()
     language = found.renderer.language(request, subscriber.language)
     return found.renderer.page(
@@ -231,7 +233,7 @@ def _preferences_page(
     found: Resources,
     subscriber: Subscriber,
     token: str,
-    values: forms.PreferenceValues,
+    values: PreferenceValues,
     *,
     saved: bool = False,
     errors: dict[str, str] | None = None,
@@ -259,8 +261,8 @@ def _preferences_page(
     )
 
 
-def _values_of(subscriber: Subscriber) -> forms.PreferenceValues:
-    return forms.PreferenceValues(
+def _values_of(subscriber: Subscriber) -> PreferenceValues:
+    return PreferenceValues(
         language=subscriber.language,
         categories=list(subscriber.categories or []),
         keywords=list(subscriber.keywords or []),
@@ -300,7 +302,7 @@ async def save_preferences(request: Request, token: str) -> Response:
                     errors=dict(result.errors),
                     status_code=400,
                 )
-            subscriptions.apply_preferences(subscriber, result.values)
+            subscribers.apply_preferences(subscriber, result.values)
             session.commit()
             return _preferences_page(
                 request, found, subscriber, token, _values_of(subscriber), saved=True
@@ -336,7 +338,7 @@ def unsubscribe(request: Request, token: str, session: SessionDep) -> Response:
     Idempotent: a second POST answers 200 too."""
     found = resources(request)
     subscriber = _subscriber(found, session, token, "unsubscribe")
-    subscriptions.unsubscribe(subscriber, found.clock())
+    subscribers.unsubscribe(subscriber, found.clock())
     session.commit()
     language = found.renderer.language(request, subscriber.language)
     return found.renderer.page(

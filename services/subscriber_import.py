@@ -7,7 +7,7 @@ subscriber's value (new ones get the defaults); an empty cell means the default 
 filter). `parse_csv` is pure: it returns the good rows and, for every bad one, its line number
 and what is wrong with it. `import_rows` writes the good rows: imported subscribers are
 confirmed; an address already there is updated, not duplicated, and someone who unsubscribed
-or bounced stays so.
+or bounced stays so. Addresses go through the one check, services.subscribers.check_address.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.subscribers import Defaults, check_address
 from store import vocab
 from store.models import Subscriber
 
@@ -41,7 +42,6 @@ COLUMNS = (
     "audiences",
     "max_items",
 )
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 TRUE = {"1", "yes", "y", "true", "kyllä", "k", "ja", "on"}
 FALSE = {"0", "no", "n", "false", "ei", "e", "nej", "off"}
 DAY_NAMES = {
@@ -59,28 +59,10 @@ class CsvError(Exception):
     """The file as a whole cannot be imported (unreadable, no header, unknown columns)."""
 
 
-@dataclass(frozen=True)
-class Defaults:
-    language: str = "fi"
-    day: str = "mon"
-    hour: int = 8
-    timezone: str = "Europe/Helsinki"
-    max_items: int = 15
-
-
 @dataclass
 class ParsedCsv:
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (line, values)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong)
-
-
-def normalise_email(value: str) -> str:
-    """The address with its domain in lower case; ValueError when it is not an address."""
-    value = value.strip()
-    if not EMAIL_RE.match(value):
-        raise ValueError(f"{value!r} is not an e-mail address")
-    local, _, domain = value.partition("@")
-    return f"{local}@{domain.lower()}"
 
 
 def _split(value: str) -> list[str]:
@@ -138,9 +120,9 @@ def _max_items(value: str) -> int:
 
 def parse_value(column: str, raw: str, defaults: Defaults) -> Any:
     """One cell as the value to store (an empty cell gives the default)."""
-    raw = raw.strip()
     if column == "email":
-        return normalise_email(raw)
+        return check_address(raw)  # BadAddress is a ValueError: the row is reported
+    raw = raw.strip()
     if column in ("categories", "keywords", "cities", "event_languages", "audiences"):
         values = _split(raw)
         if column == "categories":
