@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from dedupe.cluster import cluster  # noqa: E402 (the repository root goes on the path first)
 from dedupe.model import DedupeListing  # noqa: E402
 from dedupe.quality import pairwise_quality  # noqa: E402
-from dedupe.title_language import title_language  # noqa: E402
+from text.language import title_language  # noqa: E402
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 TOPICS = [  # (fi, sv, en)

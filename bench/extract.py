@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scrapers import calls, dates
 from scrapers.extractors import ExtractContext, extract
-from text import language, lexicon, sanitise
+from text import language, lexicon, places, sanitise
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 PAGE_GOAL = 300.0  # pages per second, one core
@@ -194,7 +194,7 @@ def forget() -> None:
         lexicon.audiences_in,
         lexicon.attendance_in,
         lexicon.says_free,
-        lexicon.city_in,
+        places.city_in,
         language.detect_language,
         calls.find_call,
         dates.parse_when,

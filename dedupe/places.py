@@ -66,6 +66,10 @@ ROOM_WORDS: Final = words(
 )
 
 
+# How many words a city's name may have, longest first ("sankt michel", "s t michel").
+_CITY_NAME_SIZES: Final = tuple(range(max(len(name.split()) for name in CITY_NAMES), 0, -1))
+
+
 @lru_cache(maxsize=100_000)
 def city_key(city: str | None, *more: str | None) -> str | None:
     """One key per city whatever its language ("Åbo" and "Turku"), read from the first text
@@ -74,7 +78,7 @@ def city_key(city: str | None, *more: str | None) -> str | None:
         if not text:
             continue
         words = tokens(text)
-        for size in (2, 1):
+        for size in _CITY_NAME_SIZES:
             for index in range(len(words) - size + 1):
                 key = CITY_NAMES.get(" ".join(words[index : index + size]))
                 if key is not None:

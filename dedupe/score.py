@@ -24,8 +24,8 @@ from rapidfuzz import fuzz
 
 from dedupe.keys import NEAR_MINUTES, Features, TitleVariant
 from dedupe.model import PairScore
-from dedupe.title_language import title_language
 from dedupe.words import ONLINE_CITY, is_concept
+from text.language import title_language
 
 # Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (README: "Deduplication").
 TITLE_ALONE: Final = 0.90

@@ -1,4 +1,5 @@
-"""Text clean-up for matching: folding, tokens, glossary concepts, cities, parts, URLs.
+"""Text clean-up for matching: tokens of folded text (text.sanitise.fold), glossary concepts,
+cities (text.places), parts, URLs.
 
 Everything here is pure and cached per distinct word, because the same few thousand words
 recur across a hundred thousand titles.
@@ -7,55 +8,18 @@ recur across a hundred thousand titles.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from text.glossary import (
-    CONCEPTS,
-    PREFIX_CONCEPTS,
-    STATUS_WORDS,
-    STOPWORDS,
-    TAIL_STEMS,
-)
+from text.glossary import CONCEPTS, PREFIX_CONCEPTS, STOPWORDS, TAIL_STEMS
+from text.lexicon import ONLINE_PLACE_WORDS, STATUS_TOKENS
+from text.places import city_forms
+from text.sanitise import fold
 
-# Finnish and Swedish names of the same places (folded), mapped to one key.
-CITY_NAMES: Final[dict[str, str]] = {
-    name: key
-    for key, names in {
-        "helsinki": ("helsinki", "helsingfors", "helsingin", "helsingissa", "stadi"),
-        "espoo": ("espoo", "esbo", "espoon", "espoossa", "otaniemi", "tapiola", "leppavaara"),
-        "vantaa": ("vantaa", "vanda", "vantaan", "tikkurila", "dickursby"),
-        "turku": ("turku", "abo", "turun", "turussa"),
-        "tampere": ("tampere", "tammerfors", "tampereen", "tampereella"),
-        "oulu": ("oulu", "uleaborg", "oulun", "oulussa"),
-        "vaasa": ("vaasa", "vasa", "vaasan", "vaasassa"),
-        "jyvaskyla": ("jyvaskyla", "jyvaskylan", "jyvaskylassa"),
-        "lahti": ("lahti", "lahtis", "lahden", "lahdessa"),
-        "kuopio": ("kuopio", "kuopion", "kuopiossa"),
-        "porvoo": ("porvoo", "borga", "porvoon"),
-        "kauniainen": ("kauniainen", "grankulla"),
-        "pori": ("pori", "bjorneborg", "porin"),
-        "hameenlinna": ("hameenlinna", "tavastehus"),
-        "lappeenranta": ("lappeenranta", "villmanstrand"),
-        "kokkola": ("kokkola", "karleby"),
-        "raasepori": ("raasepori", "raseborg", "tammisaari", "ekenas"),
-        "pietarsaari": ("pietarsaari", "jakobstad"),
-        "maarianhamina": ("maarianhamina", "mariehamn"),
-        "joensuu": ("joensuu", "joensuun"),
-        "rovaniemi": ("rovaniemi", "rovaniemen"),
-        "seinajoki": ("seinajoki", "seinajoen"),
-        "kotka": ("kotka", "kotkan"),
-        "mikkeli": ("mikkeli", "sankt michel", "mikkelin"),
-    }.items()
-    for name in names
-}
 ONLINE_CITY: Final = "online"
-ONLINE_WORDS: Final = frozenset(
-    {"online", "verkossa", "etana", "verkko", "teams", "zoom", "webinar", "remote", "distans"}
-)
+ONLINE_WORDS: Final = frozenset(fold(word) for word in ONLINE_PLACE_WORDS.split())
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
@@ -71,26 +35,15 @@ _LEVEL = re.compile(r"^[abc][12]$")
 _DROP_QUERY = ("utm_", "fbclid", "gclid", "mc_", "ref", "source", "lang")
 
 
-_FOLD = str.maketrans(
-    {
-        "ä": "a", "ö": "o", "å": "a", "é": "e", "è": "e", "ü": "u", "á": "a", "à": "a",
-        "ó": "o", "í": "i", "š": "s", "ž": "z", "õ": "o", "ø": "o", "æ": "ae", "ç": "c",
-        "–": "-", "—": "-", "’": "'",
-    }
-)  # fmt: skip
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics ("Työnhaku" → "tyonhaku", "Åbo" → "abo")."""
-    folded = text.casefold().translate(_FOLD)
-    if folded.isascii():
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
+
+
+# Every name of a city (text.places), as folded words → one key per city: its folded Finnish
+# name ("Åbo" and "Turun" → "turku"). A name of several words is its words joined by a space.
+CITY_NAMES: Final[dict[str, str]] = {
+    " ".join(tokens(form)): fold(city) for form, city in city_forms().items()
+}
 
 
 def _stem_table() -> tuple[re.Pattern[str], dict[str, str]]:
@@ -140,7 +93,7 @@ def word_keys(token: str) -> tuple[str, ...]:
     A word outside the glossary keeps its first six letters, so Finnish case endings
     ("Oodissa", "Oodi") and small spelling variants still meet.
     """
-    if token in STOPWORDS or token in STATUS_WORDS:
+    if token in STOPWORDS or token in STATUS_TOKENS:
         return ()
     city = CITY_NAMES.get(token)
     if city is not None:
@@ -169,7 +122,7 @@ def is_concept(key: str) -> bool:
 def _drop_status(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         inner = set(tokens(match.group(1)))
-        return " " if inner and inner <= STATUS_WORDS | STOPWORDS else match.group(0)
+        return " " if inner and inner <= STATUS_TOKENS | STOPWORDS else match.group(0)
 
     return _BRACKETED.sub(replace, text)
 
@@ -180,7 +133,7 @@ def _is_label(text: str) -> bool:
     if not words or len(words) > 4:
         return False
     for word in words:
-        if word in STATUS_WORDS or word in STOPWORDS or word in ONLINE_WORDS:
+        if word in STATUS_TOKENS or word in STOPWORDS or word in ONLINE_WORDS:
             continue
         concepts = concepts_of(word)
         if not concepts or not set(concepts) <= PREFIX_CONCEPTS:
@@ -205,7 +158,7 @@ def clean_title(title: str) -> tuple[str, str]:
         core = match.group(1)
 
     def joined(value: str) -> str:
-        return " ".join(t for t in tokens(value) if t not in STATUS_WORDS)
+        return " ".join(t for t in tokens(value) if t not in STATUS_TOKENS)
 
     full, core_words = joined(text), joined(core)
     return full, core_words or full

@@ -1,7 +1,8 @@
 """Plain data the pure digest logic works on (built from store rows at the edge).
 
-`EventView` cleans scraped text as it is made (see digest.sanitise), so nothing that reaches
-selection or a template carries markup or control characters.
+`EventView` cleans scraped text as it is made (text.sanitise.clean_text with the digest's
+length limits; links through digest.sanitise), so nothing that reaches selection or a
+template carries markup or control characters.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from digest.sanitise import clean_text, safe_url, truncate
+from digest.sanitise import safe_url
 from store import vocab
 from store.models import Event, Subscriber
+from text.sanitise import clean_text, truncate
 
 # Delivery.status values (one Delivery row per subscriber and period).
 PENDING = "pending"  # planned, waiting to be claimed (or to be retried at next_attempt_at)

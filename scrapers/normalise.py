@@ -28,6 +28,7 @@ from text.language import (
     language_codes,
     languages_said,
 )
+from text.places import city_in
 from text.sanitise import clean_text, sanitise_html
 
 if TYPE_CHECKING:  # the extractors import this module
@@ -44,12 +45,7 @@ _LIMITS = {
     "url": 2000,
 }
 # A venue written only with these words is no place: "Verkossa (Teams)", "Online", "Zoom".
-_ONLINE_VENUE_TEXT = (
-    "online verkossa verkko verkkotapahtuma internet zoom teams microsoft google meet "
-    "webinaari webinar webbinarium etänä etäyhteys virtual virtuell på distans livestream "
-    "striimi event tapahtuma"
-)
-_ONLINE_VENUE_WORDS = frozenset(_ONLINE_VENUE_TEXT.split())
+_ONLINE_VENUE_WORDS = frozenset(lexicon.ONLINE_PLACE_WORDS.split())
 # A part of "Venue, Street 1, 00100 City" that is an address: a street with a number, or a
 # postal code.
 _STREET = re.compile(
@@ -233,9 +229,9 @@ def _place(raw: RawEvent) -> tuple[str | None, str | None, str | None, bool]:
             address = address or (", ".join(parts[street:]) or None)
     if venue and set(re.findall(r"\w+", venue.casefold())) <= _ONLINE_VENUE_WORDS:
         venue, said_online = None, True
-    city = raw.city and (lexicon.city_in(raw.city) or clean_text(raw.city).title())
+    city = raw.city and (city_in(raw.city) or clean_text(raw.city).title())
     if not city:
-        city = lexicon.city_in(", ".join(p for p in (address, venue, raw.location_text) if p))
+        city = city_in(", ".join(p for p in (address, venue, raw.location_text) if p))
     return (
         _clip("venue", venue and clean_text(venue)),
         _clip("address", address and clean_text(address)),
@@ -318,7 +314,7 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
     venue, address, city, said_online = _place(raw)
     attendance = _attendance(raw, venue, address, said_online, title)
     if city is None and attendance != vocab.ONLINE:
-        city = _clip("city", lexicon.city_in(title))
+        city = _clip("city", city_in(title))
     today = ctx.now.astimezone(ZoneInfo(zone)).date()
     deadline_at, opens_at, application_url = _call(raw, zone, today, ctx, description_text, title)
     application_url = (

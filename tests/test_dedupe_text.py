@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from dedupe.places import city_key, place_bag, room_numbers
-from dedupe.title_language import title_language
 from dedupe.words import (
     bag,
     clean_title,
@@ -14,6 +13,7 @@ from dedupe.words import (
     part_number,
     urls_in,
 )
+from text.language import title_language
 
 
 @pytest.mark.parametrize(

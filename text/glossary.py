@@ -214,15 +214,6 @@ PREFIX_CONCEPTS: Final[frozenset[str]] = frozenset(
     }
 )
 
-# Status words removed wherever they stand (the status is a field of its own).
-STATUS_WORDS: Final[frozenset[str]] = words(
-    """
-    peruttu peruutettu siirretty lykatty taynna loppuunmyyty uusittu paivitetty
-    installt installd uppskjuten fullbokad fullsatt
-    cancelled canceled postponed rescheduled full sold out soldout updated live
-    """
-)
-
 # What an event is about, beyond its kind: concepts of one family can stand for each other in
 # a translation ("immigrants" / "internationals", "IT" / "tech"), concepts of two families
 # cannot. Two titles that each name a family the other lacks ("palkkatuki" / "yrittäjyys",

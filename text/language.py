@@ -1,8 +1,17 @@
-"""Which language a text or a declared language value is in: fi, sv, en, else ``other``.
+"""Which language a text, a title or a declared language value is in: the one detector.
 
 Detection uses lingua restricted to Finnish, Swedish and English; a text in any other script
-(Russian, Arabic, ...) gets no answer from it and becomes ``other``. The detector loads its
-models on first use (about a second) and is kept for the process.
+(Russian, Arabic, ...) gets no answer from it. Two questions are asked of it:
+
+- extraction (:func:`detect_language`): the language of a listing's text, fi / sv / en, else
+  ``other``;
+- matching (:func:`title_language`): are two titles of one event translations of each other,
+  or two different titles in one language? A title gets fi / sv / en only when lingua tells
+  the best language from the second best by a clear margin, else None (and None never counts
+  as a different language in dedupe.score). The event's own language does not answer that: a
+  Swedish site announces an event held in Finnish with a Swedish title.
+
+The detectors load their models on first use (about a second) and are kept for the process.
 """
 
 from __future__ import annotations
@@ -29,6 +38,11 @@ SAMPLE = 160
 LOW_ACCURACY_FROM = 60
 # A short text's trigram verdict is taken when lingua gives it at least this confidence.
 SURE = 0.9
+# Below this distance between a title's best and second-best language, it gets none.
+TITLE_MIN_DISTANCE = 0.25
+# A title without a word of this many letters gets no language.
+_TITLE_WORD = re.compile(r"[^\W\d_]{3,}")
+_CODES = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}
 
 
 def language_code(value: Any) -> str | None:
@@ -97,13 +111,19 @@ def languages_said(text: str, text_language: str | None = None) -> list[str]:
 
 
 @cache
-def _detector(low_accuracy: bool) -> Any:
+def _detector(low_accuracy: bool, min_distance: float = 0.0) -> Any:
+    """lingua for fi / sv / en: trigrams only when `low_accuracy`; no answer when the best
+    language is not ahead of the next by `min_distance`."""
     from lingua import Language, LanguageDetectorBuilder
 
     builder = LanguageDetectorBuilder.from_languages(
         Language.FINNISH, Language.SWEDISH, Language.ENGLISH
     )
-    return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
+    if low_accuracy:
+        builder = builder.with_low_accuracy_mode()
+    if min_distance:
+        builder = builder.with_minimum_relative_distance(min_distance)
+    return builder.build()
 
 
 def _short_text_language(sample: str) -> Any:
@@ -134,5 +154,18 @@ def detect_language(text: str) -> str:
         found = _short_text_language(sample)
     if found is None:
         return OTHER
-    code = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}.get(found.name, OTHER)
+    code = _CODES.get(found.name, OTHER)
     return code if code in vocab.EVENT_LANGUAGES else OTHER
+
+
+@lru_cache(maxsize=100_000)
+def title_language(title: str) -> str | None:
+    """fi / sv / en for a title whose language is clear, else None ("Maria 01", "Webinar: CV").
+
+    The full models, even on two-word titles; matching asks it only for the pairs that reach
+    its cross-language rule, so its cost follows those pairs, not the calendar.
+    """
+    if not _TITLE_WORD.search(title):
+        return None
+    found = _detector(False, TITLE_MIN_DISTANCE).detect_language_of(title)
+    return None if found is None else _CODES.get(found.name)

@@ -1,5 +1,8 @@
 """Words in Finnish, Swedish and English that map onto the closed vocabularies of store.vocab.
 
+The status and online word tables here are the only ones: extraction reads them as written,
+matching (dedupe.words) derives its folded word sets from them. City names are in text.places.
+
 Finnish builds compounds ("rekrytointimessut", "maahanmuuttajille"), so most entries are stems
 matched anywhere inside a word (``|`` separates entries); entries written with ``\\b`` must
 stand at a word boundary. Categories are read from titles and keywords first and from the
@@ -13,6 +16,7 @@ import re
 from functools import lru_cache
 
 from store import vocab
+from text.sanitise import fold
 
 CATEGORY_WORDS: dict[str, str] = {
     "job-fair": (
@@ -78,6 +82,9 @@ AUDIENCE_WORDS: dict[str, str] = {
     ),
 }
 
+# Words and phrases that name a status of store.vocab, the one table of them: extraction
+# reads a listing's status from them (status_word, split_status), matching drops their
+# single words from titles (STATUS_TOKENS).
 STATUS_WORDS: dict[str, str] = {
     vocab.CANCELLED: ("peruttu|peruutettu|perutaan|inställt|inställd|inhiberat|cancelled|canceled"),
     vocab.POSTPONED: (
@@ -85,13 +92,34 @@ STATUS_WORDS: dict[str, str] = {
     ),
     vocab.RESCHEDULED: "uusi ajankohta|uusi aika|ny tidpunkt|ny tid|rescheduled|new date",
 }
+# Words a title carries about the listing that name no status of store.vocab ("täynnä",
+# "sold out", "updated"): matching drops them with the status words.
+LISTING_NOTE_WORDS = """
+    täynnä loppuunmyyty uusittu päivitetty fullbokad fullsatt full sold out soldout updated live
+"""
+# Folded single words of both tables, for matching (a phrase's words stay: "new date").
+STATUS_TOKENS: frozenset[str] = frozenset(
+    {fold(w) for words in STATUS_WORDS.values() for w in words.split("|") if " " not in w}
+    | {fold(w) for w in LISTING_NOTE_WORDS.split()}
+)
 
+# Stems that say, anywhere in a text, that an event is online (attendance_in).
 ONLINE_WORDS = (
     "verkossa|verkkotapahtum|etänä|etäyhtey|etätapahtum|etäosallistu|online|"
     "webinaar|webinar|webbinar|zoom|\\bteams\\b|google meet|på distans|"
     "distansevenemang|virtuell|virtual|livestream|striim|internet|"
     "digitaalinen tapahtuma"
 )
+
+# Whole words that mean "online" and no place: a venue written only with them ("Verkossa
+# (Teams)", "Online") is none (scrapers.normalise), and a title label made of them ("Etänä:")
+# says nothing about the event (dedupe.words). Some are too common for ONLINE_WORDS ("verkko"
+# is in "verkkosivut", web pages; "event", "remote work").
+ONLINE_PLACE_WORDS = """
+    online verkossa verkko verkkotapahtuma internet zoom teams microsoft google meet
+    webinaari webinar webbinarium etänä etäyhteys virtual virtuell på distans livestream
+    striimi event tapahtuma remote
+"""
 
 HYBRID_WORDS = (
     "hybridi|hybrid|paikan päällä ja verkossa|paikan päällä tai verkossa|"
@@ -104,43 +132,6 @@ FREE_WORDS = (
     "free admission|\\bfree\\b event|no cost|\\bgratis\\b|avgiftsfri|kostnadsfri|"
     "fritt inträde|\\bfree\\b to attend"
 )
-
-# Canonical (Finnish) city names with their Swedish names and common inflected forms.
-CITIES: dict[str, tuple[str, ...]] = {
-    "Helsinki": ("helsinki", "helsingissä", "helsingin", "helsinkiin", "helsingfors"),
-    "Espoo": ("espoo", "espoossa", "espoon", "esbo"),
-    "Vantaa": ("vantaa", "vantaalla", "vantaan", "vanda"),
-    "Kauniainen": ("kauniainen", "kauniaisissa", "grankulla"),
-    "Turku": ("turku", "turussa", "turun", "åbo"),
-    "Tampere": ("tampere", "tampereella", "tampereen", "tammerfors"),
-    "Oulu": ("oulu", "oulussa", "oulun", "uleåborg"),
-    "Jyväskylä": ("jyväskylä", "jyväskylässä", "jyväskylän"),
-    "Kuopio": ("kuopio", "kuopiossa", "kuopion"),
-    "Lahti": ("lahti", "lahdessa", "lahden", "lahtis"),
-    "Vaasa": ("vaasa", "vaasassa", "vaasan", "vasa"),
-    "Pori": ("pori", "porissa", "porin", "björneborg"),
-    "Joensuu": ("joensuu", "joensuussa", "joensuun"),
-    "Lappeenranta": ("lappeenranta", "lappeenrannassa", "villmanstrand"),
-    "Hämeenlinna": ("hämeenlinna", "hämeenlinnassa", "tavastehus"),
-    "Kotka": ("kotka", "kotkassa"),
-    "Porvoo": ("porvoo", "porvoossa", "borgå"),
-    "Seinäjoki": ("seinäjoki", "seinäjoella"),
-    "Rovaniemi": ("rovaniemi", "rovaniemellä"),
-    "Mikkeli": ("mikkeli", "mikkelissä", "s:t michel"),
-    "Kokkola": ("kokkola", "kokkolassa", "karleby"),
-    "Pietarsaari": ("pietarsaari", "pietarsaaressa", "jakobstad"),
-    "Kerava": ("kerava", "keravalla", "kervo"),
-    "Järvenpää": ("järvenpää", "järvenpäässä", "träskända"),
-    "Kirkkonummi": ("kirkkonummi", "kirkkonummella", "kyrkslätt"),
-    "Sipoo": ("sipoo", "sipoossa", "sibbo"),
-    "Lohja": ("lohja", "lohjalla", "lojo"),
-    "Hyvinkää": ("hyvinkää", "hyvinkäällä"),
-    "Raasepori": ("raasepori", "raseborg", "tammisaari", "ekenäs"),
-    "Rauma": ("rauma", "raumalla", "raumo"),
-    "Salo": ("salossa",),
-    "Kajaani": ("kajaani", "kajaanissa", "kajana"),
-    "Maarianhamina": ("maarianhamina", "mariehamn"),
-}
 
 
 class _Vocabulary:
@@ -188,11 +179,6 @@ _AUDIENCES = _Vocabulary(AUDIENCE_WORDS)
 _ONLINE = _Words(ONLINE_WORDS)
 _HYBRID = _Words(HYBRID_WORDS)
 _FREE = _Words(FREE_WORDS)
-_CITY_BY_FORM = {form: city for city, forms in CITIES.items() for form in forms}
-_CITY_RE = re.compile(
-    r"\b(?:" + "|".join(map(re.escape, sorted(_CITY_BY_FORM, key=len, reverse=True))) + r")\b",
-    re.IGNORECASE,
-)
 _STATUS_BY_WORD = {
     word: status for status, words in STATUS_WORDS.items() for word in words.split("|")
 }
@@ -214,7 +200,6 @@ _PLACE_LABEL = re.compile(
     r"place|address)\s*:\s*([^\n]{2,200})",
     re.IGNORECASE,
 )
-_POSTAL_CITY = re.compile(r"\b\d{5}\s+([A-ZÅÄÖ][\w-]+(?: [A-ZÅÄÖ][\w-]+)?)")
 
 
 @lru_cache(maxsize=4096)
@@ -271,13 +256,3 @@ def labelled_place(text: str) -> str | None:
     """The place a text names on a labelled line: "Paikka: ...", "Plats: ...", "Where: ..."."""
     match = _PLACE_LABEL.search(text)
     return match.group(1).strip() if match else None
-
-
-@lru_cache(maxsize=4096)
-def city_in(text: str) -> str | None:
-    """The canonical Finnish name of a city named in the text ("00100 Helsingfors" -> Helsinki)."""
-    match = _CITY_RE.search(text)
-    if match is not None:
-        return _CITY_BY_FORM[match.group(0).casefold()]
-    postal = _POSTAL_CITY.search(text)
-    return postal.group(1) if postal else None
