@@ -145,6 +145,7 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
         await until(lambda: daemon.role == "active", 10, "the daemon to take the lease")
         # Its first source sync finds the source due and crawls it.
         await until(lambda: [r.status for r in runs()] == ["failed"], 30, "the daemon's crawl")
+        await until(lambda: not crawls.running(source_id), 30, "the crawl process to end")
         await asyncio.sleep(0.5)
         assert len(runs()) == 1  # failed: backed off, not due again
 
