@@ -13,6 +13,10 @@ Life of a daemon:
    processes are killed and their runs closed; unsent digests are handed back), release the
    lease so a standby takes over at once, stop the web app, exit 0.
 
+Crawls, scheduled and asked-for (the web app's "crawl now"), go through the one crawl queue the
+shell hands in (scheduler.interface.CrawlQueue): closed while this daemon is not the active
+one, opened by the active term, so `crawl.max_parallel` bounds them all.
+
 The lease is what keeps a second daemon idle; what makes a digest exactly-once is its Delivery
 row and the claim on it (digest/), so even two daemons acting at once for a moment (one that
 hung past its lease and woke up) never send a digest twice.
@@ -32,14 +36,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.interface import Work
+from scheduler.interface import CrawlQueue, Work
 from scheduler.lease import Lease
 from scheduler.metrics import DaemonStats
 from scheduler.runtime import ActiveRuntime
-from store.models import Source
 from vahti.settings import Settings
 
 log = logging.getLogger("vahti.daemon")
@@ -71,6 +74,7 @@ class Daemon:
         engine: Engine,
         sessions: sessionmaker[Session],
         work: Work,
+        crawls: CrawlQueue,
         *,
         holder: str | None = None,
         web: WebServer | None = None,
@@ -81,6 +85,8 @@ class Daemon:
         self.engine = engine
         self.sessions = sessions
         self.work = work
+        self.crawls = crawls
+        crawls.close()  # until this daemon holds the lease: a standby crawls nothing
         self.web = web
         self.clock = clock
         self.holder = holder or make_holder()
@@ -109,20 +115,6 @@ class Daemon:
     @property
     def role(self) -> str:
         return self.stats.role
-
-    # -- asked from the web app --
-
-    def crawl_now(self, source_id: int) -> None:
-        """The admin's "crawl now": the source is due at once, and the active daemon crawls it
-        like any other due source, within `crawl.max_parallel` (this one at once when it is
-        the active one; the active one within `scheduler.source_sync_seconds` otherwise)."""
-        with self.sessions.begin() as session:
-            session.execute(
-                update(Source).where(Source.id == source_id).values(next_crawl_at=self.clock())
-            )
-        runtime = self._runtime
-        if runtime is not None:
-            runtime.request_crawl(source_id)
 
     # -- the main loop --
 
@@ -255,7 +247,13 @@ class Daemon:
     async def _lead(self) -> None:
         self.stats.role = "active"
         runtime = ActiveRuntime(
-            self.settings, self.engine, self.sessions, self.work, self.stats, self.clock
+            self.settings,
+            self.engine,
+            self.sessions,
+            self.work,
+            self.crawls,
+            self.stats,
+            self.clock,
         )
         self._runtime = runtime
         lost = asyncio.Event()

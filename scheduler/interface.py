@@ -1,35 +1,19 @@
-"""What the daemon runs that lives outside scheduler/: a crawl and a digest run.
+"""What the daemon runs that lives outside scheduler/: the crawl queue and a digest run.
 
-scheduler/ uses only store/ (and the settings); the application (vahti/) hands the daemon a
-`Work` that crawls with scrapers/ and plans and sends with digest/. Dedupe and clean-up are
-scheduler/'s own and need no handing in.
+scheduler/ uses only store/ (and the settings); the shell (vahti/) hands the daemon the one
+`CrawlQueue` (services.crawl_queue: crawls with scrapers/, dedupe after them with dedupe/),
+which the web app's "crawl now" shares, and a `Work` that plans and sends with digest/.
+Clean-up is scheduler/'s own and needs no handing in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
-
-
-@dataclass(frozen=True)
-class CrawlReport:
-    source_id: int
-    name: str
-    status: str
-    records: int = 0
-    new: int = 0
-    updated: int = 0
-    gone: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    first_error: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        """Whether the store's listings changed (and so dedupe has something to do)."""
-        return bool(self.new or self.updated or self.gone)
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -58,15 +42,52 @@ class StopFlags:
     abort: threading.Event = field(default_factory=threading.Event)
 
 
-class Work(Protocol):
+class Tally(Protocol):
+    """Where the crawl queue counts for the daemon's /metrics (scheduler.metrics.DaemonStats)."""
+
+    crawls_running: int
+
+    def record(self, job: str, ok: bool) -> None: ...
+
+
+class CrawlQueue(Protocol):
+    """The one crawl queue as the daemon drives it (services.crawl_queue.CrawlQueue): at most
+    `crawl.max_parallel` crawls at once, scheduled and asked-for alike, and dedupe after them.
+
+    Closed, it takes nothing (a standby daemon crawls nothing); the active daemon opens it
+    with its admission check (run in a thread once a slot is free: may the source be crawled
+    now?) and closes it when its term ends.
+    """
+
     # The longest a crawl can run: its time limit plus the grace before its process is killed.
     # A crawl run still "running" after this long was left behind by a process that died.
     crawl_deadline_seconds: float
 
-    async def crawl(self, source_id: int) -> CrawlReport:
-        """Crawl one source in a child process; cancelling it kills the child and closes the
-        run."""
+    def open(self, admit: Callable[[int], bool] | None = None, tally: Tally | None = None) -> None:
+        """Take crawls (again)."""
 
+    def close(self) -> None:
+        """Take no new crawls, drop those still waiting for a slot, start no new dedupe."""
+
+    def submit(self, source_id: int) -> bool:
+        """Queue a crawl of the source; False when it is queued or running already, or the
+        queue is closed."""
+
+    def in_flight(self) -> frozenset[int]:
+        """The sources queued or being crawled."""
+
+    def crawling(self) -> int:
+        """How many crawl processes run now."""
+
+    def tasks(self) -> Sequence[asyncio.Future[Any]]:
+        """What is in flight: the crawls and a dedupe run."""
+
+    def cancel(self) -> None:
+        """Stop the crawls in flight: their processes are killed, their runs closed as
+        cancelled (a dedupe run in its thread finishes its transaction)."""
+
+
+class Work(Protocol):
     def digests(self, now: datetime, stop: StopFlags) -> DigestReport:
         """Plan the digests due at `now` and send the pending ones. Blocking: the daemon calls
         it in a thread, so rendering and the database never hold the daemon's event loop."""

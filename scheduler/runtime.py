@@ -1,6 +1,10 @@
-"""What the lease holder does: the scheduler, and the crawls, dedupe, digests and clean-up it
-starts, each tracked so that a shutdown (or a lost lease) can stop taking work at once and
-drain what is in flight within a bound.
+"""What the lease holder does: the scheduler, and the crawls, digests and clean-up it starts,
+each tracked so that a shutdown (or a lost lease) can stop taking work at once and drain what is
+in flight within a bound.
+
+Crawls (and the dedupe after them) go through the shell's one crawl queue (see
+scheduler.interface.CrawlQueue), which the web app's "crawl now" shares: the runtime opens it
+with its admission check for its term and closes it at the end.
 
 The event loop only waits: crawls are child processes, and every database query, dedupe,
 clean-up and digest run (rendering included) goes to a thread, so the web app served from the
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +23,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dedupe.job import DedupeCounts, run_dedupe
 from scheduler import jobs
 from scheduler.cleanup import Retention, clean_up
 from scheduler.crawls import (
@@ -30,7 +32,7 @@ from scheduler.crawls import (
     plan_crawl_jobs,
     sources_being_crawled,
 )
-from scheduler.interface import StopFlags, Work
+from scheduler.interface import CrawlQueue, StopFlags, Work
 from scheduler.metrics import DaemonStats
 from store.models import Source
 from vahti.settings import Settings
@@ -38,8 +40,6 @@ from vahti.settings import Settings
 log = logging.getLogger("vahti.daemon")
 # A run left "running" this long after the longest a crawl can take was abandoned.
 ABANDON_MARGIN_SECONDS = 120.0
-# Dedupe waits for the batch of crawls to end, but not longer than this.
-DEDUPE_AT_LEAST_EVERY_SECONDS = 900.0
 
 
 def utcnow() -> datetime:
@@ -53,14 +53,15 @@ class ActiveRuntime:
         engine: Engine,
         sessions: sessionmaker[Session],
         work: Work,
+        crawls: CrawlQueue,
         stats: DaemonStats,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.config = settings.scheduler
-        self.past_days = settings.dedupe.past_days
         self.engine = engine
         self.sessions = sessions
         self.work = work
+        self.crawls = crawls
         self.stats = stats
         self.clock = clock
         self.retention = Retention(
@@ -68,16 +69,10 @@ class ActiveRuntime:
             past_events_days=self.config.keep_past_events_days,
             unconfirmed_days=self.config.unconfirmed_days,
         )
-        self.abandon_after = work.crawl_deadline_seconds + ABANDON_MARGIN_SECONDS
-        self.gate = asyncio.Semaphore(settings.crawl.max_parallel)
+        self.abandon_after = crawls.crawl_deadline_seconds + ABANDON_MARGIN_SECONDS
         self.flags = StopFlags()
         self.scheduler: AsyncIOScheduler | None = None
         self.active = False
-        # Crawls asked for (waiting for a free slot or running) and those running.
-        self.crawling: dict[int, asyncio.Task[None]] = {}
-        self.started: set[int] = set()
-        self.dedupe_wanted = False
-        self.last_dedupe = time.monotonic()
         self.chores: dict[str, asyncio.Task[None]] = {}
 
     # -- the term --
@@ -94,6 +89,7 @@ class ActiveRuntime:
         )
         jobs.bind(self)
         self.active = True
+        self.crawls.open(self._may_crawl, self.stats)
         self.scheduler.resume()
 
     async def stop(self, timeout: float, hurry: asyncio.Event) -> None:
@@ -105,16 +101,14 @@ class ActiveRuntime:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.flags.finish.set()
-        for source_id, task in list(self.crawling.items()):
-            if source_id not in self.started:
-                task.cancel()  # still waiting for a free slot: nothing started
-        in_flight = [*self.crawling.values(), *self.chores.values()]
+        self.crawls.close()  # those still waiting for a free slot are dropped: nothing started
+        in_flight = [*self.crawls.tasks(), *self.chores.values()]
         if not in_flight:
             return
         log.info(
             "stopping: waiting up to %g s for %d crawls and %s",
             timeout,
-            len(self.started),
+            self.crawls.crawling(),
             ", ".join(self.chores) or "no other job",
         )
         everything = asyncio.ensure_future(asyncio.wait(in_flight))
@@ -125,11 +119,10 @@ class ActiveRuntime:
         if left:
             log.warning(
                 "stopping: time is up; stopping %d crawls, handing back unsent digests",
-                len(self.started),
+                self.crawls.crawling(),
             )
             self.flags.abort.set()
-            for task in self.crawling.values():
-                task.cancel()
+            self.crawls.cancel()
         await everything  # crawls close their runs; threads finish their transaction
 
     # -- what the jobs ask for (on the loop; each returns at once) --
@@ -149,11 +142,8 @@ class ActiveRuntime:
         return task is not None and not task.done()
 
     def request_crawl(self, source_id: int) -> None:
-        if not self.active or source_id in self.crawling:
-            return
-        self.crawling[source_id] = asyncio.create_task(
-            self._crawl(source_id), name=f"crawl:{source_id}"
-        )
+        if self.active:
+            self.crawls.submit(source_id)  # refused when queued or running already
 
     def sync_sources(self) -> None:
         if self.active and not self._busy("sources"):
@@ -171,10 +161,13 @@ class ActiveRuntime:
         if self.active and not self._busy("cleanup"):
             self._spawn("cleanup", self._clean_up())
 
-    # -- crawls and dedupe --
+    # -- crawls --
 
     def _may_crawl(self, source_id: int) -> bool:
-        """Still enabled, due, and not being crawled by anyone else."""
+        """The queue's admission check (in a thread, once a slot is free): this daemon is still
+        active, and the source still enabled, due, and not being crawled by anyone else."""
+        if not self.active:
+            return False
         now = self.clock()
         with self.sessions() as session:
             row = session.execute(
@@ -185,81 +178,6 @@ class ActiveRuntime:
             if row.next_crawl_at is not None and row.next_crawl_at > now + SAME_TIME:
                 return False
             return source_id not in sources_being_crawled(session, now, self.abandon_after)
-
-    async def _crawl(self, source_id: int) -> None:
-        try:
-            async with self.gate:
-                if not self.active or not await asyncio.to_thread(self._may_crawl, source_id):
-                    return
-                self.started.add(source_id)
-                self.stats.crawls_running = len(self.started)
-                try:
-                    report = await self.work.crawl(source_id)
-                finally:
-                    self.started.discard(source_id)
-                    self.stats.crawls_running = len(self.started)
-            log.info(
-                "crawl: source=%d (%s) status=%s records=%d new=%d updated=%d gone=%d "
-                "errors=%d in %.1f s%s",
-                report.source_id,
-                report.name,
-                report.status,
-                report.records,
-                report.new,
-                report.updated,
-                report.gone,
-                report.errors,
-                report.seconds,
-                f": {report.first_error}" if report.first_error else "",
-            )
-            self.stats.record("crawl", report.status not in ("failed", "timeout"))
-            self.dedupe_wanted = self.dedupe_wanted or report.changed
-        except asyncio.CancelledError:
-            if source_id in self.started:
-                log.warning("crawl: source=%d stopped by the shutdown", source_id)
-            raise
-        except Exception:
-            log.exception("crawl: source=%d: the crawl could not be run", source_id)
-            self.stats.record("crawl", False)
-        finally:
-            self.crawling.pop(source_id, None)
-            self._maybe_dedupe()
-
-    def _maybe_dedupe(self) -> None:
-        if not self.active or not self.dedupe_wanted or self._busy("dedupe"):
-            return
-        overdue = time.monotonic() - self.last_dedupe > DEDUPE_AT_LEAST_EVERY_SECONDS
-        if self.crawling and not overdue:
-            return  # after the batch
-        self._spawn("dedupe", self._dedupe())
-
-    def _dedupe_now(self) -> DedupeCounts:
-        with self.sessions.begin() as session:
-            return run_dedupe(session, self.clock(), self.past_days)
-
-    async def _dedupe(self) -> None:
-        while self.dedupe_wanted and self.active:
-            self.dedupe_wanted = False
-            self.last_dedupe = time.monotonic()
-            try:
-                counts = await asyncio.to_thread(self._dedupe_now)
-            except Exception:
-                log.exception("dedupe: failed")
-                self.stats.record("dedupe", False)
-                return
-            self.stats.record("dedupe", True)
-            log.info(
-                "dedupe: listings=%d events=%d created=%d updated=%d gone=%d joined=%d in %.1f s",
-                counts.listings,
-                counts.events,
-                counts.events_created,
-                counts.events_updated,
-                counts.events_gone,
-                counts.duplicates_joined,
-                counts.seconds,
-            )
-            if self.crawling:
-                return  # the next batch ends with a dedupe of its own
 
     def _sync_now(self, crawling: frozenset[int]) -> tuple[int, int, int]:
         """Close abandoned runs, then set and remove crawl jobs (in a thread)."""
@@ -288,7 +206,7 @@ class ActiveRuntime:
     async def _sync(self) -> None:
         try:
             scheduled, removed, abandoned = await asyncio.to_thread(
-                self._sync_now, frozenset(self.crawling)
+                self._sync_now, self.crawls.in_flight()
             )
         except Exception:
             log.exception("sources: could not read the sources")

@@ -1,6 +1,7 @@
-"""Run crawls as child processes, a few at a time, each with a hard time limit.
+"""Run a crawl as a child process with a hard time limit (`crawl_one`).
 
-Used by `vahti crawl` and by the daemon (`crawl_many`). The CrawlRun row is created here
+The one crawl queue (services.crawl_queue) calls it for `vahti crawl`, the demo, the admin's
+"crawl now" and the daemon, a few at a time. The CrawlRun row is created here
 before the child starts, so a child that crashes or is killed still leaves a failed run
 behind (and its source backs off like any failing source). While a child runs, its progress
 lines are passed on to `on_event("progress", result)`.
@@ -14,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,11 @@ class CrawlResult:
     @property
     def failed(self) -> bool:
         return self.status in FAILED_STATUSES
+
+    @property
+    def changed(self) -> bool:
+        """Whether the store's listings changed (and so dedupe has something to do)."""
+        return bool(self.new or self.updated or self.gone)
 
 
 # on_event(kind, result) with kind "started", "progress" or "finished".
@@ -255,30 +261,3 @@ async def crawl_one(
     if on_event:
         on_event("finished", result)
     return result
-
-
-async def crawl_many(
-    sessions: sessionmaker[Session],
-    source_ids: Sequence[int],
-    *,
-    max_parallel: int,
-    time_limit: int,
-    settings_path: Path | None = None,
-    on_event: ProgressCallback | None = None,
-    kill_grace: float = KILL_GRACE_SECONDS,
-) -> list[CrawlResult]:
-    """Crawl the sources, at most `max_parallel` at once; results in the order given."""
-    gate = asyncio.Semaphore(max_parallel)
-
-    async def guarded(source_id: int) -> CrawlResult:
-        async with gate:
-            return await crawl_one(
-                sessions,
-                source_id,
-                time_limit=time_limit,
-                settings_path=settings_path,
-                on_event=on_event,
-                kill_grace=kill_grace,
-            )
-
-    return list(await asyncio.gather(*(guarded(s) for s in source_ids)))

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from scrapers.runner import CrawlResult, crawl_many
+from scrapers.runner import CrawlResult
+from services.crawl_queue import CrawlQueue
 from store import vocab
 from store.db import make_engine
 from store.migrate import upgrade
@@ -228,15 +229,8 @@ def scenario(
         ids = {name: row.id for name, row in rows.items()}
 
     def crawl(names: list[str]) -> dict[str, CrawlResult]:
-        results = asyncio.run(
-            crawl_many(
-                db.sessions,
-                [ids[name] for name in names],
-                max_parallel=4,
-                time_limit=60,
-                settings_path=settings,
-            )
-        )
+        queue = CrawlQueue(db.sessions, max_parallel=4, time_limit=60, settings_path=settings)
+        results = asyncio.run(queue.run([ids[name] for name in names]))
         by_id = {result.source_id: result for result in results}
         return {name: by_id[ids[name]] for name in names}
 

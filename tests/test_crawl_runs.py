@@ -8,7 +8,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scrapers.runner import crawl_many, due_source_ids
+from scrapers.runner import due_source_ids
+from services.crawl_queue import CrawlQueue
 from store import vocab
 from store.models import CrawlRun, Source
 from tests.conftest import Database
@@ -50,15 +51,13 @@ def test_a_crawl_that_hits_its_time_limit_stops_and_says_so(
     sqlite_db: Database, site_server: SiteServer, tmp_path: Path
 ) -> None:
     source_id = add_source(sqlite_db, site_server.add("/hidas/", PAGE, delay=6))
-    [result] = asyncio.run(
-        crawl_many(
-            sqlite_db.sessions,
-            [source_id],
-            max_parallel=1,
-            time_limit=3,
-            settings_path=settings_file(tmp_path, sqlite_db),
-        )
+    queue = CrawlQueue(
+        sqlite_db.sessions,
+        max_parallel=1,
+        time_limit=3,
+        settings_path=settings_file(tmp_path, sqlite_db),
     )
+    [result] = asyncio.run(queue.run([source_id]))
     run, source = only_run(sqlite_db, source_id)
     assert result.status == run.status == "timeout" and result.failed
     assert run.first_error == (
@@ -71,16 +70,14 @@ def test_a_crawl_process_that_overruns_is_killed(
     sqlite_db: Database, site_server: SiteServer, tmp_path: Path
 ) -> None:
     source_id = add_source(sqlite_db, site_server.add("/hidas/", PAGE, delay=8))
-    [result] = asyncio.run(
-        crawl_many(
-            sqlite_db.sessions,
-            [source_id],
-            max_parallel=1,
-            time_limit=1,
-            kill_grace=0.5,
-            settings_path=settings_file(tmp_path, sqlite_db),
-        )
+    queue = CrawlQueue(
+        sqlite_db.sessions,
+        max_parallel=1,
+        time_limit=1,
+        kill_grace=0.5,
+        settings_path=settings_file(tmp_path, sqlite_db),
     )
+    [result] = asyncio.run(queue.run([source_id]))
     run, source = only_run(sqlite_db, source_id)
     assert (run.status, run.first_error) == ("timeout", "killed after 1.5 s")
     assert result.duration_s < 5

@@ -17,7 +17,7 @@ from scheduler.daemon import Daemon
 from store.models import Delivery, SchedulerLease
 from tests.conftest import Database
 from tests.support.digest import BASE_URL, SECRET, add_event, add_subscriber
-from vahti.daemon_work import AppWork
+from vahti.daemon_work import AppWork, daemon_crawl_queue
 from vahti.settings import DatabaseSettings, MailSettings, SchedulerSettings, Settings
 
 CONFIG = DigestConfig(
@@ -60,7 +60,10 @@ async def test_a_daemon_that_loses_its_lease_stops_at_once_and_takes_it_back_lat
     db: Database, tmp_path: Path
 ) -> None:
     settings = daemon_settings(db, tmp_path, ticks=0.2)
-    daemon = Daemon(settings, db.engine, db.sessions, AppWork(settings, db.sessions, CONFIG))
+    work = AppWork(settings, db.sessions, CONFIG)
+    daemon = Daemon(
+        settings, db.engine, db.sessions, work, daemon_crawl_queue(settings, db.sessions)
+    )
     running = asyncio.create_task(daemon.run())
     try:
         await until(lambda: daemon.role == "active", 10, "the daemon to take the lease")
@@ -97,8 +100,10 @@ async def test_a_daemon_that_loses_its_lease_stops_at_once_and_takes_it_back_lat
 async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
     db: Database, tmp_path: Path
 ) -> None:
+    """`vahti run` hands the daemon's queue to the web app: "crawl now" on a daemon that does
+    not hold the lease only makes the source due (the active one crawls it); on the active one
+    it is queued at once, through the daemon's admission and counted in its figures."""
     from store.models import CrawlRun, Source
-    from web.crawl_jobs import CrawlJobs
 
     settings_file = tmp_path / "settings.toml"
     settings_file.write_text(
@@ -118,30 +123,41 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
         session.add(source)
         session.flush()
         source_id = source.id
-    work = AppWork(settings, db.sessions, CONFIG, settings_file)
-    daemon = Daemon(settings, db.engine, db.sessions, work)
-    running = asyncio.create_task(daemon.run())
+    crawls = daemon_crawl_queue(settings, db.sessions, settings_file)
+    daemon = Daemon(
+        settings, db.engine, db.sessions, AppWork(settings, db.sessions, CONFIG), crawls
+    )
 
     def runs() -> list[CrawlRun]:
         with db.sessions() as session:
-            return list(session.scalars(select(CrawlRun)))
+            return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
 
+    # Not the active daemon yet: nothing is queued here, the source is due now.
+    with db.sessions() as session:
+        assert crawls.crawl_now(session, source_id)
+    assert not crawls.running(source_id)
+    with db.sessions() as session:
+        due = session.get_one(Source, source_id).next_crawl_at
+    assert due is not None and due.replace(tzinfo=UTC) <= datetime.now(UTC)
+
+    running = asyncio.create_task(daemon.run())
     try:
         await until(lambda: daemon.role == "active", 10, "the daemon to take the lease")
-        await asyncio.sleep(0.5)
-        assert runs() == []  # not due
-        jobs = CrawlJobs(
-            db.sessions,
-            time_limit=60,
-            settings_path=settings_file,
-            past_days=30,
-            max_parallel=2,
-            clock=lambda: datetime.now(UTC),
-        )
-        jobs.delegate = daemon.crawl_now
-        assert jobs.start(source_id)
-        assert jobs.tasks == {}  # the daemon crawls it, not the web app
+        # Its first source sync finds the source due and crawls it.
         await until(lambda: [r.status for r in runs()] == ["failed"], 30, "the daemon's crawl")
+        await until(lambda: not crawls.running(source_id), 30, "the crawl process to end")
+        await asyncio.sleep(0.5)
+        assert len(runs()) == 1  # failed: backed off, not due again
+
+        with db.sessions() as session:  # "crawl now" on the active daemon: queued at once
+            assert crawls.crawl_now(session, source_id)
+        assert crawls.running(source_id)
+        with db.sessions() as session:  # asked again while it runs: refused
+            assert not crawls.crawl_now(session, source_id)
+        await until(lambda: [r.status for r in runs()] == ["failed"] * 2, 30, "the second crawl")
+        await until(lambda: not crawls.running(source_id), 5, "the queue to let go")
+        assert daemon.stats.runs[("crawl", "error")] == 2
     finally:
         daemon.request_stop()
         assert await asyncio.wait_for(running, 20) == 0
+    assert not crawls.accepting  # the daemon stopped: its queue takes nothing more

@@ -1,5 +1,6 @@
-"""The daemon's work as the application does it: crawls with scrapers/, digests with digest/
-(scheduler/ itself uses only store/; see scheduler.interface)."""
+"""The daemon's work as the application does it: the crawl queue (services.crawl_queue, crawls
+with scrapers/ and dedupe with dedupe/), digests with digest/ (scheduler/ itself uses only
+store/; see scheduler.interface)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,23 @@ from digest.periods import is_due
 from digest.plan import plan_deliveries
 from digest.send import SendSummary
 from digest.worker import send_until_stopped
-from scheduler.interface import CrawlReport, DigestReport, StopFlags
-from scrapers.runner import KILL_GRACE_SECONDS, crawl_one
+from scheduler.interface import DigestReport, StopFlags
+from services.crawl_queue import CrawlQueue
 from vahti.settings import Settings
+
+
+def daemon_crawl_queue(
+    settings: Settings, sessions: sessionmaker[Session], settings_path: Path | None = None
+) -> CrawlQueue:
+    """The daemon's crawl queue, which `vahti run` also hands to its web app ("crawl now"):
+    `crawl.max_parallel` at once, dedupe after the crawls that changed listings."""
+    return CrawlQueue(
+        sessions,
+        max_parallel=settings.crawl.max_parallel,
+        time_limit=settings.crawl.time_limit_seconds,
+        settings_path=settings_path,
+        dedupe_past_days=settings.dedupe.past_days,
+    )
 
 
 class AppWork:
@@ -26,33 +41,12 @@ class AppWork:
         settings: Settings,
         sessions: sessionmaker[Session],
         digest_config: DigestConfig,
-        settings_path: Path | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.digest_config = digest_config
-        self.settings_path = settings_path
-        self.time_limit = settings.crawl.time_limit_seconds
-        self.crawl_deadline_seconds = float(self.time_limit + KILL_GRACE_SECONDS)
         # One id for this process's claims: a later run on this host sees when it died.
         self.worker_id = make_worker_id()
-
-    async def crawl(self, source_id: int) -> CrawlReport:
-        result = await crawl_one(
-            self.sessions, source_id, time_limit=self.time_limit, settings_path=self.settings_path
-        )
-        return CrawlReport(
-            source_id=result.source_id,
-            name=result.name,
-            status=result.status,
-            records=result.records,
-            new=result.new,
-            updated=result.updated,
-            gone=result.gone,
-            errors=result.errors,
-            seconds=result.duration_s,
-            first_error=result.first_error,
-        )
 
     def digests(self, now: datetime, stop: StopFlags) -> DigestReport:
         """Plan with the slot rule (digest.periods.is_due), then send what is pending, unless

@@ -16,9 +16,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digest.senders import FileSender, Sender
+from services.crawl_queue import CrawlQueue
 from web import errors
 from web.config import WebConfig
-from web.crawl_jobs import CrawlJobs
 from web.login_limit import LoginLimiter
 from web.metrics import make_registry
 from web.rendering import Renderer
@@ -80,30 +80,35 @@ def create_app(
     sender: Sender | None = None,
     url_guard: UrlGuard | None = None,
     clock: Callable[[], datetime] | None = None,
+    crawl_queue: CrawlQueue | None = None,
 ) -> FastAPI:
     """Build the web app.
 
     `sessions` makes database sessions (one per request); `scheduler_status` answers whether
     the daemon's scheduler is alive (for /healthz); `sender` sends confirmation mails (default:
     the file outbox var/outbox); `url_guard` checks admin-added source URLs (default: refuse
-    internal addresses unless `config.allow_private_networks`); `clock` gives "now" (tests).
+    internal addresses unless `config.allow_private_networks`); `clock` gives "now" (tests);
+    `crawl_queue` runs the admin's "crawl now" (`vahti run` hands in the daemon's, which the
+    daemon stops; default: one of the app's own, from the config, stopped with the app).
     """
     if not config.secret_key:
         raise ValueError("WebConfig.secret_key is empty: links cannot be signed")
     now = clock or (lambda: datetime.now(UTC))
-    crawl_jobs = CrawlJobs(
+    own_queue = crawl_queue is None
+    crawls = crawl_queue or CrawlQueue(
         sessions,
+        max_parallel=config.crawl_max_parallel,
         time_limit=config.crawl_time_limit,
         settings_path=config.settings_path,
-        past_days=config.dedupe_past_days,
-        max_parallel=config.crawl_max_parallel,
+        dedupe_past_days=config.dedupe_past_days,
         clock=now,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await crawl_jobs.stop()
+        if own_queue:
+            await crawls.stop()
 
     app = FastAPI(
         title="Tapahtumavahti",
@@ -130,7 +135,7 @@ def create_app(
         login_limiter=LoginLimiter(
             config.login_attempts, timedelta(minutes=config.login_window_minutes)
         ),
-        crawl_jobs=crawl_jobs,
+        crawl_queue=crawls,
     )
     app.state.metrics_registry = make_registry(sessions, scheduler_status)
     errors.install(app)

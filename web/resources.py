@@ -10,8 +10,8 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.senders import Sender
+from services.crawl_queue import CrawlQueue
 from web.config import WebConfig
-from web.crawl_jobs import CrawlJobs
 from web.feeds.validators import EtagCache
 from web.login_limit import LoginLimiter
 from web.rendering import Renderer
@@ -30,7 +30,7 @@ class Resources:
     scheduler_status: SchedulerStatus | None
     clock: Callable[[], datetime]
     login_limiter: LoginLimiter
-    crawl_jobs: CrawlJobs
+    crawl_queue: CrawlQueue
     feed_etags: EtagCache = field(default_factory=EtagCache)
 
 

@@ -152,7 +152,7 @@ def demo(
     from digest.send import send_due
     from digest.senders import FileSender
     from scrapers.extractors import supported_kinds
-    from scrapers.runner import crawl_many
+    from services.crawl_queue import CrawlQueue
     from vahti.cli.digest import digest_config
     from vahti.cli.progress import CrawlProgress
 
@@ -169,16 +169,14 @@ def demo(
         console.print(f"[bold]2/5[/bold] crawling {len(crawlable)} of {len(sources)} sites")
         progress = CrawlProgress(console)
         with progress:
-            results = asyncio.run(
-                crawl_many(
-                    ctx.sessions,
-                    crawlable,
-                    max_parallel=ctx.settings.crawl.max_parallel,
-                    time_limit=ctx.settings.crawl.time_limit_seconds,
-                    settings_path=ctx.settings_path,
-                    on_event=progress.on_event,
-                )
+            queue = CrawlQueue(  # no dedupe here: step 3 runs it and counts what it joined
+                ctx.sessions,
+                max_parallel=ctx.settings.crawl.max_parallel,
+                time_limit=ctx.settings.crawl.time_limit_seconds,
+                settings_path=ctx.settings_path,
+                on_event=progress.on_event,
             )
+            results = asyncio.run(queue.run(crawlable))
         progress.summary(results)
         for name in waiting:
             console.print(f"  not crawled yet (its format is not built yet): {name}")

@@ -49,7 +49,7 @@ def run(
     from scheduler.daemon import Daemon
     from scheduler.metrics import DaemonCollector
     from vahti.cli.serve import build_app
-    from vahti.daemon_work import AppWork
+    from vahti.daemon_work import AppWork, daemon_crawl_queue
     from vahti.web_server import make_web_server
 
     setup_logging(log_level)
@@ -57,14 +57,12 @@ def run(
     settings = context.settings
     engine = context.engine  # migrates the schema on first use
     work = AppWork(
-        settings,
-        context.sessions,
-        DigestConfig.from_settings(settings, context.secret_key()),
-        context.settings_path,
+        settings, context.sessions, DigestConfig.from_settings(settings, context.secret_key())
     )
-    daemon = Daemon(settings, engine, context.sessions, work)
-    app = build_app(context, scheduler_status=daemon.alive)
-    app.state.vahti.crawl_jobs.delegate = daemon.crawl_now  # one crawl.max_parallel for both
+    # One queue for the daemon's crawls and the admin's "crawl now": one crawl.max_parallel.
+    crawls = daemon_crawl_queue(settings, context.sessions, context.settings_path)
+    daemon = Daemon(settings, engine, context.sessions, work, crawls)
+    app = build_app(context, scheduler_status=daemon.alive, crawl_queue=crawls)
     app.state.metrics_registry.register(DaemonCollector(daemon.stats))
     daemon.web = make_web_server(
         app, host or settings.web.host, settings.web.port if port is None else port

@@ -10,6 +10,7 @@ import typer
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from services.crawl_queue import CrawlQueue
     from web.config import WebConfig
     from web.resources import SchedulerStatus
 
@@ -46,8 +47,13 @@ def web_config(
     )
 
 
-def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = None) -> FastAPI:
-    """The app as `vahti serve` runs it; `vahti run` and `vahti demo` can serve the same."""
+def build_app(
+    context: AppContext,
+    scheduler_status: SchedulerStatus | None = None,
+    crawl_queue: CrawlQueue | None = None,
+) -> FastAPI:
+    """The app as `vahti serve` runs it (with a crawl queue of its own for "crawl now");
+    `vahti run` serves the same, handing in the daemon's crawl queue."""
     from digest.senders import make_sender
     from web.app import create_app
 
@@ -57,6 +63,7 @@ def build_app(context: AppContext, scheduler_status: SchedulerStatus | None = No
         context.sessions,
         scheduler_status=scheduler_status,
         sender=make_sender(context.settings.mail),
+        crawl_queue=crawl_queue,
     )
 
 

@@ -481,7 +481,7 @@ def crawl(
     ] = None,
 ) -> None:
     """Crawl sources now (every enabled one when none is named); exit 1 when any failed."""
-    from scrapers.runner import crawl_many
+    from services.crawl_queue import CrawlQueue
     from vahti.cli.progress import CrawlProgress
 
     ctx = state.app
@@ -497,16 +497,14 @@ def crawl(
         console.print("no enabled sources (add one with `vahti sources add URL`)")
         return
     with CrawlProgress(console) as progress:
-        results = asyncio.run(
-            crawl_many(
-                ctx.sessions,
-                ids,
-                max_parallel=ctx.settings.crawl.max_parallel,
-                time_limit=ctx.settings.crawl.time_limit_seconds,
-                settings_path=ctx.settings_path,
-                on_event=progress.on_event,
-            )
+        queue = CrawlQueue(  # no dedupe: `vahti dedupe` (and the daemon) group the listings
+            ctx.sessions,
+            max_parallel=ctx.settings.crawl.max_parallel,
+            time_limit=ctx.settings.crawl.time_limit_seconds,
+            settings_path=ctx.settings_path,
+            on_event=progress.on_event,
         )
+        results = asyncio.run(queue.run(ids))
     progress.summary(results)
     if any(r.failed for r in results):
         raise typer.Exit(1)

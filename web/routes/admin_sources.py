@@ -60,13 +60,13 @@ def _sources_page(
     status_code: int = 200,
 ) -> Response:
     sources = list(session.scalars(select(Source).order_by(Source.name, Source.id)))
-    jobs = resources(request).crawl_jobs
+    crawls = resources(request).crawl_queue
     return page(
         request,
         "sources.html",
         {
             "sources": sources,
-            "crawling": {s.id for s in sources if jobs.running(s.id)},
+            "crawling": {s.id for s in sources if crawls.running(s.id)},
             "kinds": vocab.SOURCE_KINDS,
             "form": form or {"url": "", "name": "", "kind": "auto"},
             "css": css or CssForm({}, ""),
@@ -337,8 +337,7 @@ async def crawl_now(request: Request, source_id: int, session: AdminSession) -> 
     """Start a crawl in the background and return at once."""
     await checked_form(request)
     _source_or_404(session, source_id)
-    jobs = resources(request).crawl_jobs
-    started = jobs.running_run(session, source_id) is None and jobs.start(source_id)
+    started = resources(request).crawl_queue.crawl_now(session, source_id)
     flag = "started" if started else "running"
     return RedirectResponse(f"/admin/sources/{source_id}?crawl={flag}", status_code=303)
 
@@ -369,9 +368,7 @@ def _source_page(
     listings = session.scalar(
         select(func.count()).where(Listing.source_id == source.id, Listing.gone_at.is_(None))
     )
-    running = found.crawl_jobs.running(source.id) or (
-        found.crawl_jobs.running_run(session, source.id) is not None
-    )
+    running = found.crawl_queue.busy(session, source.id)
     return page(
         request,
         "source.html",

@@ -1,0 +1,292 @@
+"""The one crawl queue: `vahti crawl`, the demo, the admin's "crawl now" and the daemon's
+scheduled crawls all go through a `CrawlQueue`.
+
+- At most `max_parallel` (`crawl.max_parallel`) crawls at once, whoever asked for them. Inside
+  `vahti run` the web app is handed the daemon's queue, so asked-for and scheduled crawls
+  share the one limit; `vahti serve` builds its own.
+- One crawl per source at a time: `submit` refuses a source already queued or running.
+- Each crawl runs in a child process through `scrapers.runner.crawl_one`, which writes the
+  CrawlRun row before the child starts and closes it however the child ends; a crawl that is
+  cancelled (a shutdown) has its child killed and its run closed as `cancelled`.
+- One dedupe trigger (when the queue is given `dedupe_past_days`): after crawls that changed
+  listings, dedupe runs once, in a thread, when nothing more is queued or running, or at once
+  when the last dedupe was more than `DEDUPE_AT_LEAST_EVERY_SECONDS` ago (a queue that never
+  empties still dedupes). `vahti crawl` and the demo build theirs without: the command does
+  not dedupe, the demo dedupes as a step of its own.
+- The owner may hand in an admission check (run in a thread once a slot is free; the daemon's:
+  still enabled, due, and not being crawled by another process) and a tally for /metrics, and
+  may close the queue (a standby daemon crawls nothing) and open it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from dedupe.job import DedupeCounts, run_dedupe
+from scheduler.crawls import sources_being_crawled
+from scheduler.interface import Tally
+from scrapers.runner import KILL_GRACE_SECONDS, CrawlResult, ProgressCallback, crawl_one
+from store.models import Source
+
+log = logging.getLogger("vahti.crawls")
+# Dedupe waits for the queue to empty, but not longer than this since the last one.
+DEDUPE_AT_LEAST_EVERY_SECONDS = 900.0
+# A run left "running" this long after the longest a crawl can take is not counted as running
+# (its process is gone; the daemon closes it as abandoned).
+STALE_RUN_MARGIN_SECONDS = 60.0
+
+Admit = Callable[[int], bool]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CrawlQueue:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        max_parallel: int,
+        time_limit: int,
+        settings_path: Path | None = None,
+        dedupe_past_days: int | None = None,
+        on_event: ProgressCallback | None = None,
+        kill_grace: float = KILL_GRACE_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """`dedupe_past_days`: run dedupe after crawls (with `dedupe.past_days`); None: never.
+        `on_event(kind, result)`: each crawl's "started", "progress" and "finished"."""
+        self.sessions = sessions
+        self.max_parallel = max_parallel
+        self.time_limit = time_limit
+        self.settings_path = settings_path
+        self.dedupe_past_days = dedupe_past_days
+        self.on_event = on_event
+        self.kill_grace = kill_grace
+        self.clock = clock
+        self.crawl_deadline_seconds = float(time_limit + kill_grace)
+        self._open = True
+        self._admit: Admit | None = None
+        self._tally: Tally | None = None
+        self._slots: asyncio.Semaphore | None = None  # made on the loop that first uses it
+        # Crawls asked for (waiting for a slot or running), and those running.
+        self._tasks: dict[int, asyncio.Task[CrawlResult | None]] = {}
+        self._crawling: set[int] = set()
+        self._dedupe_wanted = False
+        self._last_dedupe = time.monotonic()
+        self._deduping: asyncio.Task[None] | None = None
+
+    # -- what is going on --
+
+    @property
+    def accepting(self) -> bool:
+        return self._open
+
+    def running(self, source_id: int) -> bool:
+        """Whether a crawl of the source is queued or running in this queue."""
+        return source_id in self._tasks
+
+    def in_flight(self) -> frozenset[int]:
+        return frozenset(self._tasks)
+
+    def crawling(self) -> int:
+        return len(self._crawling)
+
+    def tasks(self) -> list[asyncio.Future[Any]]:
+        found: list[asyncio.Future[Any]] = list(self._tasks.values())
+        if self._deduping is not None and not self._deduping.done():
+            found.append(self._deduping)
+        return found
+
+    def busy(self, session: Session, source_id: int) -> bool:
+        """Whether the source is being crawled: in this queue, or by any process (a run still
+        open that may really be running: the daemon's, `vahti crawl`'s)."""
+        if self.running(source_id):
+            return True
+        # The runner stamps runs with the wall clock, not with the owner's clock.
+        deadline = self.crawl_deadline_seconds + STALE_RUN_MARGIN_SECONDS
+        return source_id in sources_being_crawled(session, utcnow(), deadline)
+
+    # -- taking crawls --
+
+    def open(self, admit: Admit | None = None, tally: Tally | None = None) -> None:
+        self._admit = admit
+        self._tally = tally
+        self._open = True
+
+    def close(self) -> None:
+        self._open = False
+        for source_id, task in list(self._tasks.items()):
+            if source_id not in self._crawling:
+                task.cancel()  # still waiting for a slot (or admission): nothing started
+
+    def submit(self, source_id: int) -> bool:
+        """Queue a crawl of the source (call on the event loop); False when the source is
+        queued or running already, or the queue is closed."""
+        if not self._open or source_id in self._tasks:
+            return False
+        task = asyncio.get_running_loop().create_task(
+            self._crawl(source_id), name=f"crawl:{source_id}"
+        )
+        self._tasks[source_id] = task
+        task.add_done_callback(lambda done: self._done(source_id, done))
+        return True
+
+    def crawl_now(self, session: Session, source_id: int) -> bool:
+        """The admin's "crawl now": False when the source is being crawled already; else it
+        falls due now (whichever daemon is active crawls it, when this queue is closed: a
+        standby's) and is queued here."""
+        if self.busy(session, source_id):
+            return False
+        session.execute(
+            update(Source).where(Source.id == source_id).values(next_crawl_at=self.clock())
+        )
+        session.commit()
+        self.submit(source_id)
+        return True
+
+    async def run(self, source_ids: Iterable[int]) -> list[CrawlResult]:
+        """Crawl the sources (each once) and wait for them; the results in the order given.
+        A source already in flight is waited for; one the queue does not crawl (closed, or
+        not admitted) has no result. Cancelling this cancels the crawls."""
+        waiting: list[asyncio.Task[CrawlResult | None]] = []
+        for source_id in dict.fromkeys(source_ids):
+            self.submit(source_id)
+            task = self._tasks.get(source_id)
+            if task is not None:
+                waiting.append(task)
+        results = await asyncio.gather(*waiting)
+        return [result for result in results if result is not None]
+
+    def cancel(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    async def stop(self) -> None:
+        """Take nothing more and cancel the crawls in flight (their processes are killed and
+        their runs closed as cancelled); returns when they and a running dedupe have ended."""
+        self.close()
+        self.cancel()
+        await asyncio.gather(*self.tasks(), return_exceptions=True)
+
+    # -- one crawl --
+
+    async def _crawl(self, source_id: int) -> CrawlResult | None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_parallel)
+        try:
+            async with self._slots:
+                admit = self._admit
+                if not self._open or (
+                    admit is not None and not await asyncio.to_thread(admit, source_id)
+                ):
+                    return None
+                self._crawling.add(source_id)
+                self._count_running()
+                try:
+                    result = await crawl_one(
+                        self.sessions,
+                        source_id,
+                        time_limit=self.time_limit,
+                        settings_path=self.settings_path,
+                        on_event=self.on_event,
+                        kill_grace=self.kill_grace,
+                    )
+                finally:
+                    self._crawling.discard(source_id)
+                    self._count_running()
+        except asyncio.CancelledError:
+            if source_id in self._crawling:
+                log.warning("crawl: source=%d stopped by the shutdown", source_id)
+            raise
+        except Exception:
+            log.exception("crawl: source=%d: the crawl could not be run", source_id)
+            self._record("crawl", False)
+            raise
+        _log_result(result)
+        self._record("crawl", not result.failed)
+        self._dedupe_wanted = self._dedupe_wanted or result.changed
+        return result
+
+    def _done(self, source_id: int, task: asyncio.Task[CrawlResult | None]) -> None:
+        if self._tasks.get(source_id) is task:
+            del self._tasks[source_id]
+        if not task.cancelled():
+            task.exception()  # logged in _crawl; `run` hands it on to its caller
+        self._maybe_dedupe()
+
+    def _count_running(self) -> None:
+        if self._tally is not None:
+            self._tally.crawls_running = len(self._crawling)
+
+    def _record(self, job: str, ok: bool) -> None:
+        if self._tally is not None:
+            self._tally.record(job, ok)
+
+    # -- dedupe --
+
+    def _maybe_dedupe(self) -> None:
+        if self.dedupe_past_days is None or not self._open or not self._dedupe_wanted:
+            return
+        if self._deduping is not None and not self._deduping.done():
+            return
+        overdue = time.monotonic() - self._last_dedupe > DEDUPE_AT_LEAST_EVERY_SECONDS
+        if self._tasks and not overdue:
+            return  # after the batch
+        self._deduping = asyncio.get_running_loop().create_task(self._dedupe(), name="dedupe")
+
+    def _dedupe_now(self, past_days: int) -> DedupeCounts:
+        with self.sessions.begin() as session:
+            return run_dedupe(session, self.clock(), past_days)
+
+    async def _dedupe(self) -> None:
+        assert self.dedupe_past_days is not None
+        while self._dedupe_wanted and self._open:
+            self._dedupe_wanted = False
+            self._last_dedupe = time.monotonic()
+            try:
+                counts = await asyncio.to_thread(self._dedupe_now, self.dedupe_past_days)
+            except Exception:
+                log.exception("dedupe: failed")
+                self._record("dedupe", False)
+                return
+            self._record("dedupe", True)
+            log.info(
+                "dedupe: listings=%d events=%d created=%d updated=%d gone=%d joined=%d in %.1f s",
+                counts.listings,
+                counts.events,
+                counts.events_created,
+                counts.events_updated,
+                counts.events_gone,
+                counts.duplicates_joined,
+                counts.seconds,
+            )
+            if self._tasks:
+                return  # the next batch ends with a dedupe of its own
+
+
+def _log_result(result: CrawlResult) -> None:
+    log.info(
+        "crawl: source=%d (%s) status=%s records=%d new=%d updated=%d gone=%d "
+        "errors=%d in %.1f s%s",
+        result.source_id,
+        result.name,
+        result.status,
+        result.records,
+        result.new,
+        result.updated,
+        result.gone,
+        result.errors,
+        result.duration_s,
+        f": {result.first_error}" if result.first_error else "",
+    )
