@@ -18,22 +18,23 @@ from rich.table import Table
 from rich.text import Text
 
 from locales import gettext
+from store import vocab
 from web.i18n import HEALTH_LABELS, RUN_STATUS_LABELS
 
 if TYPE_CHECKING:
     from scrapers.runner import CrawlResult
 
 STATUS_STYLES = {
-    "ok": "green",
-    "not_modified": "green",
-    "suspect": "yellow",
-    "failed": "red",
-    "timeout": "red",
+    vocab.RUN_OK: "green",
+    vocab.RUN_NOT_MODIFIED: "green",
+    vocab.RUN_SUSPECT: "yellow",
+    vocab.RUN_FAILED: "red",
+    vocab.RUN_TIMEOUT: "red",
 }
 
 
 def status_style(status: str, errors: int = 0) -> str:
-    if status == "ok" and errors:
+    if status == vocab.RUN_OK and errors:
         return "yellow"
     return STATUS_STYLES.get(status, "")
 
