@@ -29,27 +29,10 @@ HISTORY_RUNS = 5
 # A vanishing that made this many crawls in a row suspect (each still listing events) is real.
 SUSPECT_CONFIRMATIONS = 3
 MAX_MESSAGES = 20
-FAILED_STATUSES = ("failed", "timeout")
+# Run statuses and health states are store.vocab's (RUN_*, HEALTH_*); their words, web.i18n's.
+FAILED_STATUSES = vocab.RUN_FAILED_STATUSES
 # Stopped from outside (the daemon or `vahti crawl` shutting down): says nothing of the source.
-CANCELLED = "cancelled"
-RUN_STATUSES = ("running", "ok", "not_modified", "suspect", "failed", "timeout", CANCELLED)
-
-# What people read for each health and run status (msgids in locales/*/messages.po).
-HEALTH_LABELS = {
-    vocab.HEALTH_NEW: "Not crawled yet",
-    vocab.HEALTH_OK: "Healthy",
-    vocab.HEALTH_DEGRADED: "Degraded",
-    vocab.HEALTH_FAILING: "Failing",
-}
-RUN_STATUS_LABELS = {
-    "running": "Running",
-    "ok": "Crawled",
-    "not_modified": "Not modified",
-    "suspect": "Suspect: listings vanished",
-    "failed": "Failed",
-    "timeout": "Timed out",
-    CANCELLED: "Stopped by a shutdown",
-}
+CANCELLED = vocab.RUN_CANCELLED
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The closed vocabularies every part of Tapahtumavahti maps onto.
 
 Extractors and normalisation produce only these values; the digest, the feeds and the admin
-pages translate them for people (see locales/).
+pages translate them for people (the msgids are in web/i18n.py, the words in locales/; the CLI
+prints the English words).
 """
 
 from __future__ import annotations
@@ -48,11 +49,32 @@ AUDIENCES: Final = (
 SOURCE_KINDS: Final = ("auto", "jsonld", "ics", "rss", "linkedevents", "css")
 SPIDER_KIND_PREFIX: Final = "spider:"
 
-HEALTH_NEW: Final = "new"
+# A source's health (Source.health), set when a crawl closes (scrapers.bookkeeping).
+HEALTH_NEW: Final = "new"  # not crawled yet
 HEALTH_OK: Final = "ok"
-HEALTH_DEGRADED: Final = "degraded"
-HEALTH_FAILING: Final = "failing"
+HEALTH_DEGRADED: Final = "degraded"  # errors, a suspect crawl, or far fewer records than usual
+HEALTH_FAILING: Final = "failing"  # the last crawl failed
 HEALTHS: Final = (HEALTH_NEW, HEALTH_OK, HEALTH_DEGRADED, HEALTH_FAILING)
+
+# A crawl run's status (CrawlRun.status).
+RUN_RUNNING: Final = "running"
+RUN_OK: Final = "ok"
+RUN_NOT_MODIFIED: Final = "not_modified"  # every page answered 304: nothing to read
+RUN_SUSPECT: Final = "suspect"  # too many listings vanished at once: none marked gone
+RUN_FAILED: Final = "failed"  # the source's page could not be read
+RUN_TIMEOUT: Final = "timeout"  # the crawl hit its time limit
+RUN_CANCELLED: Final = "cancelled"  # stopped by a shutdown: says nothing of the source
+RUN_STATUSES: Final = (
+    RUN_RUNNING,
+    RUN_OK,
+    RUN_NOT_MODIFIED,
+    RUN_SUSPECT,
+    RUN_FAILED,
+    RUN_TIMEOUT,
+    RUN_CANCELLED,
+)
+RUN_FAILED_STATUSES: Final = (RUN_FAILED, RUN_TIMEOUT)
+RUN_COMPLETE_STATUSES: Final = (RUN_OK, RUN_NOT_MODIFIED)  # the source was read in full
 
 SUBSCRIBER_PENDING: Final = "pending"
 SUBSCRIBER_ACTIVE: Final = "active"

@@ -117,7 +117,7 @@ def test_vahti_crawl_shows_a_summary_and_exits_1_when_a_source_failed(
     ]
     assert listed[1]["health_reason"].startswith("failed once: ")
     table = run_vahti("sources", "list", env={"COLUMNS": "200"}).stdout
-    assert "failing" in table and "backing off: 24 h" in table
+    assert "Failing" in table and "backing off: 24 h" in table
 
     shown = run_vahti("sources", "show", "2", env={"COLUMNS": "200"})
     assert shown.returncode == 0

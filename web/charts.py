@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scrapers.bookkeeping import CANCELLED, FAILED_STATUSES
 from store import vocab
 
 WEEKS = 12
@@ -66,13 +65,13 @@ def week_grid(
 def run_state(status: str, errors: int) -> str | None:
     """A crawl run's result as a health state (None for a run still going or stopped by a
     shutdown: neither says anything of the source)."""
-    if status == CANCELLED:
+    if status == vocab.RUN_CANCELLED:
         return None
-    if status in FAILED_STATUSES:
+    if status in vocab.RUN_FAILED_STATUSES:
         return vocab.HEALTH_FAILING
-    if status == "suspect" or errors:
+    if status == vocab.RUN_SUSPECT or errors:
         return vocab.HEALTH_DEGRADED
-    if status in ("ok", "not_modified"):
+    if status in vocab.RUN_COMPLETE_STATUSES:
         return vocab.HEALTH_OK
     return None
 

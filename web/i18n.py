@@ -111,11 +111,23 @@ SUBSCRIBER_STATUS_LABELS: dict[str, str] = {
     vocab.SUBSCRIBER_BOUNCED: N_("Bounced"),
 }
 
+# A source's health and a crawl run's status: the admin pages show these words in the reader's
+# language, the CLI the English ones (vahti/cli/progress.py), so both say the same.
 HEALTH_LABELS: dict[str, str] = {
-    vocab.HEALTH_NEW: N_("New"),
-    vocab.HEALTH_OK: N_("OK"),
+    vocab.HEALTH_NEW: N_("Not crawled yet"),
+    vocab.HEALTH_OK: N_("Healthy"),
     vocab.HEALTH_DEGRADED: N_("Degraded"),
     vocab.HEALTH_FAILING: N_("Failing"),
+}
+
+RUN_STATUS_LABELS: dict[str, str] = {
+    vocab.RUN_RUNNING: N_("Running"),
+    vocab.RUN_OK: N_("Crawled"),
+    vocab.RUN_NOT_MODIFIED: N_("Not modified"),
+    vocab.RUN_SUSPECT: N_("Suspect: listings vanished"),
+    vocab.RUN_FAILED: N_("Failed"),
+    vocab.RUN_TIMEOUT: N_("Timed out"),
+    vocab.RUN_CANCELLED: N_("Stopped by a shutdown"),
 }
 
 # Statuses of a digest's Delivery row; a status not named here is shown as it is stored.

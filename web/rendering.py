@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from locales import translations
-from scrapers.bookkeeping import RUN_STATUS_LABELS
 from web import formatting, i18n
 from web.source_forms import SELECTOR_FIELDS
 
@@ -46,7 +45,7 @@ def make_environment(language: str) -> Environment:
         weekday_labels=i18n.WEEKDAY_LABELS,
         subscriber_status_labels=i18n.SUBSCRIBER_STATUS_LABELS,
         health_labels=i18n.HEALTH_LABELS,
-        run_status_labels=RUN_STATUS_LABELS,
+        run_status_labels=i18n.RUN_STATUS_LABELS,
         delivery_status_labels=i18n.DELIVERY_STATUS_LABELS,
         selector_fields=SELECTOR_FIELDS,
         is_online=formatting.is_online,

@@ -31,7 +31,7 @@ from scrapers.extractors.selectors import (
     select_all,
     select_text,
 )
-from scrapers.normalise import NormaliseError, RawEvent, normalise
+from scrapers.normalise import RawEvent
 from text.lexicon import status_word
 
 DETAIL_KIND = CSS_DETAIL_KIND
@@ -139,16 +139,8 @@ def _standalone_status(scope: Selector) -> str | None:
 
 
 def _add(result: Extraction, raw: RawEvent, ctx: ExtractContext) -> None:
-    try:
-        record = normalise(raw, ctx)
-    except NormaliseError as exc:
-        result.skipped += 1
-        result.errors.append(f"{ctx.url}: skipped item {raw.title or '(no title)'!r}: {exc}")
-        return
-    if ctx.keeps(record.start_at, record.end_at):
-        result.records.append(record)
-    else:
-        result.outside_window += 1
+    """One item or event page into `result` (a skipped one is named by its title)."""
+    result.add(raw, ctx, noun="item", name=raw.title or "(no title)")
 
 
 def extract_css(body: bytes, ctx: ExtractContext) -> Extraction:

@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ import recurring_ical_events
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
-from scrapers.normalise import NormaliseError, RawEvent, normalise, times_of
+from scrapers.normalise import RawEvent, times_of
 from store.record import EventRecord
 
 _RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
@@ -187,8 +188,7 @@ def extract_ics(body: bytes, ctx: ExtractContext) -> Extraction:
     header, zones, blocks, broken = _blocks(text)
     result = Extraction()
     for line in broken:
-        result.skipped += 1
-        result.errors.append(f"{ctx.url}: the VEVENT at line {line} is cut off; skipped")
+        result.skip(f"{ctx.url}: the VEVENT at line {line} is cut off; skipped")
     if "END:VCALENDAR" not in text[-4096:].upper():
         result.errors.append(f"{ctx.url}: the calendar is cut off; its complete events were read")
     calendar_zone = _zone_or(_header_value(header, "X-WR-TIMEZONE"), ctx.timezone)
@@ -230,19 +230,16 @@ def _parse_event(
     try:
         parsed = icalendar.Event.from_ical("\r\n".join(_needed(lines)) + "\r\n")
     except (ValueError, KeyError, IndexError) as exc:
-        result.skipped += 1
-        result.errors.append(f"{ctx.url}: the VEVENT at line {line} cannot be read ({exc})")
+        result.skip(f"{ctx.url}: the VEVENT at line {line} cannot be read ({exc})")
         return None
     if not isinstance(parsed, icalendar.Event):
-        result.skipped += 1
-        result.errors.append(f"{ctx.url}: the block at line {line} is not a VEVENT")
+        result.skip(f"{ctx.url}: the block at line {line} is not a VEVENT")
         return None
     component = parsed
     problems = dict(component.errors)
     if "DTSTART" not in component or "DTSTART" in problems:
-        result.skipped += 1
         why = problems.get("DTSTART", "no DTSTART")
-        result.errors.append(f"{ctx.url}: the VEVENT at line {line} has no usable start ({why})")
+        result.skip(f"{ctx.url}: the VEVENT at line {line} has no usable start ({why})")
         return None
     return component
 
@@ -264,8 +261,7 @@ def _expand(
     try:
         spans = occurrence_spans(recurring_ical_events.of(calendar), begin, ctx.horizon)
     except Exception as exc:  # the library raises its own and dateutil's errors
-        result.skipped += 1
-        result.errors.append(f"{ctx.url}: the series {uid!r} cannot be expanded ({exc})")
+        result.skip(f"{ctx.url}: the series {uid!r} cannot be expanded ({exc})")
         return
     templates: dict[tuple[Any, ...], EventRecord] = {}
     keys: dict[int, tuple[Any, ...] | None] = {}  # one content key per source VEVENT
@@ -445,19 +441,11 @@ def _add(
     if key is None and templates is not None:
         key = _content_key(component, uid)
     template = templates.get(key) if templates is not None and key is not None else None
-    try:
-        if template is None:
-            record = normalise(_raw(component, uid, calendar_zone, ctx, when), ctx)
-            if templates is not None and key is not None:
-                templates[key] = record
-        else:
-            record = _occurrence(template, when or _when(component, uid, calendar_zone), ctx)
-    except NormaliseError as exc:
-        result.skipped += 1
-        name = component.get("SUMMARY") or component.get("UID")
-        result.errors.append(f"{ctx.url}: skipped event {str(name)!r}: {exc}")
-        return
-    if ctx.keeps(record.start_at, record.end_at):
-        result.records.append(record)
+    name = str(component.get("SUMMARY") or component.get("UID"))
+    if template is None:
+        record = result.add(_raw(component, uid, calendar_zone, ctx, when), ctx, name=name)
+        if record is not None and templates is not None and key is not None:
+            templates[key] = record
     else:
-        result.outside_window += 1
+        copy = partial(_occurrence, template)
+        result.add(when or _when(component, uid, calendar_zone), ctx, name=name, make=copy)

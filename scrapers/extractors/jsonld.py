@@ -35,7 +35,6 @@ from scrapers.extractors.schemaorg import (
     raw_event,
 )
 from scrapers.extractors.selectors import select_all
-from scrapers.normalise import NormaliseError, normalise
 
 DETAIL_KIND = JSONLD_DETAIL_KIND
 _SCRIPTS = lxml.etree.XPath('//script[@type="application/ld+json"]')
@@ -137,16 +136,7 @@ def _extract(body: bytes, ctx: ExtractContext, listing: bool) -> Extraction:
         found_events = True
         raw = raw_event(node, parent, reader, ctx.url)
         raw.page_language = page_language
-        try:
-            record = normalise(raw, ctx)
-        except NormaliseError as exc:
-            result.errors.append(f"{ctx.url}: skipped event {raw.title or '(untitled)'!r}: {exc}")
-            result.skipped += 1
-            continue
-        if ctx.keeps(record.start_at, record.end_at):
-            result.records.append(record)
-        else:
-            result.outside_window += 1
+        result.add(raw, ctx)
     _unique_ids(result)
     if listing and tree is not None:
         if not found_events:

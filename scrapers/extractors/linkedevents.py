@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
-from scrapers.normalise import NormaliseError, RawEvent, normalise
+from scrapers.normalise import RawEvent
 from store import vocab
 
 # YSO keyword ids used by Finnish cities (see shared/reference/real-sources.md).
@@ -49,6 +49,8 @@ TYPE_CATEGORIES = {"course": "course", "volunteering": "volunteering"}
 # "messut" (fairs) is a job fair only when nothing else says what kind of fair it is.
 FALLBACK_KEYWORD_CATEGORIES = {"yso:p4892": "job-fair"}
 REMOTE_KEYWORDS = {"yso:p26626"}
+# A row whose values have unexpected types fails with these: it is skipped, as a bad row.
+_BAD_ROW = (TypeError, AttributeError)
 
 
 def _page(body: bytes, ctx: ExtractContext) -> tuple[list[Any], str | None]:
@@ -80,8 +82,7 @@ def extract_linkedevents(body: bytes, ctx: ExtractContext) -> Extraction:
     result = Extraction(next_pages=[next_page] if next_page else [])
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            result.skipped += 1
-            result.errors.append(f"{ctx.url}: row {number} is not an event object")
+            result.skip(f"{ctx.url}: row {number} is not an event object")
             continue
         if item.get("deleted") or item.get("replaced_by"):
             continue
@@ -89,15 +90,10 @@ def extract_linkedevents(body: bytes, ctx: ExtractContext) -> Extraction:
             continue
         try:
             raw = _raw(item, ctx)
-            record = normalise(raw, ctx)
-        except (NormaliseError, TypeError, AttributeError) as exc:
-            result.skipped += 1
-            result.errors.append(f"{ctx.url}: skipped event {item.get('id')!r}: {exc}")
+        except _BAD_ROW as exc:
+            result.skip(f"{ctx.url}: skipped event {item.get('id')!r}: {exc}")
             continue
-        if ctx.keeps(record.start_at, record.end_at):
-            result.records.append(record)
-        else:
-            result.outside_window += 1
+        result.add(raw, ctx, name=item.get("id"), catch=_BAD_ROW)
     return result
 
 

@@ -29,7 +29,7 @@ from scrapers.dates import event_span
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
 from scrapers.extractors.jsonld import DETAIL_KIND
-from scrapers.normalise import NormaliseError, RawEvent, normalise
+from scrapers.normalise import RawEvent
 from text.lexicon import labelled_place
 from text.sanitise import sanitise_html
 
@@ -76,16 +76,7 @@ def extract_rss(body: bytes, ctx: ExtractContext) -> Extraction:
             if link and follow_mode != "never":
                 result.follow.append(link)
             continue
-        try:
-            record = normalise(raw, ctx)
-        except NormaliseError as exc:
-            result.skipped += 1
-            result.errors.append(f"{ctx.url}: skipped item {raw.title or link!r}: {exc}")
-            continue
-        if ctx.keeps(record.start_at, record.end_at):
-            result.records.append(record)
-        else:
-            result.outside_window += 1
+        result.add(raw, ctx, noun="item", name=raw.title or link)
     if result.follow:
         result.follow_kind = DETAIL_KIND
     result.next_pages = [

@@ -17,22 +17,36 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from locales import gettext
+from store import vocab
+from web.i18n import HEALTH_LABELS, RUN_STATUS_LABELS
+
 if TYPE_CHECKING:
     from scrapers.runner import CrawlResult
 
 STATUS_STYLES = {
-    "ok": "green",
-    "not_modified": "green",
-    "suspect": "yellow",
-    "failed": "red",
-    "timeout": "red",
+    vocab.RUN_OK: "green",
+    vocab.RUN_NOT_MODIFIED: "green",
+    vocab.RUN_SUSPECT: "yellow",
+    vocab.RUN_FAILED: "red",
+    vocab.RUN_TIMEOUT: "red",
 }
 
 
 def status_style(status: str, errors: int = 0) -> str:
-    if status == "ok" and errors:
+    if status == vocab.RUN_OK and errors:
         return "yellow"
     return STATUS_STYLES.get(status, "")
+
+
+def status_word(status: str) -> str:
+    """A crawl run's status in the words the admin pages use (English)."""
+    return gettext("en", RUN_STATUS_LABELS[status]) if status in RUN_STATUS_LABELS else status
+
+
+def health_word(health: str) -> str:
+    """A source's health in the words the admin pages use (English)."""
+    return gettext("en", HEALTH_LABELS[health]) if health in HEALTH_LABELS else health
 
 
 @dataclass
@@ -90,7 +104,7 @@ class CrawlProgress:
             r = row.result
             if row.state == "finished":
                 mark: RenderableType = Text("✓" if not r.failed else "✗", style="bold")
-                state = Text(r.status, style=status_style(r.status, r.errors))
+                state = Text(status_word(r.status), style=status_style(r.status, r.errors))
             else:
                 mark, state = self.spinner, Text("crawling")
             seconds = (row.ended or now) - row.started
@@ -113,7 +127,7 @@ class CrawlProgress:
         for r in results:
             table.add_row(
                 r.name,
-                r.status,
+                status_word(r.status),
                 str(r.pages),
                 str(r.records),
                 str(r.new),

@@ -152,6 +152,8 @@ def list_(
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List the sources with their health, last run, records and next crawl."""
+    from vahti.cli.progress import health_word, status_word
+
     with state.app.sessions() as session:
         rows = list(session.scalars(select(Source).order_by(Source.id)))
         last_status = _last_statuses(session)
@@ -175,8 +177,8 @@ def list_(
                 str(s.id),
                 s.name,
                 s.crawl_kind,
-                Text(s.health, style=HEALTH_STYLES.get(s.health, "")),
-                f"{_short(s.last_run_at)} {status or ''}".strip(),
+                Text(health_word(s.health), style=HEALTH_STYLES.get(s.health, "")),
+                f"{_short(s.last_run_at)} {status_word(status or '')}".strip(),
                 "" if s.last_records is None else str(s.last_records),
                 _next_crawl(s),
                 (s.health_reason or "")[:60],
@@ -238,7 +240,7 @@ def _next_crawl(source: Source, when: Callable[[Any], str] = _short) -> str:
 @app.command()
 def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Show a source with its last runs and errors."""
-    from vahti.cli.progress import status_style
+    from vahti.cli.progress import health_word, status_style
 
     with state.app.sessions() as session:
         source = _get_source(session, source_id)
@@ -247,7 +249,7 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
                 console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
         if source.config:
             console.print(f"[bold]config[/bold]: {json.dumps(source.config)}", highlight=False)
-        health = Text(source.health, style=HEALTH_STYLES.get(source.health, ""))
+        health = Text(health_word(source.health), style=HEALTH_STYLES.get(source.health, ""))
         if source.health_reason:
             health.append(f" ({source.health_reason})", style="")
         console.print(Text.assemble(Text("health", style="bold"), ": ", health))
@@ -278,7 +280,7 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
 
 
 def _runs_table(runs: list[CrawlRun]) -> Table:
-    from vahti.cli.progress import status_style
+    from vahti.cli.progress import status_style, status_word
 
     table = Table(
         "run",
@@ -299,7 +301,7 @@ def _runs_table(runs: list[CrawlRun]) -> Table:
         table.add_row(
             str(r.id),
             _short(r.started_at),
-            Text(r.status, style=status_style(r.status, r.errors)),
+            Text(status_word(r.status), style=status_style(r.status, r.errors)),
             statuses,
             str(r.pages),
             str(r.records),
