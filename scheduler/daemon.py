@@ -35,12 +35,12 @@ from typing import Protocol
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
 from scheduler.interface import Work
 from scheduler.lease import Lease
 from scheduler.metrics import DaemonStats
 from scheduler.runtime import ActiveRuntime
 from store.models import Source
-from vahti.settings import Settings
 
 log = logging.getLogger("vahti.daemon")
 WEB_START_SECONDS = 30.0

@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
 from dedupe.job import DedupeCounts, run_dedupe
 from scheduler import jobs
 from scheduler.cleanup import Retention, clean_up
@@ -33,7 +34,6 @@ from scheduler.crawls import (
 from scheduler.interface import StopFlags, Work
 from scheduler.metrics import DaemonStats
 from store.models import Source
-from vahti.settings import Settings
 
 log = logging.getLogger("vahti.daemon")
 # A run left "running" this long after the longest a crawl can take was abandoned.

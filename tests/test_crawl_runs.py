@@ -12,6 +12,7 @@ from scrapers.runner import crawl_many, due_source_ids
 from store import vocab
 from store.models import CrawlRun, Source
 from tests.conftest import Database
+from tests.support.children import child_settings
 from tests.support.http import SiteServer
 
 START = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
@@ -20,16 +21,6 @@ PAGE = (
     '{"@type": "Event", "@id": "https://x.example.fi/1", "name": "Työnhakuklinikka",'
     f' "startDate": "{START}"}}</script></head></html>'
 )
-
-
-def settings_file(tmp_path: Path, db: Database) -> Path:
-    path = tmp_path / "settings.toml"
-    path.write_text(
-        f'[database]\nurl = "{db.url}"\n'
-        "[crawl]\nallow_private_networks = true\ndownload_delay = 0.0\nautothrottle = false\n"
-        "retries = 0\ndownload_timeout = 20\n"
-    )
-    return path
 
 
 def add_source(db: Database, url: str) -> int:
@@ -56,7 +47,7 @@ def test_a_crawl_that_hits_its_time_limit_stops_and_says_so(
             [source_id],
             max_parallel=1,
             time_limit=3,
-            settings_path=settings_file(tmp_path, sqlite_db),
+            child_settings=child_settings(sqlite_db.url),
         )
     )
     run, source = only_run(sqlite_db, source_id)
@@ -78,7 +69,7 @@ def test_a_crawl_process_that_overruns_is_killed(
             max_parallel=1,
             time_limit=1,
             kill_grace=0.5,
-            settings_path=settings_file(tmp_path, sqlite_db),
+            child_settings=child_settings(sqlite_db.url),
         )
     )
     run, source = only_run(sqlite_db, source_id)

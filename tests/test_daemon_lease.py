@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from config import DatabaseSettings, MailSettings, SchedulerSettings, Settings
 from digest.compose import DigestConfig
 from scheduler import jobs
 from scheduler.daemon import Daemon
@@ -18,7 +19,6 @@ from store.models import Delivery, SchedulerLease
 from tests.conftest import Database
 from tests.support.digest import BASE_URL, SECRET, add_event, add_subscriber
 from vahti.daemon_work import AppWork
-from vahti.settings import DatabaseSettings, MailSettings, SchedulerSettings, Settings
 
 CONFIG = DigestConfig(
     base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
@@ -100,10 +100,6 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
     from store.models import CrawlRun, Source
     from web.crawl_jobs import CrawlJobs
 
-    settings_file = tmp_path / "settings.toml"
-    settings_file.write_text(
-        f'[database]\nurl = "{db.url}"\n[crawl]\nallow_private_networks = true\nretries = 0\n'
-    )
     settings = daemon_settings(db, tmp_path, ticks=60)
     now = datetime.now(UTC)
     with db.sessions.begin() as session:  # crawled an hour ago, next due tomorrow
@@ -118,7 +114,7 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
         session.add(source)
         session.flush()
         source_id = source.id
-    work = AppWork(settings, db.sessions, CONFIG, settings_file)
+    work = AppWork(settings, db.sessions, CONFIG)
     daemon = Daemon(settings, db.engine, db.sessions, work)
     running = asyncio.create_task(daemon.run())
 
@@ -133,7 +129,7 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
         jobs = CrawlJobs(
             db.sessions,
             time_limit=60,
-            settings_path=settings_file,
+            child_settings=work.child_settings,
             past_days=30,
             max_parallel=2,
             clock=lambda: datetime.now(UTC),

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vahti.settings import Settings, SettingsError, documented_keys, load_settings, sections
+from config import Settings, documented_keys, sections
+from config.loader import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_TOML = ROOT / "settings.toml"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
 from digest.claim import make_worker_id
 from digest.compose import DigestConfig
 from digest.periods import is_due
@@ -17,7 +17,7 @@ from digest.send import SendSummary
 from digest.worker import send_until_stopped
 from scheduler.interface import CrawlReport, DigestReport, StopFlags
 from scrapers.runner import KILL_GRACE_SECONDS, crawl_one
-from vahti.settings import Settings
+from vahti.context import child_settings
 
 
 class AppWork:
@@ -26,12 +26,12 @@ class AppWork:
         settings: Settings,
         sessions: sessionmaker[Session],
         digest_config: DigestConfig,
-        settings_path: Path | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.digest_config = digest_config
-        self.settings_path = settings_path
+        # What each crawl child gets on its stdin (it reads no settings of its own).
+        self.child_settings = child_settings(settings)
         self.time_limit = settings.crawl.time_limit_seconds
         self.crawl_deadline_seconds = float(self.time_limit + KILL_GRACE_SECONDS)
         # One id for this process's claims: a later run on this host sees when it died.
@@ -39,7 +39,7 @@ class AppWork:
 
     async def crawl(self, source_id: int) -> CrawlReport:
         result = await crawl_one(
-            self.sessions, source_id, time_limit=self.time_limit, settings_path=self.settings_path
+            self.sessions, source_id, time_limit=self.time_limit, child_settings=self.child_settings
         )
         return CrawlReport(
             source_id=result.source_id,

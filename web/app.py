@@ -94,7 +94,7 @@ def create_app(
     crawl_jobs = CrawlJobs(
         sessions,
         time_limit=config.crawl_time_limit,
-        settings_path=config.settings_path,
+        child_settings=config.child_settings,
         past_days=config.dedupe_past_days,
         max_parallel=config.crawl_max_parallel,
         clock=now,

@@ -13,12 +13,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dedupe.job import run_dedupe
+from scrapers.handoff import ChildSettings
 from scrapers.runner import KILL_GRACE_SECONDS, crawl_one
 from store.db import session_scope
 from store.models import CrawlRun
@@ -32,14 +32,14 @@ class CrawlJobs:
         sessions: sessionmaker[Session],
         *,
         time_limit: int,
-        settings_path: Path | None,
+        child_settings: ChildSettings,
         past_days: int,
         max_parallel: int,
         clock: Callable[[], datetime],
     ) -> None:
         self.sessions = sessions
         self.time_limit = time_limit
-        self.settings_path = settings_path
+        self.child_settings = child_settings
         self.past_days = past_days
         self.max_parallel = max_parallel
         self.clock = clock
@@ -73,7 +73,7 @@ class CrawlJobs:
                     self.sessions,
                     source_id,
                     time_limit=self.time_limit,
-                    settings_path=self.settings_path,
+                    child_settings=self.child_settings,
                 )
                 await asyncio.to_thread(self._dedupe)
         except asyncio.CancelledError:

@@ -59,8 +59,9 @@ def run(
     work = AppWork(
         settings,
         context.sessions,
-        DigestConfig.from_settings(settings, context.secret_key()),
-        context.settings_path,
+        DigestConfig.from_settings(
+            settings.web, settings.mail, settings.digest, context.secret_key()
+        ),
     )
     daemon = Daemon(settings, engine, context.sessions, work)
     app = build_app(context, scheduler_status=daemon.alive)
@@ -88,7 +89,9 @@ def worker(log_level: LogLevel = "info") -> None:
     context = state.app
     settings = context.settings
     sessions = context.sessions
-    config = DigestConfig.from_settings(settings, context.secret_key())
+    config = DigestConfig.from_settings(
+        settings.web, settings.mail, settings.digest, context.secret_key()
+    )
     finish = threading.Event()
     abort = threading.Event()
 
