@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import config.loader
 from config import Settings, documented_keys, sections
 from config.loader import SettingsError, load_settings
 
@@ -16,10 +17,8 @@ SETTINGS_TOML = ROOT / "settings.toml"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(__import__("os").environ):
-        if name.startswith("VAHTI_"):
-            monkeypatch.delenv(name)
+def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No VAHTI_* variable here, and the default file is the repository's (tests/conftest.py).
     monkeypatch.chdir(tmp_path)
 
 
@@ -52,6 +51,27 @@ def test_settings_env_variable_picks_the_file(
     path = write(tmp_path, "[crawl]\nmax_parallel = 5\n")
     monkeypatch.setenv("VAHTI_SETTINGS", str(path))
     assert load_settings().crawl.max_parallel == 5
+
+
+def test_settings_toml_in_the_working_folder_is_the_default_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The suite points the default at the repository's own file (tests/conftest.py); outside
+    # the tests it is ./settings.toml.
+    assert config.loader.DEFAULT_FILE.resolve() == SETTINGS_TOML
+    monkeypatch.setattr(config.loader, "DEFAULT_FILE", Path("settings.toml"))
+    write(tmp_path, "[crawl]\nmax_parallel = 7\n").rename(tmp_path / "settings.toml")
+    assert load_settings().crawl.max_parallel == 7
+
+
+def test_the_loaded_settings_are_plain_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAHTI_MAIL__PORT", "2525")
+    settings = load_settings()
+    assert type(settings) is Settings and settings.mail.port == 2525
+    # What a part of the program is handed reads no environment: a copy stays as it was.
+    monkeypatch.setenv("VAHTI_MAIL__PORT", "587")
+    assert Settings.model_validate(settings.model_dump()).mail.port == 2525
+    assert Settings().mail.port == 25
 
 
 def test_misspelt_key_names_key_file_and_allowed(tmp_path: Path) -> None:
