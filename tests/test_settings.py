@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -174,3 +175,32 @@ def test_cli_exits_2_with_one_line_on_a_bad_setting(run_vahti) -> None:  # type:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "mail.backend" in lines[0] and "VAHTI_MAIL__BACKEND" in lines[0]
+
+
+def _imported(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_only_the_shell_loads_settings() -> None:
+    """Below vahti/ the parts are handed sections; none reads the file or the environment."""
+    packages = [
+        folder
+        for folder in ROOT.iterdir()
+        if (folder / "__init__.py").is_file() and folder.name not in {"vahti", "config", "tests"}
+    ]
+    assert {"scrapers", "digest", "web", "scheduler"} <= {folder.name for folder in packages}
+    loaders = {
+        str(path.relative_to(ROOT))
+        for folder in packages
+        for path in folder.rglob("*.py")
+        if any(name.startswith("config.loader") for name in _imported(path))
+    }
+    assert loaders == set()
+    # Positive control: the shell does.
+    assert "config.loader" in _imported(ROOT / "vahti" / "cli" / "__init__.py")
