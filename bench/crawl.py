@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from config import CrawlSettings, DatabaseSettings  # noqa: E402
+from scrapers.handoff import ChildSettings  # noqa: E402
 from scrapers.runner import child_environment, crawl_one  # noqa: E402
 from store.db import make_engine, session_factory  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -165,12 +167,17 @@ def run_bare(url: str, folder: Path) -> Timing:
 
 def run_ours(url: str, folder: Path, pages: int, source_id: int | None) -> Timing:
     database = f"sqlite:///{folder / 'bench.db'}"
-    settings = folder / "settings.toml"
-    settings.write_text(
-        f'[database]\nurl = "{database}"\n'
-        "[crawl]\nallow_private_networks = true\nobey_robots = false\n"
-        "download_delay = 0.0\nautothrottle = false\nretries = 0\n"
-        f"concurrency_per_domain = {CONCURRENCY}\nmax_detail_pages = {pages}\n"
+    settings = ChildSettings(
+        database=DatabaseSettings(url=database),
+        crawl=CrawlSettings(
+            allow_private_networks=True,
+            obey_robots=False,
+            download_delay=0.0,
+            autothrottle=False,
+            retries=0,
+            concurrency_per_domain=CONCURRENCY,
+            max_detail_pages=pages,
+        ),
     )
     engine = make_engine(database)
     upgrade(engine)
@@ -182,7 +189,7 @@ def run_ours(url: str, folder: Path, pages: int, source_id: int | None) -> Timin
             session.flush()
             source_id = source.id
     began, cpu = time.perf_counter(), child_cpu()
-    result = asyncio.run(crawl_one(sessions, source_id, time_limit=600, settings_path=settings))
+    result = asyncio.run(crawl_one(sessions, source_id, time_limit=600, child_settings=settings))
     seconds = time.perf_counter() - began
     engine.dispose()
     if result.failed:
@@ -198,7 +205,7 @@ def main() -> None:
         "--repeat", type=int, default=3, help="rounds (bare, ours, ours again); best one counts"
     )
     args = parser.parse_args()
-    os.environ.update(child_environment(None))
+    os.environ.update(child_environment())
     ready: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(args.pages, ready), daemon=True)
     server.start()

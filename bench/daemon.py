@@ -72,7 +72,7 @@ async def probe(late: list[float], running: asyncio.Event) -> None:
 
 
 def settings_for(url: str, port: int) -> Any:
-    from vahti.settings import DatabaseSettings, MailSettings, Settings
+    from config import DatabaseSettings, MailSettings, Settings
 
     return Settings(
         database=DatabaseSettings(url=url),

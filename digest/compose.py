@@ -8,13 +8,13 @@ from datetime import datetime
 from email.message import Message
 from typing import Any
 
+from config import DigestSettings, MailSettings, WebSettings
 from digest.links import subscriber_links
 from digest.message import build_message
 from digest.model import Digest, Preferences, SentItem
 from digest.pool import EventPool
 from digest.render import Rendered, render_digest
 from digest.select import select_digest
-from vahti.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,20 +36,22 @@ class DigestConfig:
     compose_processes: int = 0  # 0: compose in the sending process (see digest.batches)
 
     @classmethod
-    def from_settings(cls, settings: Settings, secret: bytes) -> DigestConfig:
+    def from_settings(
+        cls, web: WebSettings, mail: MailSettings, digest: DigestSettings, secret: bytes
+    ) -> DigestConfig:
         return cls(
-            base_url=settings.web.base_url,
+            base_url=web.base_url,
             secret=secret,
-            from_address=settings.mail.from_address,
-            message_id_domain=settings.mail.message_id_domain,
-            window_days=settings.digest.window_days,
-            deadline_days=settings.digest.deadline_days,
-            send_empty=settings.digest.send_empty,
-            max_attempts=settings.mail.max_attempts,
-            retry_backoff_seconds=settings.mail.retry_backoff_seconds,
-            claim_timeout_seconds=settings.mail.claim_timeout_seconds,
-            connections=settings.mail.connections,
-            compose_processes=settings.digest.compose_processes,
+            from_address=mail.from_address,
+            message_id_domain=mail.message_id_domain,
+            window_days=digest.window_days,
+            deadline_days=digest.deadline_days,
+            send_empty=digest.send_empty,
+            max_attempts=mail.max_attempts,
+            retry_backoff_seconds=mail.retry_backoff_seconds,
+            claim_timeout_seconds=mail.claim_timeout_seconds,
+            connections=mail.connections,
+            compose_processes=digest.compose_processes,
         )
 
     @property

@@ -15,7 +15,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
-from vahti.settings import MailSettings
+from config import MailSettings
 
 
 class SendError(Exception):

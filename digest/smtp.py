@@ -19,9 +19,9 @@ from email.message import Message
 
 import aiosmtplib
 
+from config import MailSettings
 from digest.message import envelope
 from digest.senders import SendError
-from vahti.settings import MailSettings
 
 
 def is_permanent(code: int) -> bool:

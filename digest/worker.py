@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import MailSettings
 from digest.compose import DigestConfig
 from digest.send import SendSummary, send_pending
 from digest.senders import make_sender
-from vahti.settings import MailSettings
 
 log = logging.getLogger("vahti.worker")
 # How often a run checks whether it must stop now, in seconds.

@@ -39,11 +39,11 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
 from scheduler.interface import CrawlQueue, Work
 from scheduler.lease import Lease
 from scheduler.metrics import DaemonStats
 from scheduler.runtime import ActiveRuntime
-from vahti.settings import Settings
 
 log = logging.getLogger("vahti.daemon")
 WEB_START_SECONDS = 30.0

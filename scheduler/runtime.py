@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
 from scheduler import jobs
 from scheduler.cleanup import Retention, clean_up
 from scheduler.crawls import (
@@ -35,7 +36,6 @@ from scheduler.crawls import (
 from scheduler.interface import CrawlQueue, StopFlags, Work
 from scheduler.metrics import DaemonStats
 from store.models import Source
-from vahti.settings import Settings
 
 log = logging.getLogger("vahti.daemon")
 # A run left "running" this long after the longest a crawl can take was abandoned.

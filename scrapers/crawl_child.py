@@ -10,7 +10,8 @@ caller down, so every crawl runs here. Two modes:
 * ``--url URL --kind KIND --dry-run``: fetch, extract and print the records as JSON; stores
   nothing and keeps past events.
 
-Settings come from ``--settings`` / VAHTI_SETTINGS / ./settings.toml like every command.
+The settings come from the parent as JSON on stdin (``scrapers.handoff``: the crawl section,
+and the database for a stored crawl); the child reads no settings file and no VAHTI_* variable.
 """
 
 from __future__ import annotations
@@ -20,20 +21,20 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
+from config import CrawlSettings, DatabaseSettings
 from scrapers.bookkeeping import close_broken_run
 from scrapers.conditional import PageMemory, load_memory
+from scrapers.handoff import HandoffError, read_settings
 from scrapers.scrapy_settings import scrapy_settings
 from scrapers.spec import SourceSpec
 from scrapers.spiders import UnknownSpider, spider_class
 from store.db import make_engine, session_factory, session_scope
 from store.models import CrawlRun, Source
-from vahti.settings import Settings, SettingsError, load_settings
 
 PROGRESS_EVERY_SECONDS = 0.25
 
@@ -79,20 +80,20 @@ class ProgressReporter:
 
 
 def _run_spider(
-    settings: Settings,
+    crawl: CrawlSettings,
     spec: SourceSpec,
     extra: dict[str, Any],
     now: datetime,
     time_limit: int | None,
     page_memory: dict[str, PageMemory] | None = None,
 ) -> None:
-    process = CrawlerProcess({**scrapy_settings(settings, time_limit=time_limit), **extra})
+    process = CrawlerProcess({**scrapy_settings(crawl, time_limit=time_limit), **extra})
     process.crawl(
         spider_class(spec.kind),
         spec=spec,
-        max_detail_pages=settings.crawl.max_detail_pages,
-        max_pages=settings.crawl.max_pages,
-        horizon_days=settings.crawl.horizon_days,
+        max_detail_pages=crawl.max_detail_pages,
+        max_pages=crawl.max_pages,
+        horizon_days=crawl.horizon_days,
         now=now,
         page_memory=page_memory or {},
     )
@@ -100,9 +101,13 @@ def _run_spider(
 
 
 def crawl_source(
-    settings: Settings, source_id: int, run_id: int | None, time_limit: int | None
+    crawl: CrawlSettings,
+    database: DatabaseSettings,
+    source_id: int,
+    run_id: int | None,
+    time_limit: int | None,
 ) -> dict[str, Any]:
-    engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
+    engine = make_engine(database.url, busy_timeout_ms=database.busy_timeout_ms)
     if run_id is None:
         # Started by hand: bring the schema up first. A caller that made the run did that.
         from store.migrate import ensure_schema
@@ -114,7 +119,7 @@ def crawl_source(
         source = session.get(Source, source_id)
         if source is None:
             raise SystemExit(f"no source with id {source_id}")
-        spec = SourceSpec.from_source(source, tuple(settings.crawl.languages))
+        spec = SourceSpec.from_source(source, tuple(crawl.languages))
         if run_id is None:
             run = CrawlRun(source_id=source_id, started_at=now)
             session.add(run)
@@ -128,7 +133,7 @@ def crawl_source(
             close_broken_run(session, run_id, "failed", f"kind {spec.kind}: {exc}", now)
     else:
         _run_spider(
-            settings,
+            crawl,
             spec,
             {
                 "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
@@ -136,8 +141,8 @@ def crawl_source(
                 "VAHTI_SOURCE_ID": source_id,
                 "VAHTI_RUN_ID": run_id,
                 "VAHTI_NOW": now.isoformat(),
-                "VAHTI_DATABASE_URL": settings.database.url,
-                "VAHTI_BUSY_TIMEOUT_MS": settings.database.busy_timeout_ms,
+                "VAHTI_DATABASE_URL": database.url,
+                "VAHTI_BUSY_TIMEOUT_MS": database.busy_timeout_ms,
             },
             now,
             time_limit,
@@ -161,8 +166,9 @@ def crawl_source(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scrapers.crawl_child")
-    parser.add_argument("--settings", type=Path)
+    parser = argparse.ArgumentParser(
+        prog="python -m scrapers.crawl_child", epilog="The settings come as JSON on stdin."
+    )
     parser.add_argument("--source-id", type=int)
     parser.add_argument("--run-id", type=int)
     parser.add_argument("--url")
@@ -173,10 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=int)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.settings)
-    except SettingsError as exc:
+        settings = read_settings(sys.stdin)
+    except HandoffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    crawl = settings.crawl
     if args.dry_run:
         if not args.url:
             parser.error("--dry-run needs --url")
@@ -184,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             url=args.url,
             kind=args.kind,
             config=json.loads(args.config),
-            timezone=args.timezone or settings.crawl.default_timezone,
-            languages=tuple(settings.crawl.languages),
+            timezone=args.timezone or crawl.default_timezone,
+            languages=tuple(crawl.languages),
             include_past=True,
         )
         try:
@@ -194,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         _run_spider(
-            settings,
+            crawl,
             spec,
             {"ITEM_PIPELINES": {"scrapers.pipelines.PrintPipeline": 500}},
             datetime.now(UTC),
@@ -203,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.source_id is None:
         parser.error("give --source-id, or --url with --dry-run")
-    summary = crawl_source(settings, args.source_id, args.run_id, args.time_limit)
+    if settings.database is None:
+        print("error: settings on stdin: a stored crawl needs [database]", file=sys.stderr)
+        return 2
+    summary = crawl_source(crawl, settings.database, args.source_id, args.run_id, args.time_limit)
     print(json.dumps({"run": summary}))
     return 0 if summary["status"] not in ("failed", "timeout") else 1
 

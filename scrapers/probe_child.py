@@ -7,7 +7,8 @@ and prints the detection as one JSON object on stdout:
     {"kind": "ics", "url": "...", "reason": "...", "records": 12, "config": {},
      "tried": ["..."], "hint": null}
 
-``kind`` is null when nothing fits; ``hint`` then says how to configure selectors.
+``kind`` is null when nothing fits; ``hint`` then says how to configure selectors. The crawl
+settings come from the parent as JSON on stdin (``scrapers.handoff``), nowhere else.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -25,9 +25,9 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from scrapers.handoff import HandoffError, read_settings
 from scrapers.route_probe import Probe
 from scrapers.scrapy_settings import scrapy_settings
-from vahti.settings import SettingsError, load_settings
 
 PROBE_TIME_LIMIT = 60
 
@@ -63,27 +63,28 @@ class ProbeSpider(scrapy.Spider):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scrapers.probe_child")
+    parser = argparse.ArgumentParser(
+        prog="python -m scrapers.probe_child", epilog="The settings come as JSON on stdin."
+    )
     parser.add_argument("--url", required=True)
     parser.add_argument("--config", default="{}", help="source config as JSON")
     parser.add_argument("--timezone")
-    parser.add_argument("--settings", type=Path)
     parser.add_argument("--time-limit", type=int, default=PROBE_TIME_LIMIT)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.settings)
-    except SettingsError as exc:
+        crawl = read_settings(sys.stdin).crawl
+    except HandoffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     probe = Probe(
         args.url,
         datetime.now(UTC),
         config=json.loads(args.config),
-        timezone=args.timezone or settings.crawl.default_timezone,
-        languages=tuple(settings.crawl.languages),
+        timezone=args.timezone or crawl.default_timezone,
+        languages=tuple(crawl.languages),
     )
     process = CrawlerProcess(
-        {**scrapy_settings(settings, time_limit=args.time_limit), "LOG_INSTALL_ROOT_HANDLER": True}
+        {**scrapy_settings(crawl, time_limit=args.time_limit), "LOG_INSTALL_ROOT_HANDLER": True}
     )
     process.crawl(ProbeSpider, probe=probe)
     process.start()

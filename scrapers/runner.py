@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrapers.bookkeeping import CANCELLED, FAILED_STATUSES, close_broken_run
+from scrapers.handoff import ChildSettings
 from store.db import session_scope
 from store.models import CrawlRun, Source
 
@@ -105,10 +106,43 @@ def dry_run_command(
     return command + _options(timezone, time_limit)
 
 
-def child_environment(settings_path: Path | None) -> dict[str, str]:
-    env = dict(os.environ)
-    if settings_path is not None:
-        env["VAHTI_SETTINGS"] = str(settings_path.resolve())
+# What a child keeps of the parent's environment: what Python, Scrapy and the system libraries
+# need (paths, locale, time zone, certificates, proxies). Nothing else, no VAHTI_* above all:
+# its settings come on stdin (scrapers.handoff).
+CHILD_ENV_NAMES = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "TZ",
+        "SYSTEMROOT",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+    }
+)
+CHILD_ENV_PREFIXES = ("LC_", "PYTHON")
+
+
+def child_environment(parent: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a child starts with, taken from `parent` (default: os.environ)."""
+    source = os.environ if parent is None else parent
+    env = {
+        name: value
+        for name, value in source.items()
+        if name in CHILD_ENV_NAMES or name.startswith(CHILD_ENV_PREFIXES)
+    }
     # The children must import this checkout even when it is not installed.
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -187,28 +221,40 @@ async def _tail(stream: asyncio.StreamReader) -> bytes:
     return kept
 
 
+async def _hand_over(stdin: asyncio.StreamWriter, child_settings: ChildSettings) -> None:
+    """The settings on the child's stdin, then end of file (a child that died early is
+    reported by its exit code and stderr, not here)."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        stdin.write(child_settings.to_json().encode())
+        await stdin.drain()
+    stdin.close()
+
+
 async def _run_child(
     result: CrawlResult,
     time_limit: int,
     kill_after: float,
-    settings_path: Path | None,
+    child_settings: ChildSettings,
     on_event: ProgressCallback | None,
 ) -> tuple[int | None, str]:
     """Run the child to its end or kill it; (exit code or None when killed, stderr tail)."""
     process = await asyncio.create_subprocess_exec(
         *child_command(result.source_id, result.run_id, time_limit),
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=child_environment(settings_path),
+        env=child_environment(),
         # Its own session: a Ctrl-C meant for the daemon or `vahti crawl` does not reach the
         # child; the parent stops it (time limit, shutdown bound) and closes its run.
         start_new_session=True,
     )
+    assert process.stdin is not None
     assert process.stdout is not None and process.stderr is not None
     readers = asyncio.gather(
         _follow_progress(process.stdout, result, on_event), _tail(process.stderr)
     )
     try:
+        await _hand_over(process.stdin, child_settings)
         _, stderr = await asyncio.wait_for(asyncio.shield(readers), timeout=kill_after)
         await process.wait()
     except BaseException:  # timed out, cancelled, or the runner itself failed: no orphans
@@ -226,21 +272,22 @@ async def crawl_one(
     source_id: int,
     *,
     time_limit: int,
-    settings_path: Path | None = None,
+    child_settings: ChildSettings,
     on_event: ProgressCallback | None = None,
     kill_grace: float = KILL_GRACE_SECONDS,
 ) -> CrawlResult:
     """Crawl one source in a child process; the result is read from its closed CrawlRun.
 
-    The child stops itself at `time_limit` seconds; one still running `kill_grace` seconds
-    later is killed."""
+    The child gets `child_settings` (with the database) on its stdin and nothing of this
+    process's settings or environment. It stops itself at `time_limit` seconds; one still
+    running `kill_grace` seconds later is killed."""
     result = _start_run(sessions, source_id)
     if on_event:
         on_event("started", result)
     started = time.monotonic()
     try:
         code, stderr = await _run_child(
-            result, time_limit, time_limit + kill_grace, settings_path, on_event
+            result, time_limit, time_limit + kill_grace, child_settings, on_event
         )
     except TimeoutError:
         _close_broken_run(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vahti.settings import Settings
+from config import CrawlSettings
 
 # After this many redirects in a row a request is given up (a redirect loop ends here).
 MAX_REDIRECTS = 10
@@ -28,8 +28,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 
-def scrapy_settings(settings: Settings, *, time_limit: int | None = None) -> dict[str, Any]:
-    crawl = settings.crawl
+def scrapy_settings(crawl: CrawlSettings, *, time_limit: int | None = None) -> dict[str, Any]:
     return {
         "BOT_NAME": "tapahtumavahti",
         "USER_AGENT": crawl.user_agent.format(contact_url=crawl.contact_url),

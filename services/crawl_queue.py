@@ -25,7 +25,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dedupe.job import DedupeCounts, run_dedupe
 from scheduler.crawls import sources_being_crawled
 from scheduler.interface import Tally
+from scrapers.handoff import ChildSettings
 from scrapers.runner import KILL_GRACE_SECONDS, CrawlResult, ProgressCallback, crawl_one
 from store.models import Source
 
@@ -58,18 +58,19 @@ class CrawlQueue:
         *,
         max_parallel: int,
         time_limit: int,
-        settings_path: Path | None = None,
+        child_settings: ChildSettings,
         dedupe_past_days: int | None = None,
         on_event: ProgressCallback | None = None,
         kill_grace: float = KILL_GRACE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """`dedupe_past_days`: run dedupe after crawls (with `dedupe.past_days`); None: never.
+        """`child_settings`: what each crawl process is handed (it reads no settings of its own).
+        `dedupe_past_days`: run dedupe after crawls (with `dedupe.past_days`); None: never.
         `on_event(kind, result)`: each crawl's "started", "progress" and "finished"."""
         self.sessions = sessions
         self.max_parallel = max_parallel
         self.time_limit = time_limit
-        self.settings_path = settings_path
+        self.child_settings = child_settings
         self.dedupe_past_days = dedupe_past_days
         self.on_event = on_event
         self.kill_grace = kill_grace
@@ -198,7 +199,7 @@ class CrawlQueue:
                         self.sessions,
                         source_id,
                         time_limit=self.time_limit,
-                        settings_path=self.settings_path,
+                        child_settings=self.child_settings,
                         on_event=self.on_event,
                         kill_grace=self.kill_grace,
                     )

@@ -8,6 +8,12 @@
   answer 4xx/5xx for chosen recipients.
 * ``vahti_env`` / ``run_vahti``: the `vahti` command in a temporary folder with test settings.
 * ``now``: a fixed aware datetime to pass into pure functions instead of freezing time.
+
+The suite is sealed from whoever runs it: ``_sealed`` removes every VAHTI_* variable from the
+environment (VAHTI_TEST_POSTGRES_URL is read first) and points the settings loader's default
+file at the repository's own settings.toml, so no exported variable, VAHTI_SETTINGS or
+./settings.toml changes a test. Subprocesses get explicit environments (``vahti_env``;
+crawl children get ``scrapers.runner.child_environment`` and their settings on stdin).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import config.loader
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from tests.support.http import SiteServer
@@ -32,6 +39,10 @@ from tests.support.smtp import SmtpServer
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POSTGRES_ENV = "VAHTI_TEST_POSTGRES_URL"
+# Read once, before the sealing fixtures clear the environment.
+POSTGRES_URL = os.environ.get(POSTGRES_ENV) or None
+# The settings file a test that loads settings without naming one reads: the defaults.
+REPOSITORY_SETTINGS = ROOT / "settings.toml"
 
 
 class Database:
@@ -43,7 +54,30 @@ class Database:
 
 
 def _postgres_url() -> str | None:
-    return os.environ.get(POSTGRES_ENV) or None
+    return POSTGRES_URL
+
+
+def seal(patch: pytest.MonkeyPatch) -> None:
+    """No VAHTI_* variable (VAHTI_SETTINGS included) and no settings file of the person
+    running the suite: the loader's default file is the repository's own."""
+    for name in list(os.environ):
+        if name.startswith(config.loader.ENV_PREFIX):
+            patch.delenv(name)
+    patch.setattr(config.loader, "DEFAULT_FILE", REPOSITORY_SETTINGS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sealed_session() -> Iterator[None]:
+    """Sealed for the whole run, so module and session fixtures are too."""
+    with pytest.MonkeyPatch.context() as patch:
+        seal(patch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _sealed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sealed again for each test (whatever an earlier one left in os.environ)."""
+    seal(monkeypatch)
 
 
 def _backends() -> list[object]:

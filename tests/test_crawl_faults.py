@@ -32,6 +32,7 @@ from store.db import make_engine
 from store.migrate import upgrade
 from store.models import CrawlRun, HttpValidator, Listing, Source
 from tests.conftest import Database, _backends, _postgres_url
+from tests.support.children import child_settings
 from tests.support.http import SiteServer
 
 pytestmark = pytest.mark.slow
@@ -195,16 +196,14 @@ def scenario(
     db = Database(url, engine, engine.dialect.name)
     server = SiteServer()
     server.start()
-    settings = folder / "settings.toml"
-    settings.write_text(
-        f'[database]\nurl = "{url}"\n'
-        "[crawl]\n"
-        "allow_private_networks = false\n"
-        'trusted_hosts = ["127.0.0.1"]\n'
-        "download_delay = 0.0\nautothrottle = false\n"
-        "retries = 1\nretry_backoff_seconds = 0.1\n"
-        "download_timeout = 2\n"
-        f"max_response_mb = {MAX_RESPONSE_MB}\n"
+    settings = child_settings(
+        url,
+        allow_private_networks=False,
+        trusted_hosts=["127.0.0.1"],
+        retries=1,
+        retry_backoff_seconds=0.1,
+        download_timeout=2,
+        max_response_mb=MAX_RESPONSE_MB,
     )
     flaky_hits: list[int] = []
     first_round(server, flaky_hits)
@@ -229,7 +228,7 @@ def scenario(
         ids = {name: row.id for name, row in rows.items()}
 
     def crawl(names: list[str]) -> dict[str, CrawlResult]:
-        queue = CrawlQueue(db.sessions, max_parallel=4, time_limit=60, settings_path=settings)
+        queue = CrawlQueue(db.sessions, max_parallel=4, time_limit=60, child_settings=settings)
         results = asyncio.run(queue.run([ids[name] for name in names]))
         by_id = {result.source_id: result for result in results}
         return {name: by_id[ids[name]] for name in names}

@@ -17,8 +17,9 @@ from scheduler.metrics import DaemonStats
 from services.crawl_queue import CrawlQueue
 from store.models import CrawlRun, Event, Listing, Source
 from tests.conftest import Database
+from tests.support.children import child_settings
 from tests.support.http import SiteServer
-from tests.test_crawl_runs import PAGE, settings_file
+from tests.test_crawl_runs import PAGE
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ def make_queue(db: Database, tmp_path: Path, max_parallel: int, **options: objec
         db.sessions,
         max_parallel=max_parallel,
         time_limit=60,
-        settings_path=settings_file(tmp_path, db),
+        child_settings=child_settings(db.url),
         **options,  # type: ignore[arg-type]
     )
 

@@ -13,6 +13,7 @@ from services.crawl_queue import CrawlQueue
 from store import vocab
 from store.models import CrawlRun, Source
 from tests.conftest import Database
+from tests.support.children import child_settings
 from tests.support.http import SiteServer
 
 START = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
@@ -21,16 +22,6 @@ PAGE = (
     '{"@type": "Event", "@id": "https://x.example.fi/1", "name": "Työnhakuklinikka",'
     f' "startDate": "{START}"}}</script></head></html>'
 )
-
-
-def settings_file(tmp_path: Path, db: Database) -> Path:
-    path = tmp_path / "settings.toml"
-    path.write_text(
-        f'[database]\nurl = "{db.url}"\n'
-        "[crawl]\nallow_private_networks = true\ndownload_delay = 0.0\nautothrottle = false\n"
-        "retries = 0\ndownload_timeout = 20\n"
-    )
-    return path
 
 
 def add_source(db: Database, url: str) -> int:
@@ -55,7 +46,7 @@ def test_a_crawl_that_hits_its_time_limit_stops_and_says_so(
         sqlite_db.sessions,
         max_parallel=1,
         time_limit=3,
-        settings_path=settings_file(tmp_path, sqlite_db),
+        child_settings=child_settings(sqlite_db.url),
     )
     [result] = asyncio.run(queue.run([source_id]))
     run, source = only_run(sqlite_db, source_id)
@@ -75,7 +66,7 @@ def test_a_crawl_process_that_overruns_is_killed(
         max_parallel=1,
         time_limit=1,
         kill_grace=0.5,
-        settings_path=settings_file(tmp_path, sqlite_db),
+        child_settings=child_settings(sqlite_db.url),
     )
     [result] = asyncio.run(queue.run([source_id]))
     run, source = only_run(sqlite_db, source_id)

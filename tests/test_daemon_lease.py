@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from config import DatabaseSettings, MailSettings, SchedulerSettings, Settings
 from digest.compose import DigestConfig
 from scheduler import jobs
 from scheduler.daemon import Daemon
@@ -18,7 +19,6 @@ from store.models import Delivery, SchedulerLease
 from tests.conftest import Database
 from tests.support.digest import BASE_URL, SECRET, add_event, add_subscriber
 from vahti.daemon_work import AppWork, daemon_crawl_queue
-from vahti.settings import DatabaseSettings, MailSettings, SchedulerSettings, Settings
 
 CONFIG = DigestConfig(
     base_url=BASE_URL, secret=SECRET, from_address="v@vahti.example", message_id_domain="v.ex"
@@ -105,10 +105,6 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
     it is queued at once, through the daemon's admission and counted in its figures."""
     from store.models import CrawlRun, Source
 
-    settings_file = tmp_path / "settings.toml"
-    settings_file.write_text(
-        f'[database]\nurl = "{db.url}"\n[crawl]\nallow_private_networks = true\nretries = 0\n'
-    )
     settings = daemon_settings(db, tmp_path, ticks=60)
     now = datetime.now(UTC)
     with db.sessions.begin() as session:  # crawled an hour ago, next due tomorrow
@@ -123,7 +119,7 @@ async def test_crawl_now_from_the_web_app_is_run_by_the_active_daemon(
         session.add(source)
         session.flush()
         source_id = source.id
-    crawls = daemon_crawl_queue(settings, db.sessions, settings_file)
+    crawls = daemon_crawl_queue(settings, db.sessions)
     daemon = Daemon(
         settings, db.engine, db.sessions, AppWork(settings, db.sessions, CONFIG), crawls
     )

@@ -19,6 +19,7 @@ from digest.model import PENDING, SENT
 from digest.plan import every_subscriber
 from digest.send import SendSummary, send_due
 from digest.smtp import SmtpSender
+from scrapers.runner import child_environment
 from store.db import make_engine, session_factory
 from store.models import Delivery, DeliveryItem, Subscriber
 from tests.conftest import Database
@@ -147,6 +148,7 @@ def test_a_compose_process_ends_when_the_sending_process_is_killed(tmp_path: Pat
     with subprocess.Popen(
         [sys.executable, "-c", ORPHAN_SCRIPT, f"sqlite:///{tmp_path / 'vahti.db'}"],
         cwd=Path(__file__).resolve().parent.parent,
+        env=child_environment(),
         stdout=subprocess.PIPE,
         text=True,
     ) as script:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from config import MailSettings
 from digest.message import build_message, new_message_id
 from digest.render import Rendered
 from digest.senders import SendError, make_sender
 from digest.smtp import SmtpSender
 from tests.support.smtp import SmtpServer
-from vahti.settings import MailSettings
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -118,7 +118,7 @@ async def test_an_untrusted_certificate_is_refused(certificate: tuple[Path, Path
 
 def test_the_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VAHTI_MAIL__PASSWORD", "from-env")
-    from vahti.settings import load_settings
+    from config.loader import load_settings
 
     mail = load_settings().mail
     sender = make_sender(mail.model_copy(update={"backend": "smtp", "username": "u"}))

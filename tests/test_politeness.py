@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from config import CrawlSettings
 from scrapers.politeness import MAX_PAUSE_SECONDS, retry_pause
 from scrapers.scrapy_settings import scrapy_settings
-from vahti.settings import CrawlSettings, Settings
 
 
 def test_the_pause_doubles_with_each_retry() -> None:
@@ -38,7 +38,7 @@ def test_no_backoff_means_no_pause() -> None:
 
 def test_every_crawl_process_gets_politeness_and_the_guard() -> None:
     crawl = CrawlSettings(contact_url="https://vahti.example.fi/bot", max_response_mb=10.0)
-    result = scrapy_settings(Settings(crawl=crawl))
+    result = scrapy_settings(crawl)
     assert result["USER_AGENT"] == "Tapahtumavahti/0.1 (+https://vahti.example.fi/bot)"
     assert result["ROBOTSTXT_OBEY"] is True
     assert result["AUTOTHROTTLE_ENABLED"] is True

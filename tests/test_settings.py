@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from vahti.settings import Settings, SettingsError, documented_keys, load_settings, sections
+import config.loader
+from config import Settings, documented_keys, sections
+from config.loader import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_TOML = ROOT / "settings.toml"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(__import__("os").environ):
-        if name.startswith("VAHTI_"):
-            monkeypatch.delenv(name)
+def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No VAHTI_* variable here, and the default file is the repository's (tests/conftest.py).
     monkeypatch.chdir(tmp_path)
 
 
@@ -51,6 +52,27 @@ def test_settings_env_variable_picks_the_file(
     path = write(tmp_path, "[crawl]\nmax_parallel = 5\n")
     monkeypatch.setenv("VAHTI_SETTINGS", str(path))
     assert load_settings().crawl.max_parallel == 5
+
+
+def test_settings_toml_in_the_working_folder_is_the_default_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The suite points the default at the repository's own file (tests/conftest.py); outside
+    # the tests it is ./settings.toml.
+    assert config.loader.DEFAULT_FILE.resolve() == SETTINGS_TOML
+    monkeypatch.setattr(config.loader, "DEFAULT_FILE", Path("settings.toml"))
+    write(tmp_path, "[crawl]\nmax_parallel = 7\n").rename(tmp_path / "settings.toml")
+    assert load_settings().crawl.max_parallel == 7
+
+
+def test_the_loaded_settings_are_plain_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAHTI_MAIL__PORT", "2525")
+    settings = load_settings()
+    assert type(settings) is Settings and settings.mail.port == 2525
+    # What a part of the program is handed reads no environment: a copy stays as it was.
+    monkeypatch.setenv("VAHTI_MAIL__PORT", "587")
+    assert Settings.model_validate(settings.model_dump()).mail.port == 2525
+    assert Settings().mail.port == 25
 
 
 def test_misspelt_key_names_key_file_and_allowed(tmp_path: Path) -> None:
@@ -153,3 +175,32 @@ def test_cli_exits_2_with_one_line_on_a_bad_setting(run_vahti) -> None:  # type:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "mail.backend" in lines[0] and "VAHTI_MAIL__BACKEND" in lines[0]
+
+
+def _imported(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_only_the_shell_loads_settings() -> None:
+    """Below vahti/ the parts are handed sections; none reads the file or the environment."""
+    packages = [
+        folder
+        for folder in ROOT.iterdir()
+        if (folder / "__init__.py").is_file() and folder.name not in {"vahti", "config", "tests"}
+    ]
+    assert {"scrapers", "digest", "web", "scheduler"} <= {folder.name for folder in packages}
+    loaders = {
+        str(path.relative_to(ROOT))
+        for folder in packages
+        for path in folder.rglob("*.py")
+        if any(name.startswith("config.loader") for name in _imported(path))
+    }
+    assert loaders == set()
+    # Positive control: the shell does.
+    assert "config.loader" in _imported(ROOT / "vahti" / "cli" / "__init__.py")

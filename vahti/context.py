@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
+from scrapers.handoff import ChildSettings
 from store.db import make_engine, session_factory
 from store.migrate import ensure_schema
-from vahti.settings import Settings
 
 SECRET_FILE = Path("var/secret_key")
 
@@ -19,7 +20,6 @@ SECRET_FILE = Path("var/secret_key")
 @dataclass
 class AppContext:
     settings: Settings
-    settings_path: Path | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
     @property
@@ -32,6 +32,10 @@ class AppContext:
             )
             ensure_schema(self._engine)
         return self._engine
+
+    def child_settings(self) -> ChildSettings:
+        """What crawl and probe children get of the settings (on stdin, see scrapers.handoff)."""
+        return child_settings(self.settings)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -52,3 +56,8 @@ class AppContext:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def child_settings(settings: Settings) -> ChildSettings:
+    """The sections a crawl child needs; a probe or dry run drops the database itself."""
+    return ChildSettings(crawl=settings.crawl, database=settings.database)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings
 from digest.claim import make_worker_id
 from digest.compose import DigestConfig
 from digest.periods import is_due
@@ -18,19 +18,17 @@ from digest.send import SendSummary
 from digest.worker import send_until_stopped
 from scheduler.interface import DigestReport, StopFlags
 from services.crawl_queue import CrawlQueue
-from vahti.settings import Settings
+from vahti.context import child_settings
 
 
-def daemon_crawl_queue(
-    settings: Settings, sessions: sessionmaker[Session], settings_path: Path | None = None
-) -> CrawlQueue:
+def daemon_crawl_queue(settings: Settings, sessions: sessionmaker[Session]) -> CrawlQueue:
     """The daemon's crawl queue, which `vahti run` also hands to its web app ("crawl now"):
     `crawl.max_parallel` at once, dedupe after the crawls that changed listings."""
     return CrawlQueue(
         sessions,
         max_parallel=settings.crawl.max_parallel,
         time_limit=settings.crawl.time_limit_seconds,
-        settings_path=settings_path,
+        child_settings=child_settings(settings),
         dedupe_past_days=settings.dedupe.past_days,
     )
 

@@ -99,7 +99,7 @@ def create_app(
         sessions,
         max_parallel=config.crawl_max_parallel,
         time_limit=config.crawl_time_limit,
-        settings_path=config.settings_path,
+        child_settings=config.child_settings,
         dedupe_past_days=config.dedupe_past_days,
         clock=now,
     )

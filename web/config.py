@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from scrapers.handoff import ChildSettings
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,11 @@ class WebConfig:
     # Failed admin logins allowed per client address in the window before 429 answers.
     login_attempts: int = 5
     login_window_minutes: int = 15
-    # For the crawls and probes the admin pages start in child processes: the settings file
-    # they read (None: $VAHTI_SETTINGS or ./settings.toml, as the parent), crawl.time_limit_seconds,
-    # crawl.max_parallel and dedupe.past_days.
-    settings_path: Path | None = None
+    # For the crawls and probes the admin pages start in child processes: the settings handed
+    # to them on stdin (the crawl section, and the database for stored crawls; without one a
+    # crawl fails with a clear message), crawl.time_limit_seconds, crawl.max_parallel and
+    # dedupe.past_days.
+    child_settings: ChildSettings = field(default_factory=ChildSettings)
     crawl_time_limit: int = 600
     crawl_max_parallel: int = 2
     dedupe_past_days: int = 30

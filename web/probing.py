@@ -14,9 +14,9 @@ import asyncio
 import contextlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from scrapers.handoff import ChildSettings
 from scrapers.runner import child_environment, dry_run_command, probe_command
 
 PROBE_TIME_LIMIT = 60
@@ -42,16 +42,19 @@ class DryRun:
         return self.records[:SAMPLE]
 
 
-async def _run(command: list[str], settings_path: Path | None, timeout: float) -> str:
-    """The child's last stdout line; ChildFailed when it fails, prints nothing or overruns."""
+async def _run(command: list[str], child_settings: ChildSettings, timeout: float) -> str:
+    """The child's last stdout line; ChildFailed when it fails, prints nothing or overruns.
+    The child gets the crawl settings on stdin (no database: it stores nothing)."""
     process = await asyncio.create_subprocess_exec(
         *command,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=child_environment(settings_path),
+        env=child_environment(),
     )
+    handed = child_settings.without_database().to_json().encode()
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=timeout)
+        stdout, stderr = await asyncio.wait_for(process.communicate(handed), timeout=timeout)
     except BaseException:  # timed out or cancelled (the client went away): no orphans
         with contextlib.suppress(ProcessLookupError):
             process.kill()
@@ -69,13 +72,13 @@ async def probe(
     config: dict[str, Any],
     timezone: str,
     *,
-    settings_path: Path | None,
+    child_settings: ChildSettings,
     time_limit: int = PROBE_TIME_LIMIT,
 ) -> dict[str, Any]:
     """The probe's detection as JSON (see scrapers.detect.Detection)."""
     command = probe_command(url, config, timezone=timezone, time_limit=time_limit)
     try:
-        line = await _run(command, settings_path, time_limit + KILL_GRACE)
+        line = await _run(command, child_settings, time_limit + KILL_GRACE)
     except TimeoutError as exc:
         raise ChildFailed(f"auto-detection took longer than {time_limit + KILL_GRACE} s") from exc
     try:
@@ -91,13 +94,13 @@ async def dry_run(
     config: dict[str, Any],
     timezone: str,
     *,
-    settings_path: Path | None,
+    child_settings: ChildSettings,
     time_limit: int = PREVIEW_TIME_LIMIT,
 ) -> DryRun:
     """The records a crawl of `url` as `kind` would store (past ones too), and its errors."""
     command = dry_run_command(url, kind, config, timezone=timezone, time_limit=time_limit)
     try:
-        line = await _run(command, settings_path, time_limit + KILL_GRACE)
+        line = await _run(command, child_settings, time_limit + KILL_GRACE)
     except TimeoutError as exc:
         raise ChildFailed(f"the trial crawl took longer than {time_limit + KILL_GRACE} s") from exc
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from store.models import CrawlRun, Event, Listing, Source
 from tests.conftest import Database
+from tests.support.children import child_settings
 from tests.support.extract import fixture
 from tests.support.http import SiteServer
 from tests.web.conftest import WebEnv, _web, make_config
@@ -38,20 +39,11 @@ CSS_SELECTORS = {
 }
 
 
-def child_settings(path: Path, database_url: str) -> Path:
-    path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n'
-        "[crawl]\nallow_private_networks = true\ndownload_delay = 0\nautothrottle = false\n"
-        "retries = 0\ndownload_timeout = 10\n"
-    )
-    return path
-
-
 @pytest.fixture
 def admin(db: Database, tmp_path: Path, now: datetime) -> Iterator[WebEnv]:
-    """The app with private networks allowed and a settings file for its child processes."""
-    settings = child_settings(tmp_path / "child-settings.toml", db.url)
-    config = make_config(allow_private_networks=True, settings_path=settings)
+    """The app with private networks allowed, as for the settings of its child processes."""
+    children = child_settings(db.url, download_timeout=10)
+    config = make_config(allow_private_networks=True, child_settings=children)
     yield from _web(db, tmp_path, now, config)
 
 

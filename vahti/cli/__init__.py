@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from config.loader import SettingsError, load_settings
 from store.db import DatabaseError
 from vahti.cli import db, demo, digest, events, run, serve, sources, subscribers
 from vahti.cli.common import fail, state
-from vahti.settings import SettingsError, load_settings
 
 app = typer.Typer(
     name="vahti",
@@ -35,7 +35,7 @@ def _root(
     ] = None,
 ) -> None:
     try:
-        state.load(load_settings(settings), settings)
+        state.load(load_settings(settings))
     except SettingsError as exc:
         fail(str(exc), code=2)
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
+from config import Settings
 from vahti.context import AppContext
-from vahti.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,8 +21,8 @@ err_console = Console(stderr=True)
 class _State:
     context: AppContext | None = None
 
-    def load(self, settings: Settings, path: Path | None) -> None:
-        self.context = AppContext(settings=settings, settings_path=path)
+    def load(self, settings: Settings) -> None:
+        self.context = AppContext(settings=settings)
 
     @property
     def app(self) -> AppContext:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import errno
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +20,7 @@ import typer
 if TYPE_CHECKING:
     from demo.server import DemoServer
     from demo.sites import DemoSite
+    from scrapers.handoff import ChildSettings
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -53,12 +53,22 @@ DEMO_SUBSCRIBERS: tuple[tuple[str, str, list[str], list[str], list[str]], ...] =
 )
 # The crawl children read their settings from the environment: the demo sites are on
 # 127.0.0.1, and nobody needs to be polite to them.
-DEMO_CRAWL_ENV = {
-    "VAHTI_CRAWL__ALLOW_PRIVATE_NETWORKS": "true",
-    "VAHTI_CRAWL__DOWNLOAD_DELAY": "0",
-    "VAHTI_CRAWL__AUTOTHROTTLE": "false",
-    "VAHTI_CRAWL__RETRIES": "1",
+# The demo's crawls (and the crawls its web app starts) fetch its 127.0.0.1 sites at once.
+DEMO_CRAWL: dict[str, object] = {
+    "allow_private_networks": True,
+    "download_delay": 0.0,
+    "autothrottle": False,
+    "retries": 1,
 }
+
+
+def _demo_child_settings() -> ChildSettings:
+    """The settings the demo's crawl children get: the crawl section with DEMO_CRAWL."""
+    from scrapers.handoff import ChildSettings
+
+    settings = state.app.settings
+    crawl = settings.crawl.model_copy(update=DEMO_CRAWL)
+    return ChildSettings(crawl=crawl, database=settings.database)
 
 
 def _start_sites(port: int) -> DemoServer:
@@ -158,7 +168,7 @@ def demo(
 
     started = time.monotonic()
     ctx = state.app
-    os.environ.update(DEMO_CRAWL_ENV)
+    child = _demo_child_settings()
     server = _start_sites(ctx.settings.demo.sites_port)
     try:
         console.print(f"[bold]1/5[/bold] demo organiser sites at {server.base_url}/")
@@ -173,7 +183,7 @@ def demo(
                 ctx.sessions,
                 max_parallel=ctx.settings.crawl.max_parallel,
                 time_limit=ctx.settings.crawl.time_limit_seconds,
-                settings_path=ctx.settings_path,
+                child_settings=child,
                 on_event=progress.on_event,
             )
             results = asyncio.run(queue.run(crawlable))
@@ -236,7 +246,7 @@ def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
     ctx = state.app
     app = create_app(
         dataclasses.replace(
-            web_config(ctx.settings, ctx.secret_key(), ctx.settings_path), base_url=web_url
+            web_config(ctx.settings, ctx.secret_key(), _demo_child_settings()), base_url=web_url
         ),
         ctx.sessions,
         sender=FileSender(Path(ctx.settings.mail.outbox_dir)),

@@ -25,9 +25,10 @@ def run_probe(url: str, config: dict[str, Any], timezone: str | None) -> dict[st
     try:
         completed = subprocess.run(
             command,
+            input=state.app.child_settings().without_database().to_json(),
             capture_output=True,
             text=True,
-            env=child_environment(state.app.settings_path),
+            env=child_environment(),
             timeout=PROBE_TIMEOUT,
             check=False,
         )

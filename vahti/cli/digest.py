@@ -26,7 +26,10 @@ DRY_RUN_ROWS = 50
 def digest_config() -> DigestConfig:
     from digest.compose import DigestConfig
 
-    return DigestConfig.from_settings(state.app.settings, state.app.secret_key())
+    settings = state.app.settings
+    return DigestConfig.from_settings(
+        settings.web, settings.mail, settings.digest, state.app.secret_key()
+    )
 
 
 @app.command("preview")

@@ -57,10 +57,14 @@ def run(
     settings = context.settings
     engine = context.engine  # migrates the schema on first use
     work = AppWork(
-        settings, context.sessions, DigestConfig.from_settings(settings, context.secret_key())
+        settings,
+        context.sessions,
+        DigestConfig.from_settings(
+            settings.web, settings.mail, settings.digest, context.secret_key()
+        ),
     )
     # One queue for the daemon's crawls and the admin's "crawl now": one crawl.max_parallel.
-    crawls = daemon_crawl_queue(settings, context.sessions, context.settings_path)
+    crawls = daemon_crawl_queue(settings, context.sessions)
     daemon = Daemon(settings, engine, context.sessions, work, crawls)
     app = build_app(context, scheduler_status=daemon.alive, crawl_queue=crawls)
     app.state.metrics_registry.register(DaemonCollector(daemon.stats))
@@ -86,7 +90,9 @@ def worker(log_level: LogLevel = "info") -> None:
     context = state.app
     settings = context.settings
     sessions = context.sessions
-    config = DigestConfig.from_settings(settings, context.secret_key())
+    config = DigestConfig.from_settings(
+        settings.web, settings.mail, settings.digest, context.secret_key()
+    )
     finish = threading.Event()
     abort = threading.Event()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,20 +9,21 @@ import typer
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from scrapers.handoff import ChildSettings
     from services.crawl_queue import CrawlQueue
     from web.config import WebConfig
     from web.resources import SchedulerStatus
 
+from config import Settings
 from vahti.cli.common import state
-from vahti.context import AppContext
-from vahti.settings import Settings
+from vahti.context import AppContext, child_settings
 
 
 def web_config(
-    settings: Settings, secret_key: bytes, settings_path: Path | None = None
+    settings: Settings, secret_key: bytes, child: ChildSettings | None = None
 ) -> WebConfig:
-    """The web app's plain configuration, read from the settings once; `settings_path` is
-    handed to the crawls and probes the admin pages start in child processes."""
+    """The web app's plain configuration, read from the settings once; `child` (default: from
+    `settings`) is handed to the crawls and probes the admin pages start in child processes."""
     from web.config import WebConfig
 
     return WebConfig(
@@ -40,7 +40,7 @@ def web_config(
         from_address=settings.mail.from_address,
         message_id_domain=settings.mail.message_id_domain,
         default_interval_hours=settings.crawl.default_interval_hours,
-        settings_path=settings_path,
+        child_settings=child or child_settings(settings),
         crawl_time_limit=settings.crawl.time_limit_seconds,
         crawl_max_parallel=settings.crawl.max_parallel,
         dedupe_past_days=settings.dedupe.past_days,
@@ -59,7 +59,7 @@ def build_app(
 
     # The digest commands own the choice of mail backend (file or SMTP).
     return create_app(
-        web_config(context.settings, context.secret_key(), context.settings_path),
+        web_config(context.settings, context.secret_key()),
         context.sessions,
         scheduler_status=scheduler_status,
         sender=make_sender(context.settings.mail),

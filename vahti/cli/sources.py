@@ -439,9 +439,10 @@ def try_source(
     command = dry_run_command(url, kind, options)
     completed = subprocess.run(
         command,
+        input=state.app.child_settings().without_database().to_json(),
         capture_output=True,
         text=True,
-        env=child_environment(state.app.settings_path),
+        env=child_environment(),
         check=False,
     )
     if completed.returncode != 0 or not completed.stdout.strip():
@@ -503,7 +504,7 @@ def crawl(
             ctx.sessions,
             max_parallel=ctx.settings.crawl.max_parallel,
             time_limit=ctx.settings.crawl.time_limit_seconds,
-            settings_path=ctx.settings_path,
+            child_settings=ctx.child_settings(),
             on_event=progress.on_event,
         )
         results = asyncio.run(queue.run(ids))

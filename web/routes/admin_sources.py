@@ -140,20 +140,20 @@ async def preview_source(request: Request, session: AdminSession) -> Response:
             status_code=400,
         )
     timezone = found.config.timezone
-    settings_path = found.config.settings_path
+    child_settings = found.config.child_settings
     detection: dict[str, Any] | None = None
     trial: DryRun | None = None
     failure = ""
     crawl_url, crawl_kind = url, kind
     try:
         if kind == "auto":
-            detection = await probe(url, config, timezone, settings_path=settings_path)
+            detection = await probe(url, config, timezone, child_settings=child_settings)
             if detection.get("kind"):
                 crawl_url, crawl_kind = str(detection["url"]), str(detection["kind"])
                 config = config or dict(detection.get("config") or {})
         if kind != "auto" or (detection and detection.get("kind")):
             trial = await dry_run(
-                crawl_url, crawl_kind, config, timezone, settings_path=settings_path
+                crawl_url, crawl_kind, config, timezone, child_settings=child_settings
             )
     except ChildFailed as exc:
         failure = str(exc)
@@ -438,7 +438,7 @@ async def edit_selectors(request: Request, source_id: int, session: AdminSession
             "css",
             config,
             source.timezone,
-            settings_path=found.config.settings_path,
+            child_settings=found.config.child_settings,
         )
     except ChildFailed as exc:
         failure = str(exc)

@@ -1,50 +1,22 @@
-"""One typed settings object, read from settings.toml and overridden by the environment.
+"""The typed settings: one model per section of settings.toml, and the whole (Settings).
 
-Order of precedence (highest first): ``VAHTI_<SECTION>__<KEY>`` environment variables, then the
-settings file (``--settings PATH``, else ``VAHTI_SETTINGS``, else ``./settings.toml`` when it
-exists), then the defaults below. Secrets (``web.secret_key``, ``mail.password``) are read only
-from the environment: a settings file that names them is refused.
+Plain values only: nothing here reads a file or the environment (config.loader does that, for
+the shell). The parts below the shell take the sections they need as arguments.
 
 Every key here must be documented in the repository's settings.toml (a test checks it).
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
-
-ENV_PREFIX = "VAHTI_"
-SETTINGS_ENV = "VAHTI_SETTINGS"
-DEFAULT_FILE = Path("settings.toml")
-# Environment variables with our prefix that are not settings keys.
-NON_SETTING_ENV = ("VAHTI_SETTINGS", "VAHTI_TEST_")
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Language = Literal["fi", "sv", "en"]
 _ALL_LANGUAGES: tuple[Language, ...] = ("fi", "sv", "en")
-
-
-class SettingsError(Exception):
-    """A settings problem, worded for the person who has to fix it (one line)."""
 
 
 class Section(BaseModel):
@@ -133,6 +105,8 @@ class WebSettings(Section):
 
 
 class DigestSettings(Section):
+    # The zone the digests are planned and written in, and only that (sources get theirs from
+    # crawl.default_timezone).
     timezone: str = "Europe/Helsinki"
     default_language: Language = "fi"
     default_day: Weekday = "mon"
@@ -181,10 +155,10 @@ class DemoSettings(Section):
     sites_port: int = Field(default=8100, ge=0, le=65535)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+class Settings(BaseModel):
+    """Every section; built by config.loader.load_settings (file and environment) or by hand."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     database: DatabaseSettings = DatabaseSettings()
     crawl: CrawlSettings = CrawlSettings()
@@ -194,20 +168,6 @@ class Settings(BaseSettings):
     dedupe: DedupeSettings = DedupeSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     demo: DemoSettings = DemoSettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if settings_cls.model_config.get("toml_file"):
-            sources.append(TomlConfigSettingsSource(settings_cls))
-        return tuple(sources)
 
 
 def sections() -> dict[str, type[Section]]:
@@ -223,109 +183,3 @@ def sections() -> dict[str, type[Section]]:
 def documented_keys() -> list[str]:
     """Every ``section.key`` the code knows, for the documentation test."""
     return [f"{name}.{key}" for name, section in sections().items() for key in section.model_fields]
-
-
-def _pick_file(path: Path | None) -> Path | None:
-    if path is not None:
-        if not path.is_file():
-            raise SettingsError(f"settings file {path} does not exist")
-        return path
-    env_path = os.environ.get(SETTINGS_ENV)
-    if env_path:
-        chosen = Path(env_path)
-        if not chosen.is_file():
-            raise SettingsError(f"settings file {chosen} (from {SETTINGS_ENV}) does not exist")
-        return chosen
-    return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
-
-
-def _check_file(path: Path) -> None:
-    """Refuse unknown sections and secrets before pydantic sees the file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
-    known = sections()
-    for name, value in data.items():
-        if name not in known:
-            raise SettingsError(
-                f"{path}: unknown section [{name}]; allowed sections: {', '.join(known)}"
-            )
-        if not isinstance(value, dict):
-            raise SettingsError(f"{path}: {name} must be a [{name}] table")
-        for secret in known[name].secret_keys:
-            if secret in value:
-                env = f"{ENV_PREFIX}{name.upper()}__{secret.upper()}"
-                raise SettingsError(
-                    f"{path}: {name}.{secret} is a secret and is read only from the environment "
-                    f"({env}); remove it from the file"
-                )
-
-
-def _check_environment() -> None:
-    known = sections()
-    for name in os.environ:
-        if not name.startswith(ENV_PREFIX) or name.startswith(NON_SETTING_ENV):
-            continue
-        rest = name[len(ENV_PREFIX) :]
-        section, _, key = rest.partition("__")
-        if section.lower() not in known or not key:
-            raise SettingsError(
-                f"environment variable {name} names no setting; the form is "
-                f"{ENV_PREFIX}<SECTION>__<KEY> with a section among: {', '.join(known)}"
-            )
-
-
-def _allowed(section: str, key: str) -> str:
-    model = sections().get(section)
-    if model is None or key not in model.model_fields:
-        keys = ", ".join(model.model_fields) if model else ", ".join(sections())
-        return f"allowed keys: {keys}"
-    field = model.model_fields[key]
-    annotation = field.annotation
-    args = getattr(annotation, "__args__", None)
-    if args and all(isinstance(a, str) for a in args):
-        return "allowed: " + ", ".join(args)
-    parts = [getattr(annotation, "__name__", str(annotation))]
-    for meta in field.metadata:
-        for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            bound = getattr(meta, attr, None)
-            if bound is not None:
-                parts.append(f"{word} {bound}")
-    return "allowed: " + " ".join(parts)
-
-
-def _explain(error: ValidationError, path: Path | None) -> str:
-    first = error.errors()[0]
-    loc = [str(part) for part in first["loc"]]
-    section = loc[0] if loc else "?"
-    key = loc[1] if len(loc) > 1 else ""
-    dotted = f"{section}.{key}" if key else section
-    env_name = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
-    where = (
-        f"environment variable {env_name}" if env_name in os.environ else str(path or "defaults")
-    )
-    if first["type"] == "extra_forbidden":
-        return f"{where}: unknown setting {dotted}; {_allowed(section, '')}"
-    message = first["msg"].removeprefix("Value error, ")
-    given = first.get("input")
-    return f"{where}: bad value for {dotted} ({given!r}): {message}; {_allowed(section, key)}"
-
-
-def load_settings(path: Path | None = None) -> Settings:
-    """Load and validate the settings; raise SettingsError with one clear line on a problem."""
-    chosen = _pick_file(path)
-    if chosen is not None:
-        _check_file(chosen)
-    _check_environment()
-    cls: type[Settings] = Settings
-    if chosen is not None:
-
-        class FileSettings(Settings):
-            model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": chosen})
-
-        cls = FileSettings
-    try:
-        return cls()
-    except ValidationError as exc:
-        raise SettingsError(_explain(exc, chosen)) from None
