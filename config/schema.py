@@ -125,7 +125,7 @@ class DedupeSettings(Section):
 
 
 class SchedulerSettings(Section):
-    """`vahti run` (the daemon) and `vahti worker`; see the README, "Running it for good"."""
+    """`vahti run` (the daemon) and `vahti worker`; see docs/operations.md."""
 
     lease_ttl_seconds: float = Field(default=30.0, gt=0)
     lease_renew_seconds: float = Field(default=10.0, gt=0)

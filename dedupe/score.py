@@ -27,7 +27,7 @@ from dedupe.model import PairScore
 from dedupe.words import ONLINE_CITY, is_concept
 from text.language import title_language
 
-# Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (README: "Deduplication").
+# Thresholds on the title ratio (0-1), chosen on tests/fixtures/dedupe (docs/dedupe.md).
 TITLE_ALONE: Final = 0.90
 TITLE_WITH_PLACE: Final = 0.75
 WORDS_SHARED: Final = 0.5

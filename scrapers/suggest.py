@@ -94,5 +94,5 @@ def css_hint(html_text: str, url: str, today: date) -> str:
         "and when the records look right, add it the same way:\n"
         f"  vahti sources add {shlex.quote(url)} --kind css --config {config}\n"
         "Keys: item, title, date, time, location, link, description, next_page, follow, "
-        "date_languages, date_formats (see the README, 'css sources')."
+        "date_languages, date_formats (see docs/sources.md, 'css sources')."
     )

@@ -63,7 +63,7 @@ class Source(Base):
     detected_kind: Mapped[str | None] = mapped_column(String(60))
     feed_url: Mapped[str | None] = mapped_column(String(2000))
     detected_reason: Mapped[str | None] = mapped_column(Text)
-    # Selectors for `css`, options for other kinds (see the README).
+    # Selectors for `css`, options for other kinds (see docs/sources.md).
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     language: Mapped[str | None] = mapped_column(String(8))
     languages: Mapped[list[str]] = mapped_column(default=list)

@@ -24,7 +24,7 @@ from scrapers.extractors.decode import decode_text, looks_like_html
 from scrapers.normalise import RawEvent
 from store import vocab
 
-# YSO keyword ids used by Finnish cities (see shared/reference/real-sources.md).
+# YSO keyword ids used by Finnish cities (see docs/real-sources.md).
 KEYWORD_CATEGORIES = {
     "yso:p9270": "course",
     "yso:p19245": "workshop",

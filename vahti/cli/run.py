@@ -43,7 +43,7 @@ def run(
 
     One daemon acts per database; a second one waits as a standby and takes over when the
     first dies. SIGTERM/SIGINT: finish what is in flight (scheduler.stop_timeout_seconds),
-    exit 0. See the README, "Running it for good".
+    exit 0. See docs/operations.md.
     """
     from digest.compose import DigestConfig
     from scheduler.daemon import Daemon

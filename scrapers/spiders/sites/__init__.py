@@ -2,7 +2,7 @@
 
 Add a spider here when no generic kind (jsonld, ics, rss, linkedevents, css) can read a site:
 one small `SourceSpider` subclass overriding `extract_page`, a saved page under
-tests/fixtures/sites/, and a test. The README ("Writing a site-specific spider") walks
+tests/fixtures/sites/, and a test. docs/sources.md ("Writing a site-specific spider") walks
 through `example_nextjs`.
 """
 
