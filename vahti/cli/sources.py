@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from collections.abc import Callable
 from typing import Annotated, Any, NoReturn
 
@@ -415,7 +414,7 @@ def try_source(
 
     With --kind auto (the default) the URL is probed first and the route it finds is used.
     """
-    from scrapers.runner import child_environment
+    from services.source_trials import ChildFailed, dry_run
     from vahti.cli.detection import run_probe, show_detection
 
     rules = source_rules()
@@ -435,23 +434,13 @@ def try_source(
         trial = plan_trial(url, kind, options, rules)
     except SourceError as exc:
         refuse(exc)
-    completed = subprocess.run(
-        trial.command(),
-        capture_output=True,
-        text=True,
-        env=child_environment(state.app.settings_path),
-        check=False,
-    )
-    if completed.returncode != 0 or not completed.stdout.strip():
-        fail(
-            completed.stderr.strip().splitlines()[-1]
-            if completed.stderr.strip()
-            else "the dry run printed nothing",
-            code=1,
+    try:
+        result = asyncio.run(
+            dry_run(trial, None, settings_path=state.app.settings_path, time_limit=None)
         )
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
-    records = result["records"]
-    outcome = result["outcome"]
+    except ChildFailed as exc:
+        fail(str(exc), code=1)
+    records = result.records
     if json_:
         print_json(records)
     else:
@@ -465,12 +454,10 @@ def try_source(
                 ", ".join(r["categories"]),
             )
         console.print(table)
-        console.print(
-            f"{len(records)} records from {outcome['pages']} pages; {outcome['errors']} errors"
-        )
-        for message in outcome["error_messages"][:5]:
+        console.print(f"{len(records)} records from {result.pages} pages; {result.errors} errors")
+        for message in result.error_messages[:5]:
             console.print(f"  [red]{message}[/red]", highlight=False)
-    if outcome["start_failed"]:
+    if result.start_failed:
         raise typer.Exit(1)
 
 

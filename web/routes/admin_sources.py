@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from services import sources as service
+from services.source_trials import ChildFailed, DryRun, dry_run, probe
 from services.sources import MAX_CONFIG, MAX_NAME, MAX_URL, SourceError, SourceRules
 from store import vocab
 from store.models import CrawlRun, Listing, Source
 from web.errors import PageError
 from web.i18n import N_
-from web.probing import ChildFailed, DryRun, dry_run, probe
 from web.resources import Resources, resources
 from web.routes.admin_base import AdminSession, checked_form, page, text_field
 from web.source_forms import CssForm, form_field, read_css_form
@@ -124,13 +124,7 @@ async def preview_source(request: Request, session: AdminSession) -> Response:
                 config = config or dict(detection.get("config") or {})
         if kind != "auto" or (detection and detection.get("kind")):
             planned = service.plan_trial(crawl_url, crawl_kind, config, rules)
-            trial = await dry_run(
-                planned.url,
-                planned.kind,
-                planned.config,
-                timezone,
-                settings_path=settings_path,
-            )
+            trial = await dry_run(planned, timezone, settings_path=settings_path)
     except (ChildFailed, SourceError) as exc:
         failure = str(exc)
     savable = kind != "auto" or bool(
@@ -357,13 +351,8 @@ async def edit_selectors(request: Request, source_id: int, session: AdminSession
     trial: DryRun | None = None
     failure = ""
     try:
-        trial = await dry_run(
-            source.url,
-            "css",
-            config,
-            source.timezone,
-            settings_path=found.config.settings_path,
-        )
-    except ChildFailed as exc:
+        planned = service.plan_trial(source.url, "css", config, source_rules(found))
+        trial = await dry_run(planned, source.timezone, settings_path=found.config.settings_path)
+    except (ChildFailed, SourceError) as exc:
         failure = str(exc)
     return _source_page(request, session, source, css=css, trial=trial, failure=failure)
