@@ -1,6 +1,7 @@
 """A municipal events API in the Linked Events format (``/v1/event/``), paged by ``meta.next``.
 
-Objects follow the Turku sample in ``tests/fixtures/extract/linkedevents/turku-2022.json``: multilingual ``name``,
+Objects follow the Turku sample (``tests/fixtures/extract/linkedevents/turku-2022.json``):
+multilingual ``name``,
 ``description``, ``short_description`` and ``provider``; ``start_time`` in UTC (a date for
 whole-day listings); ``in_language`` links; ``offers``; ``enrolment_*`` on calls; location and
 keywords embedded as with ``include=location,keywords``. A weekly language café is a

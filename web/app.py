@@ -22,9 +22,8 @@ from web.config import WebConfig
 from web.login_limit import LoginLimiter
 from web.metrics import make_registry
 from web.rendering import Renderer
-from web.resources import Resources, SchedulerStatus, UrlGuard
+from web.resources import Resources, SchedulerStatus
 from web.routes import admin, admin_events, admin_sources, feeds, ops, public, subscribers
-from web.urlguard import check_source_url
 
 STATIC = Path(__file__).resolve().parent / "static"
 ADMIN_COOKIE = "vahti_admin"
@@ -78,7 +77,6 @@ def create_app(
     *,
     scheduler_status: SchedulerStatus | None = None,
     sender: Sender | None = None,
-    url_guard: UrlGuard | None = None,
     clock: Callable[[], datetime] | None = None,
     crawl_queue: CrawlQueue | None = None,
 ) -> FastAPI:
@@ -86,10 +84,10 @@ def create_app(
 
     `sessions` makes database sessions (one per request); `scheduler_status` answers whether
     the daemon's scheduler is alive (for /healthz); `sender` sends confirmation mails (default:
-    the file outbox var/outbox); `url_guard` checks admin-added source URLs (default: refuse
-    internal addresses unless `config.allow_private_networks`); `clock` gives "now" (tests);
-    `crawl_queue` runs the admin's "crawl now" (`vahti run` hands in the daemon's, which the
-    daemon stops; default: one of the app's own, from the config, stopped with the app).
+    the file outbox var/outbox); `clock` gives "now" (tests); `crawl_queue` runs the admin's
+    "crawl now" (`vahti run` hands in the daemon's, which the daemon stops; default: one of the
+    app's own, from the config, stopped with the app). Admin-added source URLs are checked by
+    the source service under `config.allow_private_networks`.
     """
     if not config.secret_key:
         raise ValueError("WebConfig.secret_key is empty: links cannot be signed")
@@ -122,14 +120,6 @@ def create_app(
         sessions=sessions,
         renderer=Renderer(config.default_language),
         sender=sender or FileSender(Path("var/outbox")),
-        url_guard=url_guard
-        or (
-            lambda url: check_source_url(
-                url,
-                allow_private=config.allow_private_networks,
-                trusted_hosts=config.trusted_hosts,
-            )
-        ),
         scheduler_status=scheduler_status,
         clock=now,
         login_limiter=LoginLimiter(

@@ -18,7 +18,11 @@ class WebConfig:
     admin_password: str = ""
     allow_private_networks: bool = False
     trusted_hosts: tuple[str, ...] = ()
+    # The zone pages and feeds show times in (digest.timezone).
     timezone: str = "Europe/Helsinki"
+    # The zone of sources added from the admin, for times given without one
+    # (crawl.default_timezone, as for sources added from the CLI).
+    source_timezone: str = "Europe/Helsinki"
     default_language: str = "fi"
     default_day: str = "mon"
     default_hour: int = 8

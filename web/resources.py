@@ -17,7 +17,6 @@ from web.login_limit import LoginLimiter
 from web.rendering import Renderer
 
 SchedulerStatus = Callable[[], bool]
-UrlGuard = Callable[[str], str]
 
 
 @dataclass
@@ -26,7 +25,6 @@ class Resources:
     sessions: sessionmaker[Session]
     renderer: Renderer
     sender: Sender
-    url_guard: UrlGuard
     scheduler_status: SchedulerStatus | None
     clock: Callable[[], datetime]
     login_limiter: LoginLimiter

@@ -1,20 +1,19 @@
 """Reading the admin's source forms (pure: form values in, config or a named error out).
 
-A css source's selectors come as one field per selector plus "other options" as JSON; they
-are checked exactly as the crawler checks them (`scrapers.extractors.css.check_config`), so
-the error names the key ("css config 'title': '//h2[' is not a valid selector").
+A css source's selectors come as one field per selector plus "other options" as JSON; the
+config they make is checked by the source service (`services.sources.check_config`, which
+runs the crawler's own check), and a refusal is a `SourceError` whose `part` names the form
+field at fault ("css config 'title': '//h2[' is not a valid selector" marks the title).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scrapers.extractors.base import ExtractError
-from scrapers.extractors.css import check_config
+from services.sources import N_, SourceError, check_config
 
 # The selectors that get a field of their own; every other key goes in the options JSON.
 SELECTOR_FIELDS: tuple[str, ...] = (
@@ -30,17 +29,15 @@ SELECTOR_FIELDS: tuple[str, ...] = (
 )
 MAX_SELECTOR = 500
 MAX_OPTIONS = 4000
-MAX_CONFIG = 8000
 OPTIONS_FIELD = "options"
-_KEY_IN_MESSAGE = re.compile(r"'([a-z_]+)'")
+SELECTORS_REFUSED = N_("The selectors cannot be used.")
 
 
-class ConfigError(ValueError):
-    """A bad config; `key` names the field at fault (a selector, or "options")."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
+def form_field(error: SourceError) -> str:
+    """The field of the admin's forms to mark for a refusal (a selector, "options", "url"...)."""
+    if error.field == "config":
+        return error.part if error.part in SELECTOR_FIELDS else OPTIONS_FIELD
+    return error.field
 
 
 @dataclass
@@ -62,51 +59,28 @@ class CssForm:
         return cls(selectors, options)
 
 
+def _refused(key: str, detail: str) -> SourceError:
+    return SourceError("config", SELECTORS_REFUSED, detail=detail, part=key)
+
+
 def read_css_form(values: Mapping[str, str]) -> tuple[CssForm, dict[str, Any]]:
-    """The form as shown again, and the checked config; ConfigError names the bad key."""
+    """The form as shown again, and the checked config; SourceError names the bad key."""
     selectors = {key: values.get(f"css_{key}", "").strip() for key in SELECTOR_FIELDS}
     form = CssForm({k: v for k, v in selectors.items() if v}, values.get("css_options", ""))
     for key, value in form.selectors.items():
         if len(value) > MAX_SELECTOR:
-            raise ConfigError(key, f"css config {key!r}: at most {MAX_SELECTOR} characters")
+            raise _refused(key, f"css config {key!r}: at most {MAX_SELECTOR} characters")
     config: dict[str, Any] = {}
     options_text = form.options.strip()
     if len(options_text) > MAX_OPTIONS:
-        raise ConfigError(OPTIONS_FIELD, f"other options: at most {MAX_OPTIONS} characters")
+        raise _refused(OPTIONS_FIELD, f"other options: at most {MAX_OPTIONS} characters")
     if options_text:
         try:
             options = json.loads(options_text)
         except ValueError as exc:
-            raise ConfigError(OPTIONS_FIELD, f"other options are not JSON: {exc}") from None
+            raise _refused(OPTIONS_FIELD, f"other options are not JSON: {exc}") from None
         if not isinstance(options, dict):
-            raise ConfigError(OPTIONS_FIELD, "other options must be a JSON object {...}")
+            raise _refused(OPTIONS_FIELD, "other options must be a JSON object {...}")
         config.update(options)
     config.update(form.selectors)
-    check_css_config(config)
-    return form, config
-
-
-def check_css_config(config: Mapping[str, Any]) -> None:
-    """The crawler's own check; ConfigError carries the key its message names."""
-    try:
-        check_config(config)
-    except ExtractError as exc:
-        message = str(exc)
-        found = _KEY_IN_MESSAGE.search(message)
-        key = found.group(1) if found else OPTIONS_FIELD
-        raise ConfigError(key if key in SELECTOR_FIELDS else OPTIONS_FIELD, message) from None
-
-
-def read_config_json(text: str) -> dict[str, Any]:
-    """A stored config carried through the preview page as JSON (an object, size-limited)."""
-    if not text.strip():
-        return {}
-    if len(text) > MAX_CONFIG:
-        raise ConfigError(OPTIONS_FIELD, f"the config is longer than {MAX_CONFIG} characters")
-    try:
-        config = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(OPTIONS_FIELD, f"the config is not JSON: {exc}") from None
-    if not isinstance(config, dict):
-        raise ConfigError(OPTIONS_FIELD, "the config must be a JSON object")
-    return config
+    return form, check_config(config, "css")

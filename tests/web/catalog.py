@@ -1,4 +1,5 @@
-"""The msgids the web app uses: extracted from its templates and its Python code."""
+"""The msgids the web app uses: extracted from its templates, its Python code and the services
+whose refusals it shows (services/)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def web_msgids() -> dict[str, Path]:
     files: list[tuple[str, Path]] = []
     for folder in TEMPLATE_DIRS:
         files += [("jinja2", path) for path in sorted(folder.rglob("*")) if path.is_file()]
-    files += [("python", path) for path in sorted((ROOT / "web").rglob("*.py"))]
+    for package in ("web", "services"):
+        files += [("python", path) for path in sorted((ROOT / package).rglob("*.py"))]
     for method, path in files:
         options = (
             {"extensions": "jinja2.ext.i18n", "trimmed": "false"} if method == "jinja2" else {}

@@ -9,9 +9,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from services.sources import SourceError, SourceRules, check_source_url
 from store.models import CrawlRun, Delivery, Source
 from tests.web.conftest import ADMIN_PASSWORD, WebEnv
-from web.urlguard import UrlRefused, check_source_url
 
 pytestmark = pytest.mark.postgres
 
@@ -163,12 +163,12 @@ def test_private_loopback_and_non_http_urls_are_refused(web: WebEnv, url: str) -
 
 
 def test_the_guard_allows_internal_addresses_only_when_told() -> None:
-    with pytest.raises(UrlRefused, match=r"127\.0\.0\.1 is a loopback address"):
-        check_source_url("http://127.0.0.1:8100/", allow_private=False)
-    assert check_source_url("http://127.0.0.1:8100/", allow_private=True) == (
-        "http://127.0.0.1:8100/"
-    )
-    assert check_source_url("http://93.184.215.14/events", allow_private=False)
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1 is a loopback address") as refused:
+        check_source_url("http://127.0.0.1:8100/", SourceRules(allow_private_networks=False))
+    assert refused.value.field == "url"
+    allowed = SourceRules(allow_private_networks=True)
+    assert check_source_url("http://127.0.0.1:8100/", allowed) == "http://127.0.0.1:8100/"
+    assert check_source_url("http://93.184.215.14/events", SourceRules())
 
 
 def test_unknown_kind_is_refused(web: WebEnv) -> None:

@@ -7,15 +7,17 @@ networks allowed, politeness off), as `vahti serve` hands its own settings file 
 
 from __future__ import annotations
 
+import html
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from services.sources import SourceError, check_interval, check_priority
 from store.models import CrawlRun, Event, Listing, Source
 from tests.conftest import Database
 from tests.support.children import child_settings
@@ -299,3 +301,92 @@ def test_a_source_s_settings_are_changed_on_its_page_and_a_bad_value_is_named(
         f"/admin/sources/{source_id}/settings", data={"csrf": "forged", "name": "X"}
     )
     assert refused.status_code == 403
+
+
+def _refusal(check: Callable[[str], object], value: str) -> SourceError:
+    with pytest.raises(SourceError) as caught:
+        check(value)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("field", "option", "bad", "good", "check"),
+    [
+        ("interval_hours", "--interval", "inf", "720", check_interval),
+        ("interval_hours", "--interval", "721", "0.5", check_interval),
+        ("priority", "--priority", str(10**20), "1000", check_priority),
+        ("priority", "--priority", "-1001", "-7", check_priority),
+    ],
+)
+def test_the_admin_and_the_cli_refuse_with_the_one_check(
+    web_factory,  # type: ignore[no-untyped-def]
+    run_vahti,  # type: ignore[no-untyped-def]
+    field: str,
+    option: str,
+    bad: str,
+    good: str,
+    check: Callable[[str], object],
+) -> None:
+    """The admin's settings form and `vahti sources set` both show services.sources' message."""
+    message = _refusal(check, bad).message
+    assert message  # the service's own words, e.g. "Hours between crawls must be ..."
+    web = web_factory()
+    token = log_in(web)
+    source_id = web.add_source()
+    form = {"csrf": token, "name": "Urapalvelut", "interval_hours": "24", "priority": "0"}
+    page = web.client.post(
+        f"/admin/sources/{source_id}/settings?lang=en", data={**form, field: bad}
+    )
+    assert page.status_code == 400
+    assert html.escape(message) in page.text
+    input_id = {"interval_hours": "settings-interval", "priority": "settings-priority"}[field]
+    assert re.search(rf'id="{input_id}"[^>]*aria-invalid="true"', page.text)
+    added = run_vahti("sources", "add", "https://example.fi/", "--kind", "jsonld")
+    cli = run_vahti("sources", "set", added.stdout.strip(), option, bad)
+    assert cli.returncode == 2
+    assert cli.stderr.startswith(f"error: {option} ") and message in cli.stderr
+    # The positive controls: the same forms with a good value are taken.
+    saved = web.client.post(
+        f"/admin/sources/{source_id}/settings", data={**form, field: good}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    with web.db.sessions() as session:
+        assert getattr(session.get_one(Source, source_id), field) == float(good)
+    assert run_vahti("sources", "set", added.stdout.strip(), option, good).returncode == 0
+
+
+def test_the_admin_s_refusals_are_translated(web_factory) -> None:  # type: ignore[no-untyped-def]
+    web = web_factory()
+    token = log_in(web)
+    source_id = web.add_source()
+    form = {"csrf": token, "name": "Urapalvelut", "interval_hours": "inf", "priority": "0"}
+    for language, words in (("fi", "Tuntien hakujen välillä"), ("sv", "Timmarna mellan")):
+        page = web.client.post(f"/admin/sources/{source_id}/settings?lang={language}", data=form)
+        assert page.status_code == 400 and words in page.text, language
+
+
+def test_a_source_added_from_the_admin_gets_the_crawl_zone_not_the_digest_zone(
+    web_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    web = web_factory(timezone="Europe/Stockholm", source_timezone="Europe/Tallinn")
+    token = log_in(web)
+    added = web.client.post(
+        "/admin/sources",
+        data={"csrf": token, "url": "https://93.184.215.14/events.ics", "kind": "ics"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    (source,) = sources(web)
+    assert (source.timezone, source.interval_hours) == ("Europe/Tallinn", 24.0)
+
+
+def test_web_config_takes_the_source_zone_from_crawl_default_timezone() -> None:
+    from vahti.settings import Settings
+
+    from vahti.cli.serve import web_config
+
+    settings = Settings.model_validate(
+        {"crawl": {"default_timezone": "Europe/Tallinn"}, "digest": {"timezone": "Europe/Oslo"}}
+    )
+    config = web_config(settings, b"secret")
+    assert (config.source_timezone, config.timezone) == ("Europe/Tallinn", "Europe/Oslo")

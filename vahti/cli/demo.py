@@ -13,7 +13,7 @@ import dataclasses
 import errno
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 from rich.table import Table
 from sqlalchemy import func, select
 
+from services.sources import SourceError
 from store.models import Delivery, Event, Listing, Source
 from vahti.cli.common import console, now_utc, state
 
@@ -92,27 +93,37 @@ def _source_config(site: DemoSite) -> dict[str, object]:
 
 
 def _upsert_sources(server: DemoServer) -> list[tuple[int, DemoSite]]:
+    """Add the demo sites through the source service (or change them, found by name)."""
     from demo.sites import DEMO_SITES
+    from services.sources import SourceSpec, add_source, change_source, enable_source
+    from vahti.cli.sources import refuse, source_rules
 
-    settings = state.app.settings
+    # The demo sites are on 127.0.0.1.
+    rules = dataclasses.replace(source_rules(), allow_private_networks=True)
+    now = now_utc()
     result = []
     with state.app.sessions.begin() as session:
         for site in DEMO_SITES:
-            source = session.scalar(select(Source).where(Source.name == site.name))
-            if source is None:
-                source = Source(name=site.name, interval_hours=6.0)
-                session.add(source)
-            source.url = site.start_url(server.base_url)
-            source.kind = site.kind
-            source.config = _source_config(site)
-            source.language = site.languages[0]
-            source.languages = list(site.languages)
-            source.priority = site.priority
-            source.timezone = settings.crawl.default_timezone
-            source.enabled = True
-            source.next_crawl_at = now_utc()
-            session.flush()
-            result.append((source.id, site))
+            values: dict[str, Any] = {
+                "url": site.start_url(server.base_url),
+                "kind": site.kind,
+                "config": _source_config(site),
+                "language": site.languages[0],
+                "languages": list(site.languages),
+                "priority": site.priority,
+                "timezone": rules.default_timezone,
+            }
+            try:
+                source_id = session.scalar(select(Source.id).where(Source.name == site.name))
+                if source_id is None:
+                    spec = SourceSpec(name=site.name, interval_hours=6.0, **values)
+                    source_id = add_source(session, spec, rules, now).id
+                else:
+                    change_source(session, source_id, values, rules, now)
+                    enable_source(session, source_id, now)
+            except SourceError as exc:
+                refuse(exc)
+            result.append((source_id, site))
     return result
 
 

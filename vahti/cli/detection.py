@@ -1,13 +1,13 @@
 """Auto-detection for `vahti sources add` and `vahti sources test`: run the probe, say why.
 
 The probe runs in a child process (``python -m scrapers.probe_child``) like every crawl,
-under the same Scrapy settings; this module starts it and prints what it found.
+under the same Scrapy settings (services.source_trials.probe, as the admin's preview); this
+module starts it and prints what it found.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
+import asyncio
 from typing import Any
 
 from rich.console import Console
@@ -19,27 +19,21 @@ PROBE_TIMEOUT = 120
 
 def run_probe(url: str, config: dict[str, Any], timezone: str | None) -> dict[str, Any]:
     """The probe's detection (see scrapers.detect.Detection); exits 1 when the probe broke."""
-    from scrapers.runner import child_environment, probe_command
+    from services.source_trials import ChildFailed, probe
 
-    command = probe_command(url, config, timezone=timezone)
     try:
-        completed = subprocess.run(
-            command,
-            input=state.app.child_settings().without_database().to_json(),
-            capture_output=True,
-            text=True,
-            env=child_environment(),
-            timeout=PROBE_TIMEOUT,
-            check=False,
+        return asyncio.run(
+            probe(
+                url,
+                config,
+                timezone,
+                child_settings=state.app.child_settings(),
+                time_limit=None,
+                timeout=PROBE_TIMEOUT,
+            )
         )
-    except subprocess.TimeoutExpired:
-        fail(f"auto-detection of {url} took longer than {PROBE_TIMEOUT} s", code=1)
-    lines = completed.stdout.strip().splitlines()
-    if completed.returncode != 0 or not lines:
-        tail = completed.stderr.strip().splitlines()
-        fail(f"auto-detection failed: {tail[-1] if tail else 'the probe printed nothing'}", 1)
-    found: dict[str, Any] = json.loads(lines[-1])
-    return found
+    except ChildFailed as exc:
+        fail(f"auto-detection failed: {exc}", 1)
 
 
 def show_detection(found: dict[str, Any], console: Console) -> None:

@@ -33,6 +33,7 @@ def web_config(
         allow_private_networks=settings.crawl.allow_private_networks,
         trusted_hosts=tuple(settings.crawl.trusted_hosts),
         timezone=settings.digest.timezone,
+        source_timezone=settings.crawl.default_timezone,
         default_language=settings.digest.default_language,
         default_day=settings.digest.default_day,
         default_hour=settings.digest.default_hour,

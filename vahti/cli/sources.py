@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
+from services.sources import (
+    SourceError,
+    SourceNotFound,
+    SourceRules,
+    SourceSpec,
+    add_source,
+    change_source,
+    check_config,
+    check_kind,
+    check_source_url,
+    check_spec,
+    disable_source,
+    enable_source,
+    plan_trial,
+    remove_source,
+)
 from store import vocab
 from store.models import CrawlRun, Source
 from store.serialize import source_json
@@ -25,42 +40,36 @@ app = typer.Typer(
 
 KIND_HELP = "auto (probe the page once), jsonld, ics, rss, linkedevents, css, or spider:NAME"
 
+# The option that carries each field the source service names in its refusals.
+OPTIONS = {
+    "url": "URL",
+    "name": "--name",
+    "kind": "--kind",
+    "config": "--config",
+    "timezone": "--timezone",
+    "interval_hours": "--interval",
+    "priority": "--priority",
+    "language": "--language",
+    "categories": "--category",
+}
 
-def _check_kind(kind: str) -> str:
-    if not vocab.is_source_kind(kind):
-        fail(
-            f"--kind {kind!r} is not a source kind; allowed: {', '.join(vocab.SOURCE_KINDS)}, "
-            "spider:NAME"
-        )
-    return kind
+
+def refuse(exc: SourceError) -> NoReturn:
+    """Exit 2 with one line naming the option (and value) the service refused."""
+    option = OPTIONS.get(exc.field, exc.field)
+    shown = option if exc.value is None else f"{option} {exc.value!r}"
+    fail(f"{shown}: {exc.message}" + (f" ({exc.detail})" if exc.detail else ""))
 
 
-def _check_url(url: str) -> str:
-    """http(s) (webcal:// read as https://) on a public address, unless settings allow others."""
-    from scrapers.netguard import RefusedURL, check_url
-
-    if not url.startswith(("http://", "https://", "webcal://")):
-        fail(f"URL {url!r} must start with http://, https:// or webcal://")
-    url = url.replace("webcal://", "https://", 1) if url.startswith("webcal://") else url
+def source_rules() -> SourceRules:
+    """The source service's rules from the settings (crawl.*)."""
     crawl = state.app.settings.crawl
-    try:
-        check_url(
-            url, allow_private=crawl.allow_private_networks, trusted_hosts=crawl.trusted_hosts
-        )
-    except RefusedURL as exc:
-        fail(str(exc))
-    return url
-
-
-def _json_config(config: str | None) -> dict[str, Any]:
-    """--config as a JSON object ({} when not given); exits 2 naming what is wrong."""
-    try:
-        options = json.loads(config) if config else {}
-    except json.JSONDecodeError as exc:
-        fail(f"--config is not JSON: {exc}")
-    if not isinstance(options, dict):
-        fail("--config must be a JSON object")
-    return options
+    return SourceRules(
+        allow_private_networks=crawl.allow_private_networks,
+        trusted_hosts=tuple(crawl.trusted_hosts),
+        default_interval_hours=crawl.default_interval_hours,
+        default_timezone=crawl.default_timezone,
+    )
 
 
 def _get_source(session: Any, source_id: int) -> Source:
@@ -78,7 +87,7 @@ def add(
     interval: Annotated[
         float | None,
         typer.Option(
-            help="Hours between crawls (default: crawl.default_interval_hours).", min=0.01
+            help="Hours between crawls, 0.01-720 (default: crawl.default_interval_hours)."
         ),
     ] = None,
     language: Annotated[
@@ -94,56 +103,52 @@ def add(
     priority: Annotated[
         int,
         typer.Option(
-            help="Higher wins when duplicates are merged (organiser's own site over aggregators)."
+            help="-1000-1000; higher wins when duplicates are merged (organiser's own site over "
+            "aggregators)."
         ),
     ] = 0,
-    timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Zone for times without one (default: crawl.default_timezone)."),
+    ] = None,
 ) -> None:
     """Add a source and print its id; with --kind auto (the default) the URL is probed once."""
-    from scrapers.detect import with_includes
     from vahti.cli.detection import run_probe, show_detection
 
-    url = _check_url(url)
-    _check_kind(kind)
-    settings = state.app.settings
-    if language is not None and language not in vocab.LANGUAGES:
-        fail(f"--language {language!r}; allowed: {', '.join(vocab.LANGUAGES)}")
-    for cat in category or []:
-        if cat not in vocab.CATEGORIES:
-            fail(f"--category {cat!r}; allowed: {', '.join(vocab.CATEGORIES)}")
-    options = _json_config(config)
-    detected: dict[str, Any] = {}
-    if kind == "auto":
-        found = run_probe(url, options, timezone)
+    rules = source_rules()
+    spec = SourceSpec(
+        url=url,
+        name=name,
+        kind=kind,
+        config=config,
+        interval_hours=interval,
+        priority=priority,
+        language=language,
+        categories=list(category or []),
+        timezone=timezone,
+    )
+    try:
+        checked = check_spec(spec, rules)  # every value, before the probe
+    except SourceError as exc:
+        refuse(exc)
+    options: dict[str, Any] = checked["config"]
+    spec.url, spec.config = checked["url"], options
+    if checked["kind"] == "auto":
+        found = run_probe(spec.url, options, checked["timezone"])
         show_detection(found, err_console)
         if found["kind"]:
-            detected = found
-            options = options or dict(found.get("config") or {})
+            spec.detected_kind, spec.feed_url = found["kind"], found["url"]
+            spec.detected_reason = found.get("reason")
+            spec.config = options or dict(found.get("config") or {})
         elif found.get("reachable", True):
-            fail(f"{url}: {found['reason']}; nothing was added")
+            fail(f"{spec.url}: {found['reason']}; nothing was added")
         else:
             err_console.print("the source is added; its kind will be detected at its first crawl")
-    elif kind == "linkedevents" and with_includes(url) != url:
-        detected = {"url": with_includes(url)}
     with state.app.sessions.begin() as session:
-        source = Source(
-            name=name or url,
-            url=url,
-            kind=kind,
-            config=options,
-            language=language,
-            categories=list(category or []),
-            interval_hours=interval or settings.crawl.default_interval_hours,
-            priority=priority,
-            timezone=timezone or settings.crawl.default_timezone,
-            next_crawl_at=now_utc(),
-            detected_kind=detected.get("kind"),
-            feed_url=detected["url"] if detected.get("url", url) != url else None,
-            detected_reason=detected.get("reason"),
-        )
-        session.add(source)
-        session.flush()
-        source_id = source.id
+        try:
+            source_id = add_source(session, spec, rules, now_utc()).id
+        except SourceError as exc:
+            refuse(exc)
     typer.echo(source_id)
 
 
@@ -314,14 +319,8 @@ def _runs_table(runs: list[CrawlRun]) -> Table:
     return table
 
 
-def _check_zone(timezone: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail(f"--timezone {timezone!r} is not a time zone; e.g. Europe/Helsinki")
-    return timezone
+# What `vahti sources set` calls the fields it changed.
+CHANGED_NAMES = {"interval_hours": "interval"}
 
 
 @app.command("set")
@@ -330,7 +329,7 @@ def set_(
     name: Annotated[str | None, typer.Option(help="A new name for people.")] = None,
     interval: Annotated[
         float | None,
-        typer.Option(help="Hours between crawls; the next crawl moves at once.", min=0.01),
+        typer.Option(help="Hours between crawls, 0.01-720; the next crawl moves at once."),
     ] = None,
     language: Annotated[
         str | None, typer.Option(help="Default event language: fi, sv, en, or none.")
@@ -341,69 +340,66 @@ def set_(
     ] = None,
     config: Annotated[str | None, typer.Option(help="Kind options as JSON (replaces).")] = None,
     priority: Annotated[
-        int | None, typer.Option(help="Higher wins when duplicates are merged.")
+        int | None, typer.Option(help="-1000-1000; higher wins when duplicates are merged.")
     ] = None,
     timezone: Annotated[str | None, typer.Option(help="Zone for times without one.")] = None,
 ) -> None:
     """Change a source's settings; the daemon picks the change up within a minute."""
-    from scrapers.bookkeeping import change_interval
-
-    if language is not None and language not in (*vocab.LANGUAGES, "none"):
-        fail(f"--language {language!r}; allowed: {', '.join(vocab.LANGUAGES)}, none")
-    categories = None if category is None else [c for c in category if c != "none"]
-    for cat in categories or []:
-        if cat not in vocab.CATEGORIES:
-            fail(f"--category {cat!r}; allowed: {', '.join(vocab.CATEGORIES)}, none")
-    options = None if config is None else _json_config(config)
-    if timezone is not None:
-        _check_zone(timezone)
+    given = {
+        "name": name,
+        "language": language,
+        "categories": None if category is None else [c for c in category if c != "none"],
+        "config": config,
+        "priority": priority,
+        "timezone": timezone,
+        "interval_hours": interval,
+    }
+    changes = {key: value for key, value in given.items() if value is not None}
     with state.app.sessions.begin() as session:
-        source = _get_source(session, source_id)
-        fields = {
-            "name": name,
-            "language": language,
-            "categories": categories,
-            "config": options,
-            "priority": priority,
-            "timezone": timezone,
-        }
-        changed = [field for field, value in fields.items() if value is not None]
-        for field in changed:
-            value = fields[field]
-            setattr(source, field, None if field == "language" and value == "none" else value)
-        if interval is not None and change_interval(source, interval):
-            changed.append("interval")
-        what = ", ".join(changed) if changed else "nothing changed"
+        try:
+            source, changed = change_source(session, source_id, changes, source_rules(), now_utc())
+        except SourceNotFound:
+            _missing(source_id)
+        except SourceError as exc:
+            refuse(exc)
+        what = ", ".join(CHANGED_NAMES.get(f, f) for f in changed) or "nothing changed"
         typer.echo(f"source {source_id}: {what}; next crawl {_next_crawl(source, _when)}")
 
 
-def _set_enabled(source_id: int, enabled: bool) -> None:
-    with state.app.sessions.begin() as session:
-        source = _get_source(session, source_id)
-        source.enabled = enabled
-        if enabled:
-            source.next_crawl_at = now_utc()
-        typer.echo(f"source {source_id} {'enabled' if enabled else 'disabled'}")
+def _missing(source_id: int) -> NoReturn:
+    fail(f"no source with id {source_id} (see `vahti sources list`)")
 
 
 @app.command()
 def enable(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Crawl the source again."""
-    _set_enabled(source_id, True)
+    with state.app.sessions.begin() as session:
+        try:
+            enable_source(session, source_id, now_utc())
+        except SourceNotFound:
+            _missing(source_id)
+    typer.echo(f"source {source_id} enabled")
 
 
 @app.command()
 def disable(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Stop crawling the source (its listings stay)."""
-    _set_enabled(source_id, False)
+    with state.app.sessions.begin() as session:
+        try:
+            disable_source(session, source_id)
+        except SourceNotFound:
+            _missing(source_id)
+    typer.echo(f"source {source_id} disabled")
 
 
 @app.command()
 def remove(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Delete the source, its runs and its listings."""
     with state.app.sessions.begin() as session:
-        source = _get_source(session, source_id)
-        session.delete(source)
+        try:
+            remove_source(session, source_id)
+        except SourceNotFound:
+            _missing(source_id)
     typer.echo(f"source {source_id} removed")
 
 
@@ -420,13 +416,15 @@ def try_source(
 
     With --kind auto (the default) the URL is probed first and the route it finds is used.
     """
-    from scrapers.detect import with_includes
-    from scrapers.runner import child_environment, dry_run_command
+    from services.source_trials import ChildFailed, dry_run
     from vahti.cli.detection import run_probe, show_detection
 
-    url = _check_url(url)
-    _check_kind(kind)
-    options = _json_config(config)
+    rules = source_rules()
+    try:
+        url, kind = check_source_url(url, rules), check_kind(kind)
+        options = check_config(config, kind)
+    except SourceError as exc:
+        refuse(exc)
     if kind == "auto":
         found = run_probe(url, options, None)
         show_detection(found, err_console if json_ else console)
@@ -434,27 +432,17 @@ def try_source(
             raise typer.Exit(1)
         url, kind = found["url"], found["kind"]
         options = options or dict(found.get("config") or {})
-    elif kind == "linkedevents":
-        url = with_includes(url)
-    command = dry_run_command(url, kind, options)
-    completed = subprocess.run(
-        command,
-        input=state.app.child_settings().without_database().to_json(),
-        capture_output=True,
-        text=True,
-        env=child_environment(),
-        check=False,
-    )
-    if completed.returncode != 0 or not completed.stdout.strip():
-        fail(
-            completed.stderr.strip().splitlines()[-1]
-            if completed.stderr.strip()
-            else "the dry run printed nothing",
-            code=1,
+    try:
+        trial = plan_trial(url, kind, options, rules)
+    except SourceError as exc:
+        refuse(exc)
+    try:
+        result = asyncio.run(
+            dry_run(trial, None, child_settings=state.app.child_settings(), time_limit=None)
         )
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
-    records = result["records"]
-    outcome = result["outcome"]
+    except ChildFailed as exc:
+        fail(str(exc), code=1)
+    records = result.records
     if json_:
         print_json(records)
     else:
@@ -468,12 +456,10 @@ def try_source(
                 ", ".join(r["categories"]),
             )
         console.print(table)
-        console.print(
-            f"{len(records)} records from {outcome['pages']} pages; {outcome['errors']} errors"
-        )
-        for message in outcome["error_messages"][:5]:
+        console.print(f"{len(records)} records from {result.pages} pages; {result.errors} errors")
+        for message in result.error_messages[:5]:
             console.print(f"  [red]{message}[/red]", highlight=False)
-    if outcome["start_failed"]:
+    if result.start_failed:
         raise typer.Exit(1)
 
 

@@ -13,27 +13,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from services import sources as service
+from services.source_trials import ChildFailed, DryRun, dry_run, probe
+from services.sources import MAX_CONFIG, MAX_NAME, MAX_URL, SourceError, SourceRules
 from store import vocab
 from store.models import CrawlRun, Listing, Source
 from web.errors import PageError
 from web.i18n import N_
-from web.probing import ChildFailed, DryRun, dry_run, probe
 from web.resources import Resources, resources
 from web.routes.admin_base import AdminSession, checked_form, page, text_field
-from web.source_forms import (
-    ConfigError,
-    CssForm,
-    check_css_config,
-    read_config_json,
-    read_css_form,
-)
-from web.urlguard import UrlRefused
+from web.source_forms import CssForm, form_field, read_css_form
 
 router = APIRouter(prefix="/admin")
-MAX_URL = 2000
-MAX_NAME = 200
 MAX_REASON = 4000
-CRAWL_KINDS = tuple(kind for kind in vocab.SOURCE_KINDS if kind != "auto")
 
 
 def _fields(form: FormData) -> dict[str, str]:
@@ -83,25 +75,15 @@ def sources_page(request: Request, session: AdminSession) -> Response:
     return _sources_page(request, session)
 
 
-class _Refused(Exception):
-    def __init__(self, message: str, detail: str = "", key: str = "") -> None:
-        super().__init__(message)
-        self.message, self.detail, self.key = message, detail, key
-
-
-def _checked_url(found: Resources, url: str) -> str:
-    if not url:
-        raise _Refused(N_("Enter the address of the organiser's page, feed or API."), key="url")
-    try:
-        return found.url_guard(url)
-    except UrlRefused as exc:
-        raise _Refused(N_("This address cannot be added as a source."), str(exc), "url") from exc
-
-
-def _checked_kind(kind: str) -> str:
-    if not vocab.is_source_kind(kind):
-        raise _Refused(N_("Choose a kind from the list."), key="kind")
-    return kind
+def source_rules(found: Resources) -> SourceRules:
+    """The rules of the source service, from the app's configuration (crawl.* settings)."""
+    config = found.config
+    return SourceRules(
+        allow_private_networks=config.allow_private_networks,
+        trusted_hosts=config.trusted_hosts,
+        default_interval_hours=config.default_interval_hours,
+        default_timezone=config.source_timezone,
+    )
 
 
 @router.post("/sources/preview", response_class=HTMLResponse)
@@ -110,36 +92,25 @@ async def preview_source(request: Request, session: AdminSession) -> Response:
     found = resources(request)
     form = await checked_form(request)
     values = _fields(form)
-    css = CssForm({}, "")
+    rules = source_rules(found)
     try:
-        url = _checked_url(found, values["url"])
-        kind = _checked_kind(values["kind"])
+        url = service.check_source_url(values["url"], rules)
+        kind = service.check_kind(values["kind"])
         config: dict[str, Any] = {}
         if kind == "css":
-            css, config = read_css_form(values)
-    except _Refused as refused:
-        return _sources_page(
-            request,
-            session,
-            form=values,
-            css=css,
-            error=refused.message,
-            error_detail=refused.detail,
-            error_key=refused.key,
-            status_code=400,
-        )
-    except ConfigError as exc:
+            _css, config = read_css_form(values)
+    except SourceError as exc:
         return _sources_page(
             request,
             session,
             form=values,
             css=_css_shown(values),
-            error=N_("The selectors cannot be used."),
-            error_detail=str(exc),
-            error_key=exc.key,
+            error=exc.message,
+            error_detail=exc.detail,
+            error_key=form_field(exc),
             status_code=400,
         )
-    timezone = found.config.timezone
+    timezone = rules.default_timezone
     child_settings = found.config.child_settings
     detection: dict[str, Any] | None = None
     trial: DryRun | None = None
@@ -152,10 +123,9 @@ async def preview_source(request: Request, session: AdminSession) -> Response:
                 crawl_url, crawl_kind = str(detection["url"]), str(detection["kind"])
                 config = config or dict(detection.get("config") or {})
         if kind != "auto" or (detection and detection.get("kind")):
-            trial = await dry_run(
-                crawl_url, crawl_kind, config, timezone, child_settings=child_settings
-            )
-    except ChildFailed as exc:
+            planned = service.plan_trial(crawl_url, crawl_kind, config, rules)
+            trial = await dry_run(planned, timezone, child_settings=child_settings)
+    except (ChildFailed, SourceError) as exc:
         failure = str(exc)
     savable = kind != "auto" or bool(
         detection and (detection.get("kind") or not detection.get("reachable", True))
@@ -190,52 +160,27 @@ async def add_source(request: Request, session: AdminSession) -> Response:
     found = resources(request)
     form = await checked_form(request)
     values = _fields(form)
-    detected_kind = text_field(form, "detected_kind", 60) or None
-    feed_url = text_field(form, "feed_url", MAX_URL) or None
-    reason = text_field(form, "detected_reason", MAX_REASON) or None
-    try:
-        url = _checked_url(found, values["url"])
-        kind = _checked_kind(values["kind"])
-        if detected_kind is not None and detected_kind not in CRAWL_KINDS:
-            raise _Refused(N_("Choose a kind from the list."), key="kind")
-        if feed_url is not None and feed_url != url:
-            feed_url = _checked_url(found, feed_url)
-        config = read_config_json(text_field(form, "config", 8000))
-        if (detected_kind or kind) == "css":
-            check_css_config(config)
-    except _Refused as refused:
-        return _sources_page(
-            request,
-            session,
-            form=values,
-            error=refused.message,
-            error_detail=refused.detail,
-            error_key=refused.key,
-            status_code=400,
-        )
-    except ConfigError as exc:
-        return _sources_page(
-            request,
-            session,
-            form=values,
-            error=N_("The selectors cannot be used."),
-            error_detail=str(exc),
-            error_key=exc.key,
-            status_code=400,
-        )
-    source = Source(
-        name=values["name"] or url,
-        url=url,
-        kind=kind,
-        config=config,
-        interval_hours=found.config.default_interval_hours,
-        timezone=found.config.timezone,
-        next_crawl_at=found.clock(),
-        detected_kind=detected_kind if kind == "auto" else None,
-        feed_url=feed_url if feed_url != url else None,
-        detected_reason=reason if kind == "auto" else None,
+    spec = service.SourceSpec(
+        url=values["url"],
+        name=values["name"] or None,
+        kind=values["kind"],
+        config=text_field(form, "config", MAX_CONFIG),
+        detected_kind=text_field(form, "detected_kind", 60) or None,
+        feed_url=text_field(form, "feed_url", MAX_URL) or None,
+        detected_reason=text_field(form, "detected_reason", MAX_REASON) or None,
     )
-    session.add(source)
+    try:
+        source = service.add_source(session, spec, source_rules(found), found.clock())
+    except SourceError as exc:
+        return _sources_page(
+            request,
+            session,
+            form=values,
+            error=exc.message,
+            error_detail=exc.detail,
+            error_key=form_field(exc),
+            status_code=400,
+        )
     session.commit()
     return RedirectResponse(f"/admin/sources/{source.id}?saved=1", status_code=303)
 
@@ -254,9 +199,10 @@ def _back(form: FormData, source_id: int) -> str:
 @router.post("/sources/{source_id:int}/enable")
 async def enable_source(request: Request, source_id: int, session: AdminSession) -> Response:
     form = await checked_form(request)
-    source = _source_or_404(session, source_id)
-    source.enabled = True
-    source.next_crawl_at = resources(request).clock()
+    try:
+        service.enable_source(session, source_id, resources(request).clock())
+    except service.SourceNotFound:
+        raise PageError(404, N_("There is no such source.")) from None
     session.commit()
     return RedirectResponse(_back(form, source_id), status_code=303)
 
@@ -264,70 +210,40 @@ async def enable_source(request: Request, source_id: int, session: AdminSession)
 @router.post("/sources/{source_id:int}/disable")
 async def disable_source(request: Request, source_id: int, session: AdminSession) -> Response:
     form = await checked_form(request)
-    source = _source_or_404(session, source_id)
-    source.enabled = False
+    try:
+        service.disable_source(session, source_id)
+    except service.SourceNotFound:
+        raise PageError(404, N_("There is no such source.")) from None
     session.commit()
     return RedirectResponse(_back(form, source_id), status_code=303)
 
 
-# Bounds of a source's settings on the admin page (`vahti sources set` checks only that the
-# interval is at least 0.01 h and the language is known).
-MAX_INTERVAL_HOURS = 720.0
-MAX_PRIORITY = 1000
-
-
-def _read_settings(form: FormData) -> tuple[dict[str, Any], str, str]:
-    """(values, error, the field at fault) from the settings form; error "" when fine."""
-    name = text_field(form, "name", 200)
-    if not name:
-        return {}, N_("The name cannot be empty."), "name"
-    try:
-        interval = float(text_field(form, "interval_hours", 20).replace(",", "."))
-    except ValueError:
-        interval = 0.0
-    if not 0.01 <= interval <= MAX_INTERVAL_HOURS:
-        return {}, N_("Hours between crawls must be a number from 0.01 to 720."), "interval_hours"
-    priority_text = text_field(form, "priority", 20) or "0"
-    try:
-        priority = int(priority_text)
-    except ValueError:
-        priority = MAX_PRIORITY + 1
-    if abs(priority) > MAX_PRIORITY:
-        return {}, N_("The priority must be a whole number from -1000 to 1000."), "priority"
-    language = text_field(form, "language", 10)
-    if language and language not in vocab.LANGUAGES:
-        return {}, N_("Choose fi, sv, en or none as the language."), "language"
-    values = {
-        "name": name,
-        "interval_hours": interval,
-        "priority": priority,
-        "language": language or None,
-    }
-    return values, "", ""
+# The fields of a source's settings form; the source service checks them (the bounds are
+# services.sources.MIN_INTERVAL_HOURS..MAX_INTERVAL_HOURS and MAX_PRIORITY, for the CLI too).
+SETTINGS_FIELDS = {"name": MAX_NAME, "interval_hours": 100, "priority": 100, "language": 10}
 
 
 @router.post("/sources/{source_id:int}/settings", response_class=HTMLResponse)
 async def edit_settings(request: Request, source_id: int, session: AdminSession) -> Response:
     """Name, hours between crawls, merge priority and default language of a source; a new
-    interval moves the next crawl at once (scrapers.bookkeeping.change_interval)."""
-    from scrapers.bookkeeping import change_interval
-
+    interval moves the next crawl at once (services.sources.change_source)."""
+    found = resources(request)
     form = await checked_form(request)
     source = _source_or_404(session, source_id)
-    values, error, key = _read_settings(form)
-    if error:
+    changes = {key: text_field(form, key, limit) for key, limit in SETTINGS_FIELDS.items()}
+    try:
+        service.change_source(session, source.id, changes, source_rules(found), found.clock())
+    except SourceError as exc:
         return _source_page(
             request,
             session,
             source,
-            error=error,
-            error_key=key,
+            error=exc.message,
+            error_detail=exc.detail,
+            error_key=form_field(exc),
             settings_form={k: v for k, v in form.items() if isinstance(v, str)},
             status_code=400,
         )
-    change_interval(source, values.pop("interval_hours"))
-    for name, value in values.items():
-        setattr(source, name, value)
     session.commit()
     return RedirectResponse(f"/admin/sources/{source.id}?saved=1", status_code=303)
 
@@ -413,33 +329,27 @@ async def edit_selectors(request: Request, source_id: int, session: AdminSession
     values = {k: v for k, v in form.items() if k.startswith("css_") and isinstance(v, str)}
     try:
         css, config = read_css_form(values)
-    except ConfigError as exc:
+        if form.get("action") == "save":
+            change = {"kind": "css", "config": config}
+            service.change_source(session, source.id, change, source_rules(found), found.clock())
+            session.commit()
+            return RedirectResponse(f"/admin/sources/{source.id}?saved=1", status_code=303)
+    except SourceError as exc:
         return _source_page(
             request,
             session,
             source,
             css=_css_shown(values),
-            error=N_("The selectors cannot be used."),
-            error_detail=str(exc),
-            error_key=exc.key,
+            error=exc.message,
+            error_detail=exc.detail,
+            error_key=form_field(exc),
             status_code=400,
         )
-    if form.get("action") == "save":
-        source.kind, source.config = "css", config
-        source.detected_kind = source.feed_url = source.detected_reason = None
-        source.next_crawl_at = found.clock()
-        session.commit()
-        return RedirectResponse(f"/admin/sources/{source.id}?saved=1", status_code=303)
     trial: DryRun | None = None
     failure = ""
     try:
-        trial = await dry_run(
-            source.url,
-            "css",
-            config,
-            source.timezone,
-            child_settings=found.config.child_settings,
-        )
-    except ChildFailed as exc:
+        planned = service.plan_trial(source.url, "css", config, source_rules(found))
+        trial = await dry_run(planned, source.timezone, child_settings=found.config.child_settings)
+    except (ChildFailed, SourceError) as exc:
         failure = str(exc)
     return _source_page(request, session, source, css=css, trial=trial, failure=failure)

@@ -1,11 +1,13 @@
-"""What a source would give, found in child processes (Scrapy never runs in the web process).
+"""What a source would give, found in child processes (Scrapy never runs in the caller's
+process): `vahti sources add/test` and the admin's previews both run these.
 
-* :func:`probe`: auto-detection, `python -m scrapers.probe_child --url U` (what the CLI's
-  `vahti sources add` runs): the kind chosen and why, the routes tried, a selector hint.
-* :func:`dry_run`: `python -m scrapers.crawl_child --dry-run`: the records a crawl would
-  store, with the crawl's errors; nothing is stored.
+* :func:`probe`: auto-detection, `python -m scrapers.probe_child --url U`: the kind chosen
+  and why, the routes tried, a selector hint.
+* :func:`dry_run`: a checked :class:`services.sources.Trial` run as
+  `python -m scrapers.crawl_child --dry-run`: the records a crawl would store, with the
+  crawl's errors; nothing is stored.
 
-Both wait for their child without blocking the event loop and kill it after `timeout`.
+Both wait for their child without blocking the event loop and kill it when it overruns.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrapers.handoff import ChildSettings
-from scrapers.runner import child_environment, dry_run_command, probe_command
+from scrapers.runner import child_environment, probe_command
+from services.sources import Trial
 
 PROBE_TIME_LIMIT = 60
 PREVIEW_TIME_LIMIT = 30
@@ -42,9 +45,10 @@ class DryRun:
         return self.records[:SAMPLE]
 
 
-async def _run(command: list[str], child_settings: ChildSettings, timeout: float) -> str:
-    """The child's last stdout line; ChildFailed when it fails, prints nothing or overruns.
-    The child gets the crawl settings on stdin (no database: it stores nothing)."""
+async def _run(command: list[str], child_settings: ChildSettings, timeout: float | None) -> str:
+    """The child's last stdout line; ChildFailed when it fails or prints nothing, TimeoutError
+    when it runs longer than `timeout` seconds (None: no limit). The child gets the crawl
+    settings on stdin (no database: it stores nothing)."""
     process = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.PIPE,
@@ -67,20 +71,29 @@ async def _run(command: list[str], child_settings: ChildSettings, timeout: float
     return lines[-1]
 
 
+def _waited(time_limit: int | None, timeout: float | None) -> float | None:
+    """How long to wait for a child: `timeout`, else its time limit and a grace."""
+    if timeout is not None:
+        return timeout
+    return None if time_limit is None else time_limit + KILL_GRACE
+
+
 async def probe(
     url: str,
     config: dict[str, Any],
-    timezone: str,
+    timezone: str | None,
     *,
     child_settings: ChildSettings,
-    time_limit: int = PROBE_TIME_LIMIT,
+    time_limit: int | None = PROBE_TIME_LIMIT,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """The probe's detection as JSON (see scrapers.detect.Detection)."""
     command = probe_command(url, config, timezone=timezone, time_limit=time_limit)
+    waited = _waited(time_limit, timeout)
     try:
-        line = await _run(command, child_settings, time_limit + KILL_GRACE)
+        line = await _run(command, child_settings, waited)
     except TimeoutError as exc:
-        raise ChildFailed(f"auto-detection took longer than {time_limit + KILL_GRACE} s") from exc
+        raise ChildFailed(f"auto-detection of {url} took longer than {waited:g} s") from exc
     try:
         found: dict[str, Any] = json.loads(line)
     except ValueError as exc:
@@ -89,20 +102,20 @@ async def probe(
 
 
 async def dry_run(
-    url: str,
-    kind: str,
-    config: dict[str, Any],
-    timezone: str,
+    trial: Trial,
+    timezone: str | None,
     *,
     child_settings: ChildSettings,
-    time_limit: int = PREVIEW_TIME_LIMIT,
+    time_limit: int | None = PREVIEW_TIME_LIMIT,
+    timeout: float | None = None,
 ) -> DryRun:
-    """The records a crawl of `url` as `kind` would store (past ones too), and its errors."""
-    command = dry_run_command(url, kind, config, timezone=timezone, time_limit=time_limit)
+    """The records a crawl of the trial's URL would store (past ones too), and its errors."""
+    command = trial.command(timezone=timezone, time_limit=time_limit)
+    waited = _waited(time_limit, timeout)
     try:
-        line = await _run(command, child_settings, time_limit + KILL_GRACE)
+        line = await _run(command, child_settings, waited)
     except TimeoutError as exc:
-        raise ChildFailed(f"the trial crawl took longer than {time_limit + KILL_GRACE} s") from exc
+        raise ChildFailed(f"the trial crawl took longer than {waited:g} s") from exc
     try:
         result = json.loads(line)
         outcome = result["outcome"]
