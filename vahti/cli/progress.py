@@ -22,7 +22,7 @@ from store import vocab
 from web.i18n import HEALTH_LABELS, RUN_STATUS_LABELS
 
 if TYPE_CHECKING:
-    from scrapers.runner import CrawlResult
+    from services.crawl_queue import CrawlResult
 
 STATUS_STYLES = {
     vocab.RUN_OK: "green",
