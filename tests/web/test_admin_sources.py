@@ -381,8 +381,7 @@ def test_a_source_added_from_the_admin_gets_the_crawl_zone_not_the_digest_zone(
 
 
 def test_web_config_takes_the_source_zone_from_crawl_default_timezone() -> None:
-    from vahti.settings import Settings
-
+    from config import Settings
     from vahti.cli.serve import web_config
 
     settings = Settings.model_validate(
