@@ -85,7 +85,7 @@ async def measure(url: str, port: int, daemon_way: bool) -> Figures:
     from digest.periods import is_due
     from digest.plan import plan_deliveries
     from digest.send import send_pending
-    from digest.senders import make_sender
+    from digest.transports import make_sender
     from scheduler.interface import StopFlags
     from store.db import make_engine, session_factory
     from vahti.daemon_work import AppWork

@@ -23,7 +23,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,17 +38,14 @@ from digest.compose import DigestConfig
 from digest.model import EMPTY, SENT, SKIPPED
 from digest.outcomes import Outcome, Recorder
 from digest.plan import Due, plan_deliveries
-from digest.senders import Sender, SendError
+from digest.transports import Sender, SendError
+from store.clock import utcnow
 
 log = logging.getLogger(__name__)
 # `wait_for_retries` waits for a retry due within this many seconds, not longer.
 RETRY_WAIT_LIMIT = 600.0
 # After an error, how long the tasks get to finish what they were doing (a send in flight).
 STOP_WAIT = 30.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

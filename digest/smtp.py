@@ -21,7 +21,7 @@ import aiosmtplib
 
 from config import MailSettings
 from digest.message import envelope
-from digest.senders import SendError
+from digest.transports import SendError
 
 
 def is_permanent(code: int) -> bool:

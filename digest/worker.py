@@ -15,14 +15,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import MailSettings
 from digest.compose import DigestConfig
 from digest.send import SendSummary, send_pending
-from digest.senders import make_sender
+from digest.transports import make_sender
+from store.clock import utcnow
 
 log = logging.getLogger("vahti.worker")
 # How often a run checks whether it must stop now, in seconds.
@@ -30,10 +31,6 @@ ABORT_POLL = 0.1
 ABORTED = "stopped by the shutdown; the digests not sent are pending again"
 
 Flag = Callable[[], bool]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def did_something(summary: SendSummary) -> bool:

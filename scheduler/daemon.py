@@ -33,7 +33,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -44,6 +44,7 @@ from scheduler.interface import CrawlQueue, Work
 from scheduler.lease import Lease
 from scheduler.metrics import DaemonStats
 from scheduler.runtime import ActiveRuntime
+from store.clock import utcnow
 
 log = logging.getLogger("vahti.daemon")
 WEB_START_SECONDS = 30.0
@@ -56,10 +57,6 @@ class WebServer(Protocol):
     async def serve(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_holder() -> str:

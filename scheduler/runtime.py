@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,15 +35,12 @@ from scheduler.crawls import (
 )
 from scheduler.interface import CrawlQueue, StopFlags, Work
 from scheduler.metrics import DaemonStats
+from store.clock import utcnow
 from store.models import Source
 
 log = logging.getLogger("vahti.daemon")
 # A run left "running" this long after the longest a crawl can take was abandoned.
 ABANDON_MARGIN_SECONDS = 120.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ActiveRuntime:

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -35,6 +35,7 @@ from scheduler.crawls import sources_being_crawled
 from scheduler.interface import Tally
 from scrapers.handoff import ChildSettings
 from scrapers.runner import KILL_GRACE_SECONDS, CrawlResult, ProgressCallback, crawl_one
+from store.clock import utcnow
 from store.models import Source
 
 log = logging.getLogger("vahti.crawls")
@@ -45,10 +46,6 @@ DEDUPE_AT_LEAST_EVERY_SECONDS = 900.0
 STALE_RUN_MARGIN_SECONDS = 60.0
 
 Admit = Callable[[int], bool]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class CrawlQueue:

@@ -17,8 +17,8 @@ import pytest
 from config import MailSettings
 from digest.message import build_message, new_message_id
 from digest.render import Rendered
-from digest.senders import SendError, make_sender
 from digest.smtp import SmtpSender
+from digest.transports import SendError, make_sender
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

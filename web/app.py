@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digest.senders import FileSender, Sender
+from digest.transports import FileSender, Sender
 from services.crawl_queue import CrawlQueue
 from web import errors
 from web.config import WebConfig

@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.senders import Sender
+from digest.transports import Sender
 from services.crawl_queue import CrawlQueue
 from web.config import WebConfig
 from web.feeds.validators import EtagCache

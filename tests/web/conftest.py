@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from digest.senders import FileSender
+from digest.transports import FileSender
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Event, Listing, Source, Subscriber

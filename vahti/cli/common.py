@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -46,10 +46,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_day(value: str | None, option: str, zone: str, end: bool = False) -> datetime | None:

@@ -25,8 +25,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from services.sources import SourceError
+from store.clock import utcnow
 from store.models import Delivery, Event, Listing, Source
-from vahti.cli.common import console, now_utc, state
+from vahti.cli.common import console, state
 
 # (email, language, categories, cities, event languages): three people with different needs.
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, list[str], list[str], list[str]], ...] = (
@@ -100,7 +101,7 @@ def _upsert_sources(server: DemoServer) -> list[tuple[int, DemoSite]]:
 
     # The demo sites are on 127.0.0.1.
     rules = dataclasses.replace(source_rules(), allow_private_networks=True)
-    now = now_utc()
+    now = utcnow()
     result = []
     with state.app.sessions.begin() as session:
         for site in DEMO_SITES:
@@ -131,7 +132,7 @@ def _add_subscribers() -> None:
     from services.subscribers import PreferenceValues, save_subscriber
     from vahti.cli.subscribers import digest_defaults
 
-    now = now_utc()
+    now = utcnow()
     defaults = digest_defaults()
     with state.app.sessions.begin() as session:
         for email, language, categories, cities, event_languages in DEMO_SUBSCRIBERS:
@@ -171,7 +172,7 @@ def demo(
     from digest.claim import make_worker_id
     from digest.plan import every_subscriber
     from digest.send import send_due
-    from digest.senders import FileSender
+    from digest.transports import FileSender
     from scrapers.extractors import supported_kinds
     from services.crawl_queue import CrawlQueue
     from vahti.cli.digest import digest_config
@@ -203,7 +204,7 @@ def demo(
             console.print(f"  not crawled yet (its format is not built yet): {name}")
         console.print("[bold]3/5[/bold] grouping listings into events")
         with ctx.sessions.begin() as session:
-            grouped = run_dedupe(session, now_utc(), ctx.settings.dedupe.past_days)
+            grouped = run_dedupe(session, utcnow(), ctx.settings.dedupe.past_days)
         console.print("[bold]4/5[/bold] three demo subscribers (fi, sv, en) and their digests")
         _add_subscribers()
         outbox = Path(ctx.settings.mail.outbox_dir)
@@ -214,7 +215,7 @@ def demo(
                 ctx.sessions,
                 FileSender(outbox),
                 config,
-                now_utc(),
+                utcnow(),
                 make_worker_id(),
                 due=every_subscriber,
             )
@@ -250,7 +251,7 @@ def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
     """The web app on 127.0.0.1:port until Ctrl-C (the demo sites stay up beside it)."""
     import uvicorn
 
-    from digest.senders import FileSender
+    from digest.transports import FileSender
     from vahti.cli.serve import web_config
     from web.app import create_app
 

@@ -11,7 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vahti.cli.common import console, fail, now_utc, state
+from store.clock import utcnow
+from vahti.cli.common import console, fail, state
 
 if TYPE_CHECKING:
     from digest.compose import DigestConfig
@@ -45,7 +46,7 @@ def preview_(
 
     email = lookup_form(email)
     with state.app.sessions() as session:
-        composed = preview(session, email, digest_config(), now_utc())
+        composed = preview(session, email, digest_config(), utcnow())
     if composed is None:
         fail(f"no subscriber {email}")
     rendered = composed.rendered
@@ -80,7 +81,7 @@ def send(
     if dry_run_:
         _dry_run(config, due)
         return
-    moment = now_utc()
+    moment = utcnow()
     with state.app.sessions.begin() as session:
         plan = plan_deliveries(session, moment, message_id_domain=config.message_id_domain, due=due)
     with state.app.sessions() as session:
@@ -98,7 +99,7 @@ async def _send(config: DigestConfig, moment: datetime, total: int) -> SendSumma
     from digest.batches import Job
     from digest.claim import make_worker_id
     from digest.send import send_pending
-    from digest.senders import make_sender
+    from digest.transports import make_sender
 
     sender = make_sender(state.app.settings.mail)
     columns = (
@@ -173,7 +174,7 @@ def _dry_run(config: DigestConfig, due: Due) -> None:
     counts = {"sent": 0, "empty": 0, "error": 0}
     shown = 0
     with state.app.sessions() as session:
-        for result in dry_run(session, config, now_utc(), due):
+        for result in dry_run(session, config, utcnow(), due):
             verdict = "error" if result.error else ("sent" if result.sent else "empty")
             counts[verdict] += 1
             if shown < DRY_RUN_ROWS:

@@ -14,9 +14,10 @@ from sqlalchemy import func, or_, select
 if TYPE_CHECKING:
     from dedupe.job import DedupeCounts
 from store import vocab
+from store.clock import utcnow
 from store.models import DedupeDecision, Event, Listing, Source
 from store.serialize import event_json
-from vahti.cli.common import console, fail, now_utc, parse_day, print_json, state
+from vahti.cli.common import console, fail, parse_day, print_json, state
 
 app = typer.Typer(help="Events: list, inspect, merge and split.", no_args_is_help=True)
 
@@ -37,7 +38,7 @@ def dedupe() -> None:
     started = time.monotonic()
     past_days = state.app.settings.dedupe.past_days
     with state.app.sessions.begin() as session:
-        counts = run_dedupe(session, now_utc(), past_days)
+        counts = run_dedupe(session, utcnow(), past_days)
     typer.echo(_summary(counts, time.monotonic() - started))
 
 
@@ -53,7 +54,7 @@ def merge(
     try:
         with state.app.sessions.begin() as session:
             result = merge_events(
-                session, keep, other, now_utc(), state.app.settings.dedupe.past_days
+                session, keep, other, utcnow(), state.app.settings.dedupe.past_days
             )
     except DedupeAdminError as exc:
         fail(str(exc))
@@ -76,7 +77,7 @@ def split(
     try:
         with state.app.sessions.begin() as session:
             result = split_event(
-                session, event_id, listing_id, now_utc(), state.app.settings.dedupe.past_days
+                session, event_id, listing_id, utcnow(), state.app.settings.dedupe.past_days
             )
     except DedupeAdminError as exc:
         fail(str(exc))
@@ -104,7 +105,7 @@ def list_(
     end = parse_day(to, "--to", zone, end=True)
     query = select(Event).where(Event.gone_at.is_(None)).order_by(Event.start_at, Event.id)
     if not include_past:
-        now = now_utc()
+        now = utcnow()
         query = query.where(or_(Event.end_at >= now, Event.start_at >= now))
     if start is not None:
         query = query.where(Event.start_at >= start)

@@ -55,7 +55,7 @@ def build_app(
 ) -> FastAPI:
     """The app as `vahti serve` runs it (with a crawl queue of its own for "crawl now");
     `vahti run` serves the same, handing in the daemon's crawl queue."""
-    from digest.senders import make_sender
+    from digest.transports import make_sender
     from web.app import create_app
 
     # The digest commands own the choice of mail backend (file or SMTP).

@@ -29,9 +29,10 @@ from services.sources import (
     remove_source,
 )
 from store import vocab
+from store.clock import utcnow
 from store.models import CrawlRun, Source
 from store.serialize import source_json
-from vahti.cli.common import console, err_console, fail, now_utc, print_json, state
+from vahti.cli.common import console, err_console, fail, print_json, state
 
 app = typer.Typer(
     help="Organiser sources: add, list, inspect, change, enable, disable, remove, test.",
@@ -146,7 +147,7 @@ def add(
             err_console.print("the source is added; its kind will be detected at its first crawl")
     with state.app.sessions.begin() as session:
         try:
-            source_id = add_source(session, spec, rules, now_utc()).id
+            source_id = add_source(session, spec, rules, utcnow()).id
         except SourceError as exc:
             refuse(exc)
     typer.echo(source_id)
@@ -357,7 +358,7 @@ def set_(
     changes = {key: value for key, value in given.items() if value is not None}
     with state.app.sessions.begin() as session:
         try:
-            source, changed = change_source(session, source_id, changes, source_rules(), now_utc())
+            source, changed = change_source(session, source_id, changes, source_rules(), utcnow())
         except SourceNotFound:
             _missing(source_id)
         except SourceError as exc:
@@ -375,7 +376,7 @@ def enable(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Crawl the source again."""
     with state.app.sessions.begin() as session:
         try:
-            enable_source(session, source_id, now_utc())
+            enable_source(session, source_id, utcnow())
         except SourceNotFound:
             _missing(source_id)
     typer.echo(f"source {source_id} enabled")

@@ -19,9 +19,10 @@ from services.subscribers import (
     save_subscriber,
 )
 from store import vocab
+from store.clock import utcnow
 from store.models import Subscriber
 from store.serialize import subscriber_json
-from vahti.cli.common import console, fail, now_utc, print_json, state
+from vahti.cli.common import console, fail, print_json, state
 
 app = typer.Typer(help="Subscribers: add, import, list, remove.", no_args_is_help=True)
 
@@ -105,7 +106,7 @@ def add(
             session,
             email,
             values,
-            now=now_utc(),
+            now=utcnow(),
             defaults=defaults,
             timezone=timezone,
             audiences=list(audience or []),
@@ -173,7 +174,7 @@ def import_(
     except CsvError as exc:
         fail(f"{file}: {exc}")
     with state.app.sessions.begin() as session:
-        counts = import_rows(session, [values for _, values in parsed.rows], defaults, now_utc())
+        counts = import_rows(session, [values for _, values in parsed.rows], defaults, utcnow())
     typer.echo(
         f"imported {len(parsed.rows)} row(s): {counts.added} added, {counts.updated} updated"
     )

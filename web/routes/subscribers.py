@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from digest.senders import SendError
+from digest.transports import SendError
 from services import subscribers
 from services.subscriber_links import LinkError, LinkProblem, subscriber_for_token
 from services.subscribers import PreferenceValues
