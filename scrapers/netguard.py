@@ -272,7 +272,6 @@ class PrivateNetworkGuard:
             problem = resolver.refusal(host) if host else None
             if problem:
                 raise IgnoreRequest(f"refused {request.url}: on connecting, {problem}; {_HINT}")
-        return
 
     def process_response(self, request: Request, response: Response) -> Response:
         from scrapy.exceptions import IgnoreRequest
