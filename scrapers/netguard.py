@@ -8,8 +8,13 @@ the crawler fetch from inside our own network. Every request is checked before i
 * a host written as an address in any form a resolver accepts (``2130706433``, ``0177.0.0.1``,
   ``0x7f.1``, ``[::ffff:127.0.0.1]``) is classified as it stands;
 * any other host name is resolved, and refused when any of its addresses is not public;
-* after the download, the address actually connected to is checked again (a name that
-  resolved to a public address a moment ago may not any more).
+* the connection itself resolves the name again, through `scrapers.resolver.GuardedResolver`
+  (Scrapy's resolver in every crawl, probe and dry run), which refuses a non-public answer
+  before it is connected to or cached: a name that answers differently the second time (DNS
+  rebinding) never reaches an internal address. A lookup it refused comes back here
+  (``process_exception``) and is reported as a refusal naming the address; a process whose
+  resolver is not the guarded one fetches no host names at all;
+* after the download, the address actually connected to is checked again.
 
 Redirects are new requests, so they pass the same checks. ``crawl.allow_private_networks``
 turns the address checks off (the demo and the tests crawl 127.0.0.1); ``crawl.trusted_hosts``
@@ -39,6 +44,10 @@ _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _HINT = "set crawl.allow_private_networks or list the host in crawl.trusted_hosts to allow it"
+_UNGUARDED = (
+    "host names are fetched only through scrapers.resolver.GuardedResolver, which this process"
+    " does not use (Scrapy setting TWISTED_DNS_RESOLVER, see scrapers.scrapy_settings)"
+)
 
 
 class RefusedURL(ValueError):
@@ -178,7 +187,7 @@ def check_url(
 ) -> None:
     """Raise RefusedURL unless `url` is http(s) on a public address (or allowed by settings)."""
     host = url_host(url)
-    if allow_private or host in _normalised(trusted_hosts):
+    if allow_private or host in normalised_hosts(trusted_hosts):
         return
     literal = parse_ip_literal(host)
     problem = host_problem(host, [literal] if literal is not None else resolve(host))
@@ -186,8 +195,13 @@ def check_url(
         raise RefusedURL(f"refused {url}: {problem}; {_HINT}")
 
 
-def _normalised(hosts: Iterable[str]) -> set[str]:
-    return {h.strip().casefold().rstrip(".").removeprefix("[").removesuffix("]") for h in hosts}
+def normalised_host(host: str) -> str:
+    """A host name as the guard compares it: trimmed, case-folded, no final dot or brackets."""
+    return host.strip().casefold().rstrip(".").removeprefix("[").removesuffix("]")
+
+
+def normalised_hosts(hosts: Iterable[str]) -> set[str]:
+    return {normalised_host(host) for host in hosts}
 
 
 class PrivateNetworkGuard:
@@ -195,8 +209,9 @@ class PrivateNetworkGuard:
 
     def __init__(self, allow_private: bool, trusted_hosts: Iterable[str]) -> None:
         self.allow_private = allow_private
-        self.trusted = _normalised(trusted_hosts)
+        self.trusted = normalised_hosts(trusted_hosts)
         self._resolved: dict[str, list[IPAddress]] = {}
+        self._resolver_guarded: bool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateNetworkGuard:
@@ -218,6 +233,8 @@ class PrivateNetworkGuard:
         literal = parse_ip_literal(host)
         if literal is not None:
             addresses = [literal]
+        elif not self._guarded_resolver():
+            raise IgnoreRequest(f"refused {request.url}: {_UNGUARDED}")
         elif host in self._resolved:
             addresses = self._resolved[host]
         else:
@@ -232,6 +249,30 @@ class PrivateNetworkGuard:
         if problem:
             raise IgnoreRequest(f"refused {request.url}: {problem}; {_HINT}")
 
+    def _guarded_resolver(self) -> bool:
+        """Whether this process connects through the GuardedResolver (checked once)."""
+        if self._resolver_guarded is None:
+            from scrapers.resolver import installed_resolver
+
+            self._resolver_guarded = installed_resolver() is not None
+        return self._resolver_guarded
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """A lookup the GuardedResolver refused becomes a refusal naming the address (and is
+        not retried); any other failure goes on as it is."""
+        from scrapy.exceptions import IgnoreRequest
+
+        from scrapers.resolver import installed_resolver
+
+        resolver = installed_resolver()
+        if self.allow_private or resolver is None or not _is_lookup_failure(exception):
+            return
+        proxy = request.meta.get("proxy")
+        for host in (urlsplit(request.url).hostname, urlsplit(proxy).hostname if proxy else None):
+            problem = resolver.refusal(host) if host else None
+            if problem:
+                raise IgnoreRequest(f"refused {request.url}: on connecting, {problem}; {_HINT}")
+
     def process_response(self, request: Request, response: Response) -> Response:
         from scrapy.exceptions import IgnoreRequest
 
@@ -245,3 +286,12 @@ class PrivateNetworkGuard:
         if problem:
             raise IgnoreRequest(f"refused {response.url}: connected to {problem}; {_HINT}")
         return response
+
+
+def _is_lookup_failure(exception: Exception) -> bool:
+    """A failed name lookup, as Twisted or Scrapy (CannotResolveHostError) reports it."""
+    from twisted.internet.error import DNSLookupError
+
+    return isinstance(exception, DNSLookupError) or any(
+        cls.__name__ == "CannotResolveHostError" for cls in type(exception).__mro__
+    )

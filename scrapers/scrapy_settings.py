@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from config import CrawlSettings
 
 # After this many redirects in a row a request is given up (a redirect loop ends here).
@@ -18,6 +20,13 @@ MAX_REDIRECTS = 10
 CONCURRENT_ITEMS = 4
 # Status codes worth retrying: server trouble, gateway time-outs, "slow down".
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# Every name a connection goes to is resolved by the guarded resolver, which refuses non-public
+# answers (scrapers.resolver); Scrapy before 2.14 calls the setting DNS_RESOLVER.
+RESOLVER_SETTING = (
+    "TWISTED_DNS_RESOLVER" if hasattr(default_settings, "TWISTED_DNS_RESOLVER") else "DNS_RESOLVER"
+)
+RESOLVER = "scrapers.resolver.GuardedResolver"
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -63,6 +72,7 @@ def scrapy_settings(crawl: CrawlSettings, *, time_limit: int | None = None) -> d
         "HTTPERROR_ALLOW_ALL": True,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "DOWNLOADER_MIDDLEWARES": dict(DOWNLOADER_MIDDLEWARES),
+        RESOLVER_SETTING: RESOLVER,
         "VAHTI_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "VAHTI_TRUSTED_HOSTS": list(crawl.trusted_hosts),
         "VAHTI_RETRY_BACKOFF_SECONDS": crawl.retry_backoff_seconds,
