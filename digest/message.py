@@ -12,6 +12,16 @@ Quoted-printable also keeps the raw message readable and ~30 % smaller than base
 Header values pass through `header_safe`: no CR or LF ever reaches a header (the compat32 MIME
 classes would not refuse one). Non-ASCII subjects and names are RFC 2047 encoded.
 
+Addresses are never RFC 2047 encoded (`=?utf-8?q?=C3=A5sa?=@exempel.se` is no address): an
+address with non-ASCII characters (`åsa@exempel.se`) is written as it is, in UTF-8 (RFC 6532),
+and such a message can only go through a server that offers SMTPUTF8 (digest.smtp asks for it;
+digest.transports refuses the message for that recipient alone when the server lacks it). The
+envelope (sender, recipient) travels with the message (`envelope`): a recipient that cannot be
+written on an SMTP command line or in a header as it is (`mailbox_problem`: a control or
+invisible character, a space, `<`, `"` ... in an address stored before addresses were checked)
+gets `To: undisclosed-recipients:;` and the transports refuse to send it, naming the address,
+so nothing ever goes to an address other than the one stored.
+
 The web app can import `build_message` and `new_message_id` for its own mails (leave the
 list arguments out for a mail that is not part of a list).
 """
@@ -20,6 +30,7 @@ from __future__ import annotations
 
 import binascii
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 from email.charset import BASE64, Charset
@@ -35,6 +46,12 @@ from digest.render import Rendered
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00]+")
 _BARE_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
+# What ends, quotes or comments an address on an SMTP command line or in a header.
+_ADDRESS_SPECIALS = frozenset('<>()[]\\,;:"')
+# Control (Cc), format (Cf: bidi controls, zero-width characters), surrogate and private-use
+# characters, and every kind of space or line separator.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Zs", "Zl", "Zp"})
+UNDISCLOSED = "undisclosed-recipients:;"
 # compat32 folds a long header without spaces (a List-Unsubscribe URL) by starting it on a
 # new line, which leaves a space in front of the value: fold only past RFC 5322's hard limit.
 # Encoded subjects fold themselves (email.header.Header knows the header's name).
@@ -63,14 +80,44 @@ def _encoded(name: str, value: str) -> str:
     return value if value.isascii() else Header(value, UTF8_B, header_name=name).encode()
 
 
+def mailbox_problem(address: str) -> str | None:
+    """Why `address` cannot be written, exactly as it is, on an SMTP command line and in a
+    header (None when it can). Not a validity check (services.subscribers.check_address is
+    that): this keeps an address stored before that check from reaching the wire changed,
+    cut short or carrying a command. Non-ASCII characters are fine (they need SMTPUTF8)."""
+    if _BARE_ADDRESS.match(address):
+        return None
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        return "it is not of the form name@domain"
+    for character in address:
+        kind = unicodedata.category(character)
+        if kind in _INVISIBLE:
+            what = "a space" if kind[0] == "Z" else "a control or invisible character"
+            return f"it contains {what} (U+{ord(character):04X})"
+        if character in _ADDRESS_SPECIALS:
+            return f"it contains {character!r}"
+    if "@" in local:
+        return "it contains more than one @-sign"
+    if parseaddr(address) != ("", address):
+        return "it does not read back as the same address"
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _address(value: str) -> str:
+    """A From header: the name RFC 2047 encoded when not ASCII, the address as it is."""
     if _BARE_ADDRESS.match(value):
         return value
     name, address = parseaddr(header_safe(value))
     if not address:
         raise ValueError(f"not an e-mail address: {value!r}")
-    return formataddr((name, address), charset="utf-8")
+    if address.isascii():
+        return formataddr((name, address), charset="utf-8")
+    if not name:
+        return address
+    shown = formataddr((name, "x@x"), charset="utf-8").removesuffix(" <x@x>")
+    return f"{shown} <{address}>"
 
 
 def _text_part(body: str, subtype: str) -> MIMENonMultipart:
@@ -85,8 +132,11 @@ class DigestMessage(MIMEMultipart):
     """multipart/alternative whose `as_bytes` writes our known shape directly.
 
     Falls back to the stdlib generator for anything else (another policy, a part added later).
-    The bytes are what the generator would write: a test compares them parsed.
+    The bytes are what the generator would write (a test compares them parsed), but for an
+    address with non-ASCII characters, which only ours write correctly (raw UTF-8).
     """
+
+    envelope: tuple[str, str] | None = None  # (sender, recipient) as given to build_message
 
     def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
         parts = _plain_parts(self.get_payload(), self.get_boundary())
@@ -101,7 +151,7 @@ class DigestMessage(MIMEMultipart):
             out.append(body)
             out.append("\n")  # the line break before a boundary belongs to the boundary
         out.append(f"--{BOUNDARY}--\n")
-        return "".join(out).encode("ascii")
+        return "".join(out).encode("utf-8")
 
 
 def _plain_parts(
@@ -135,10 +185,13 @@ def build_message(
 
     The boundary is fixed: it cannot occur in a quoted-printable body ('=' is always followed
     by two hex digits or a line end there), so no scan and no random part is needed.
+    `recipient` is a bare address, as stored; one that `mailbox_problem` refuses gets
+    `To: undisclosed-recipients:;` (the transports refuse to send the message).
     """
     message = DigestMessage("alternative", boundary=BOUNDARY, policy=POLICY)
     message["From"] = _address(sender)
-    message["To"] = _address(recipient)
+    message["To"] = recipient if mailbox_problem(recipient) is None else UNDISCLOSED
+    message.envelope = (_address_in(message["From"]), recipient)
     message["Subject"] = _encoded("Subject", rendered.subject)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = header_safe(message_id)
@@ -157,11 +210,14 @@ class PreparedMessage(Message):
     """A built message reduced to its headers and its bytes: cheap to pickle, nothing to
     flatten again (what the compose processes hand to the sending process)."""
 
+    envelope: tuple[str, str] | None
+
     def __init__(self, message: Message) -> None:
         super().__init__(policy=POLICY)
         for name, value in message.items():
             self[name] = value
         self.data = message.as_bytes()
+        self.envelope = getattr(message, "envelope", None)
 
     def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
         return self.data
@@ -169,7 +225,7 @@ class PreparedMessage(Message):
     def as_string(
         self, unixfrom: bool = False, maxheaderlen: int = 0, policy: Policy | None = None
     ) -> str:
-        return self.data.decode("ascii")
+        return self.data.decode("utf-8")
 
 
 @lru_cache(maxsize=64)
@@ -178,5 +234,9 @@ def _address_in(value: str) -> str:
 
 
 def envelope(message: Message) -> tuple[str, str]:
-    """(sender address, recipient address) from the From and To headers."""
+    """(sender address, recipient address): as given to build_message, else from the From and
+    To headers (an EmailMessage's headers read decoded: `åsa@exempel.se`)."""
+    given = getattr(message, "envelope", None)
+    if given is not None:
+        return given
     return _address_in(str(message["From"])), parseaddr(str(message["To"]))[1]

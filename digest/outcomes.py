@@ -52,7 +52,10 @@ class Outcome:
     subscriber_id: int
     items: tuple[ItemSent, ...] = ()
     error: str | None = None
-    permanent: bool = False  # a permanent refusal: counts towards "bounced"
+    # A permanent refusal of this recipient or their message (counts towards "bounced"): set
+    # only from SendError.permanent, which digest.smtp never sets for a connection's failure
+    # (timeout, lost connection, a refused sender, 503), nor an unreachable server.
+    permanent: bool = False
     tried: bool = True  # a try was used (attempts + 1)
     retry_at: datetime | None = None
     had_failures: bool = False  # the subscriber's last tries failed for good: reset on success

@@ -6,6 +6,11 @@
 
 A sender raises `SendError` when a message was not accepted; `permanent` says whether trying
 again can help. The web app may use `make_sender` to send its own mails.
+
+Both backends first check the envelope (`checked_envelope`): a recipient address that cannot
+be sent as it is (digest.message.mailbox_problem: an address stored before addresses were
+checked) fails that message alone, for good; a sender address that cannot be sent stops the
+run (the settings' fault, not a subscriber's).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from config import MailSettings
+from digest.message import envelope, mailbox_problem
 
 
 class SendError(Exception):
@@ -40,6 +46,20 @@ class SendError(Exception):
         self.code = code
 
 
+def checked_envelope(message: Message) -> tuple[str, str]:
+    """(sender, recipient) of a message, or SendError naming the address that cannot be sent."""
+    sender, recipient = envelope(message)
+    problem = mailbox_problem(recipient)
+    if problem is not None:
+        raise SendError(f"cannot send to {recipient!r}: {problem}", permanent=True)
+    problem = mailbox_problem(sender)
+    if problem is not None:
+        raise SendError(
+            f"cannot send from {sender!r} (mail.from_address): {problem}", unavailable=True
+        )
+    return sender, recipient
+
+
 class Sender(Protocol):
     async def send(self, message: Message) -> None:
         """Return once the message was accepted; raise SendError otherwise."""
@@ -58,6 +78,7 @@ class FileSender:
         return self.outbox / (re.sub(r"[^A-Za-z0-9._@-]", "_", message_id) + ".eml")
 
     async def send(self, message: Message) -> None:
+        checked_envelope(message)
         try:
             self.outbox.mkdir(parents=True, exist_ok=True)
             target = self.path_for(message)

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import email
 import email.policy
+import pickle
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 
-from digest.message import build_message, new_message_id
+import pytest
+
+from digest.message import (
+    DigestMessage,
+    PreparedMessage,
+    build_message,
+    envelope,
+    mailbox_problem,
+    new_message_id,
+)
 from digest.render import Rendered
+from digest.transports import FileSender, SendError
 
 WHEN = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
@@ -142,3 +154,94 @@ def test_the_fast_bytes_say_what_the_stdlib_generator_says() -> None:
         list(p.items()) for p in stdlib.iter_parts()
     ]
     assert not fast.defects and all(not p.defects for p in fast.iter_parts())
+
+
+# -- addresses: written as they are, or not at all -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["anna@example.fi", "åsa@exempel.se", "kirja@xn--bcher-kva.de", "o'brien+d@example.fi"],
+)
+def test_a_sendable_address_has_no_problem(address: str) -> None:
+    assert mailbox_problem(address) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("anna\x00@example.fi", "control or invisible character (U+0000)"),
+        ("anna\x01@example.fi", "control or invisible character (U+0001)"),
+        ("anna\x1b[2J@example.fi", "control or invisible character (U+001B)"),
+        ("anna\x85@example.fi", "control or invisible character (U+0085)"),
+        ("anna\u202e@example.fi", "control or invisible character (U+202E)"),
+        ("an\u200bna@example.fi", "control or invisible character (U+200B)"),
+        ("anna virtanen@example.fi", "a space (U+0020)"),
+        ("anna@example.fi\r\nBcc: eve@example.fi", "control or invisible character (U+000D)"),
+        ("anna<eve@example.fi>@example.fi", "'<'"),
+        ('"anna"@example.fi', "'\"'"),
+        ("anna@eve@example.fi", "more than one @-sign"),
+        ("anna", "not of the form name@domain"),
+        ("", "not of the form name@domain"),
+    ],
+)
+def test_an_address_that_cannot_be_sent_as_it_is_says_why(address: str, problem: str) -> None:
+    found = mailbox_problem(address)
+    assert found is not None and problem in found
+
+
+def test_a_non_ascii_address_is_written_raw_in_utf8_never_rfc2047() -> None:
+    message = build_message(
+        Rendered("Hei", "t", "<p>h</p>", "fi"),
+        sender="Vahti Ääni <vähti@vahti.example>",
+        recipient="åsa@exempel.se",
+        message_id="<x@vahti.example>",
+        date=WHEN,
+    )
+    raw = message.as_bytes()
+    assert "\nTo: åsa@exempel.se\n".encode() in raw
+    assert "\nFrom: =?utf-8?b?VmFodGkgw4TDpG5p?= <vähti@vahti.example>\n".encode() in raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(parsed["To"]) == "åsa@exempel.se"
+    assert str(parsed["From"]) == "Vahti Ääni <vähti@vahti.example>"
+    assert envelope(message) == ("vähti@vahti.example", "åsa@exempel.se")
+    # As the compose processes hand it to the sending process (our own bytes: S301 is moot).
+    prepared = pickle.loads(pickle.dumps(PreparedMessage(message)))  # noqa: S301
+    assert prepared.as_bytes() == raw
+    assert envelope(prepared) == ("vähti@vahti.example", "åsa@exempel.se")
+
+
+def test_an_address_that_cannot_be_written_never_reaches_a_header_but_stays_the_envelope() -> None:
+    stored = "anna<eve@example.fi>\x01@example.fi"
+    message = build_message(
+        Rendered("Hei", "t", "<p>h</p>", "fi"),
+        sender="digest@vahti.example",
+        recipient=stored,
+        message_id="<x@vahti.example>",
+        date=WHEN,
+    )
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert str(parsed["To"]) == "undisclosed-recipients:;"
+    assert "eve" not in message.as_bytes().decode()
+    assert envelope(message) == ("digest@vahti.example", stored)
+
+
+async def test_the_file_outbox_refuses_an_address_that_cannot_be_sent(tmp_path: Path) -> None:
+    outbox = FileSender(tmp_path)
+
+    def to(recipient: str) -> DigestMessage:
+        return build_message(
+            Rendered("Hei", "t", "<p>h</p>", "fi"),
+            sender="digest@vahti.example",
+            recipient=recipient,
+            message_id=new_message_id("vahti.example"),
+            date=WHEN,
+        )
+
+    with pytest.raises(SendError, match=r"cannot send to 'anna\\x01@example.fi'") as refused:
+        await outbox.send(to("anna\x01@example.fi"))
+    assert refused.value.permanent and not refused.value.unavailable
+    assert list(tmp_path.iterdir()) == []
+    await outbox.send(to("åsa@exempel.se"))  # the positive control: UTF-8 on disk
+    (written,) = tmp_path.iterdir()
+    assert "\nTo: åsa@exempel.se\n".encode() in written.read_bytes()

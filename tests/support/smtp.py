@@ -3,15 +3,21 @@
 smtp_server.refuse("bob@example.fi", "550 5.1.1 No such user")   # every time
 smtp_server.refuse("ann@example.fi", "451 4.3.0 Try later", times=1)  # once, then accept
 smtp_server.drop_after(3)   # close the connection without answering after 3 messages
+smtp_server.refuse_sender("x@vahti.example", "550 5.7.1 Not our sender")   # MAIL FROM
+smtp_server.refuse_data("bob@example.fi", "554 5.7.1 Spam")   # the DATA of a message to bob
+smtp_server.stall("bob@example.fi", 3.0)   # answer RCPT TO:<bob...> after 3 s
+smtp_server.resets, smtp_server.greetings   # RSETs received, EHLO/HELOs (one per connection)
 smtp_server.messages        # list of Received (mail_from, rcpt_tos, data, message)
 smtp_server.rcpt_counts     # how many times each recipient was offered (refused or not)
 
 SmtpServer(security="starttls" or "tls", certificate=(cert.pem, key.pem), login=("u", "p"))
 serves STARTTLS (required) or implicit TLS, and AUTH with one user (only over TLS).
+SmtpServer(smtputf8=False) does not offer SMTPUTF8 (aiosmtpd's Controller offers it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -49,12 +55,41 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
+    async def handle_EHLO(
+        self, _server: Any, session: Any, _envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does when there is no hook
+        self.server.greetings += 1
+        return responses
+
+    async def handle_HELO(self, server: Any, session: Any, _envelope: Any, hostname: str) -> str:
+        session.host_name = hostname
+        self.server.greetings += 1
+        return f"250 {server.hostname}"
+
+    async def handle_RSET(self, _server: Any, _session: Any, _envelope: Any) -> str:
+        self.server.resets += 1
+        return "250 OK"
+
+    async def handle_MAIL(
+        self, _server: Any, _session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        answer = self.server._sender_refusals.get(address.lower())
+        if answer is not None:
+            return answer
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
     ) -> str:
         with self.server.lock:
             key = address.lower()
             self.server.rcpt_counts[key] = self.server.rcpt_counts.get(key, 0) + 1
+        delay = self.server._stalls.get(key)
+        if delay is not None:
+            await asyncio.sleep(delay)
         answer = self.server._refusal(address)
         if answer is not None:
             return answer
@@ -71,6 +106,10 @@ class _Handler:
                 self.server.dropped += 1
                 server.transport.close()  # the SMTP protocol object owns the connection
                 return "421 closing"
+            for rcpt in envelope.rcpt_tos:
+                answer = self.server._data_refusals.get(rcpt.lower())
+                if answer is not None:
+                    return answer
             self.server.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
             )
@@ -84,6 +123,7 @@ class SmtpServer:
         security: str = "none",
         certificate: tuple[Path, Path] | None = None,
         login: tuple[str, str] | None = None,
+        smtputf8: bool = True,
     ) -> None:
         self.messages: list[Received] = []
         self.rcpt_counts: dict[str, int] = {}
@@ -92,9 +132,14 @@ class SmtpServer:
         self.lock = threading.Lock()
         self._refusals: dict[str, list[Any]] = {}
         self._drop_after: int | None = None
+        self._sender_refusals: dict[str, str] = {}
+        self._data_refusals: dict[str, str] = {}
+        self._stalls: dict[str, float] = {}
+        self.resets = 0
+        self.greetings = 0
         self.port = _free_port()
         self.host = "127.0.0.1"
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         context = None
         if security != "none":
             assert certificate is not None, "TLS needs a certificate"
@@ -135,6 +180,15 @@ class SmtpServer:
 
     def refuse(self, address: str, answer: str, times: int | None = None) -> None:
         self._refusals[address.lower()] = [answer, times]
+
+    def refuse_sender(self, address: str, answer: str) -> None:
+        self._sender_refusals[address.lower()] = answer
+
+    def refuse_data(self, recipient: str, answer: str) -> None:
+        self._data_refusals[recipient.lower()] = answer
+
+    def stall(self, recipient: str, seconds: float) -> None:
+        self._stalls[recipient.lower()] = seconds
 
     def drop_after(self, count: int) -> None:
         """Drop the connection, unanswered, when the message after `count` arrives."""
