@@ -8,8 +8,9 @@
 3. `connections` consumers send from the queue; each accepted message is recorded as sent at
    once in its own transaction (digest.outcomes);
 4. a transient failure (4xx, connection lost) goes back to pending with a growing delay, up to
-   `max_attempts` tries; a permanent one (5xx but 552) fails the delivery at once and counts
-   towards the subscriber's bounce; a digest that cannot be composed fails alone;
+   `max_attempts` tries; a permanent one (a 5xx refusal of the recipient or its message, but
+   552 and 503) fails the delivery at once and counts towards the subscriber's bounce; a
+   digest that cannot be composed fails alone;
 5. when nothing is claimable and `wait_for_retries` is on, wait for the earliest retry.
 
 If the server cannot be reached at all, the run stops, the messages not yet sent go back to
