@@ -8,6 +8,7 @@ Every key here must be documented in the repository's settings.toml (a test chec
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -95,6 +96,27 @@ class WebSettings(Section):
     port: int = Field(default=8000, ge=0, le=65535)
     secret_key: SecretStr = SecretStr("")
     admin_password: SecretStr = SecretStr("")
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    admin_session_hours: float = Field(default=8.0, gt=0)
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    confirm_link_hours: int = Field(default=72, ge=1)
+    signup_resend_minutes: int = Field(default=60, ge=1)
+    signup_client_mails_per_hour: int = Field(default=10, ge=1)
+    signup_mails_per_hour: int = Field(default=300, ge=1)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_only(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return [item.strip() for item in value]
 
     @field_validator("base_url")
     @classmethod

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.signup_limits import Refusal, SignupLimits, reserve
 from store import vocab
 from store.models import Subscriber
 
@@ -181,8 +182,12 @@ class SignupMail(Enum):
 
 @dataclass
 class Signup:
-    subscriber: Subscriber
-    mail: SignupMail | None  # None: a mail went out less than the resend interval ago
+    # None: nothing was mailed, so nothing was recorded either (see `refused`).
+    subscriber: Subscriber | None
+    mail: SignupMail | None
+    refused: Refusal | None = None
+    # The sign-up limits' record of the mail: released when the mail cannot be sent.
+    mail_record: int | None = None
 
 
 def sign_up(
@@ -193,15 +198,22 @@ def sign_up(
     now: datetime,
     timezone: str,
     max_items: int,
-    resend_after: timedelta,
+    client: str,
+    limits: SignupLimits,
 ) -> Signup:
-    """Record a sign-up; the page says the same whatever the address's state was.
+    """Record a sign-up and say which mail to send; the page says the same whatever the
+    address's state was, and whether or not the sign-up limits (services.signup_limits:
+    per address case-insensitively, per client, in all) let a mail go. A refused sign-up
+    changes nothing.
 
     An active subscriber's preferences are never changed from the public form (anyone can
     type anyone's address): they get a mail with their own preferences link instead.
     BadAddress for a bad address (the form has already said so next to its field).
     """
     email = check_address(email)
+    record, refused = reserve(session, email, client, now, limits)
+    if record is None:
+        return Signup(None, None, refused)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
         subscriber = Subscriber(
@@ -216,15 +228,11 @@ def sign_up(
     if not active:
         apply_preferences(subscriber, values)
         subscriber.status = vocab.SUBSCRIBER_PENDING
-    recent = subscriber.confirm_sent_at is not None and now - subscriber.confirm_sent_at < (
-        resend_after
-    )
-    if recent:
-        session.flush()
-        return Signup(subscriber, None)
     subscriber.confirm_sent_at = now
     session.flush()
-    return Signup(subscriber, SignupMail.ALREADY if active else SignupMail.CONFIRM)
+    return Signup(
+        subscriber, SignupMail.ALREADY if active else SignupMail.CONFIRM, mail_record=record.id
+    )
 
 
 def confirm(subscriber: Subscriber, now: datetime) -> bool:

@@ -355,3 +355,49 @@ class SchedulerLease(Base):
     acquired_at: Mapped[datetime]
     renewed_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# --- state the web processes share (several `vahti serve` behind one proxy) -----------------
+
+
+class AdminSessionRecord(Base):
+    """One logged-in admin browser. The cookie carries a random id; the row holds its SHA-256
+    (a copy of the table logs nobody in). Logout deletes the row; a session whose password
+    fingerprint differs from the configured password's, or idle too long, is refused."""
+
+    __tablename__ = "admin_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
+    # A keyed hash of the admin password the session was opened with (never the password).
+    password_fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """One admin login attempt by a client (an address, or an IPv6 /64), kept for the login
+    limit's window; a successful login deletes the client's rows."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_client_at", "client", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SentSignupMail(Base):
+    """One mail the public sign-up form sent (confirm, or "already subscribed"): counted per
+    address (case-insensitively), per client and in all, for the sign-up limits."""
+
+    __tablename__ = "signup_mails"
+    __table_args__ = (
+        Index("ix_signup_mails_address_at", "address_key", "sent_at"),
+        Index("ix_signup_mails_client_at", "client", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The address in lower case: Maija@x.fi and MAIJA@x.fi are one address for the limit.
+    address_key: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(index=True)

@@ -30,7 +30,9 @@ def make_web_server(app: FastAPI, host: str, port: int) -> WebServer:
             port=port,
             log_config=None,  # the daemon's logging, uvicorn's lines included
             access_log=False,  # /healthz is probed every few seconds
-            proxy_headers=True,
+            # The app believes forwarded headers from web.trusted_proxies only (web.app); uvicorn's
+            # own default would believe whatever 127.0.0.1 sends.
+            proxy_headers=False,
             server_header=False,
         )
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from digest.transports import FileSender, Sender
 from services.crawl_queue import CrawlQueue
@@ -123,7 +124,7 @@ def create_app(
         scheduler_status=scheduler_status,
         clock=now,
         login_limiter=LoginLimiter(
-            config.login_attempts, timedelta(minutes=config.login_window_minutes)
+            sessions, config.login_attempts, timedelta(minutes=config.login_window_minutes)
         ),
         crawl_queue=crawls,
     )
@@ -137,10 +138,14 @@ def create_app(
         SessionMiddleware,
         secret_key=_session_secret(config.secret_key),
         session_cookie=ADMIN_COOKIE,
-        max_age=8 * 3600,
+        max_age=round(config.admin_session_hours * 3600),
         path="/admin",
         same_site="lax",
         https_only=config.https,
     )
     app.add_middleware(SecurityHeaders, https=config.https)
+    if config.trusted_proxies:
+        # Outermost: the client address every handler (and the limits) sees. Only these peers'
+        # X-Forwarded-For/-Proto count; the servers run with uvicorn's own proxy_headers off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))
     return app

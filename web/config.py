@@ -36,9 +36,16 @@ class WebConfig:
     # A confirmation link works this long; a new one is sent at most this often per address.
     confirm_valid_hours: int = 72
     confirm_resend_minutes: int = 60
+    # Sign-up mails one client may cause per hour, and sign-up mails per hour in all.
+    signup_client_mails_per_hour: int = 10
+    signup_mails_per_hour: int = 300
     # Failed admin logins allowed per client address in the window before 429 answers.
     login_attempts: int = 5
     login_window_minutes: int = 15
+    # An admin session ends after this many idle hours (and at logout or a password change).
+    admin_session_hours: float = 8.0
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
     # For the crawls and probes the admin pages start in child processes: the settings handed
     # to them on stdin (the crawl section, and the database for stored crawls; without one a
     # crawl fails with a clear message), crawl.time_limit_seconds, crawl.max_parallel and

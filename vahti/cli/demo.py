@@ -268,6 +268,13 @@ def _serve_web(web_url: str, port: int, server: DemoServer) -> None:
         f" .ics, .rss, .json); demo sites at {server.base_url}/; Ctrl-C to stop"
     )
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            server_header=False,
+            proxy_headers=False,
+        )
     finally:
         server.stop()

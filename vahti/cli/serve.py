@@ -45,6 +45,14 @@ def web_config(
         crawl_time_limit=settings.crawl.time_limit_seconds,
         crawl_max_parallel=settings.crawl.max_parallel,
         dedupe_past_days=settings.dedupe.past_days,
+        confirm_valid_hours=settings.web.confirm_link_hours,
+        confirm_resend_minutes=settings.web.signup_resend_minutes,
+        signup_client_mails_per_hour=settings.web.signup_client_mails_per_hour,
+        signup_mails_per_hour=settings.web.signup_mails_per_hour,
+        login_attempts=settings.web.login_attempts,
+        login_window_minutes=settings.web.login_window_minutes,
+        admin_session_hours=settings.web.admin_session_hours,
+        trusted_proxies=tuple(settings.web.trusted_proxies),
     )
 
 
@@ -87,6 +95,7 @@ def serve(
         host=host or settings.web.host,
         port=settings.web.port if port is None else port,
         log_level="info",
-        proxy_headers=True,
+        # The app believes forwarded headers from web.trusted_proxies only (web.app).
+        proxy_headers=False,
         server_header=False,
     )

@@ -12,11 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from store import vocab
 from store.models import CrawlRun, Delivery, Event, Listing, Source, Subscriber
 from web import admin_auth, charts
 from web import events as event_queries
+from web.clients import request_client
 from web.errors import PageError
 from web.i18n import N_
 from web.resources import resources
@@ -47,11 +49,11 @@ def login_page(request: Request) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     found = open_admin(request)
-    client = request.client.host if request.client else "unknown"
-    now = found.clock()
-    if found.login_limiter.blocked(client, now):
-        raise PageError(429, N_("Too many failed logins. Please wait a while and try again."))
+    client = request_client(request)
     form = await checked_form(request)
+    # Counted before the password is checked (in the database, shared by every web process).
+    if not await run_in_threadpool(found.login_limiter.attempt, client, found.clock()):
+        raise PageError(429, N_("Too many failed logins. Please wait a while and try again."))
     password = form.get("password")
     next_path = safe_next(str(form.get("next") or "")[:500])
     if (
@@ -59,10 +61,9 @@ async def login(request: Request) -> Response:
         or len(password) > 1000
         or not admin_auth.password_matches(found.config.admin_password, password)
     ):
-        found.login_limiter.failed(client, now)
         return page(request, "login.html", {"next": next_path, "failed": True}, status_code=401)
-    found.login_limiter.succeeded(client)
-    admin_auth.log_in(request)
+    await run_in_threadpool(found.login_limiter.succeeded, client)
+    await run_in_threadpool(admin_auth.log_in, request)
     return RedirectResponse(next_path, status_code=303)
 
 
@@ -70,7 +71,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     open_admin(request)
     await checked_form(request)
-    admin_auth.log_out(request)
+    await run_in_threadpool(admin_auth.log_out, request)
     return RedirectResponse("/admin/login", status_code=303)
 
 

@@ -7,24 +7,32 @@ unsubscribe link; bumping the subscriber's token version retires every link sent
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from digest.transports import SendError
 from services import subscribers
-from services.subscriber_links import LinkError, LinkProblem, subscriber_for_token
+from services.signup_limits import Refusal, SignupLimits, release
+from services.subscriber_links import (
+    LinkError,
+    LinkProblem,
+    confirmed_mark,
+    subscriber_for_token,
+)
 from services.subscribers import PreferenceValues
 from store import vocab
 from store.db import session_scope
 from store.models import Subscriber
 from store.tokens import make_token
 from web import forms
+from web.clients import request_client
+from web.config import WebConfig
 from web.errors import PageError
 from web.i18n import N_
 from web.mail import signup_message
@@ -42,11 +50,33 @@ LINK_MESSAGES = {
         400,
         N_("This confirmation link has expired. Sign up again to get a new one."),
     ),
+    LinkProblem.USED: (
+        400,
+        N_(
+            "This confirmation link has already been used. Every digest has a link to your "
+            "preferences."
+        ),
+    ),
 }
 
 
-def token_url(found: Resources, subscriber: Subscriber, purpose: str, path: str) -> str:
-    token = make_token(found.config.secret_key, subscriber.id, purpose, subscriber.token_version)
+def token_url(
+    found: Resources,
+    subscriber: Subscriber,
+    purpose: str,
+    path: str,
+    *,
+    issued: datetime | None = None,
+) -> str:
+    """A signed link; `issued` (confirmation links) dates it, for its lifetime."""
+    token = make_token(
+        found.config.secret_key,
+        subscriber.id,
+        purpose,
+        subscriber.token_version,
+        issued_at=None if issued is None else int(issued.timestamp()),
+        confirmed_mark=confirmed_mark(subscriber),
+    )
     return f"{found.config.base_url}/{path}/{token}"
 
 
@@ -114,18 +144,37 @@ async def subscribe(request: Request) -> Response:
             status_code=400,
         )
     if not result.honeypot_filled:
-        await _sign_up(found, result)
-    # The same answer whether the address was new, pending, active or a bot's.
+        await _sign_up(found, result, request_client(request))
+    # The same answer whether the address was new, pending, active or a bot's, and whether
+    # the sign-up limits let a mail go or not.
     return found.renderer.page(
         request, "web/subscribe_sent.html", result.values.language, {"email": result.email}
     )
 
 
-async def _sign_up(found: Resources, result: forms.FormResult) -> None:
+def signup_limits(config: WebConfig) -> SignupLimits:
+    return SignupLimits(
+        resend_after=timedelta(minutes=config.confirm_resend_minutes),
+        per_client=config.signup_client_mails_per_hour,
+        per_hour=config.signup_mails_per_hour,
+    )
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    mail: subscribers.SignupMail
+    link: str
+    language: str
+    recipient: str
+    subscriber_id: int
+    record_id: int
+
+
+async def _sign_up(found: Resources, result: forms.FormResult, client: str) -> None:
     now = found.clock()
     config = found.config
 
-    def record() -> tuple[subscribers.SignupMail | None, str, str]:
+    def record() -> _Outgoing | None:
         with session_scope(found.sessions) as session:
             signup = subscribers.sign_up(
                 session,
@@ -134,24 +183,36 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
                 now=now,
                 timezone=config.timezone,
                 max_items=config.max_items,
-                resend_after=timedelta(minutes=config.confirm_resend_minutes),
+                client=client,
+                limits=signup_limits(config),
             )
             subscriber = signup.subscriber
+            if signup.mail is None or subscriber is None or signup.mail_record is None:
+                if signup.refused is not Refusal.ADDRESS:
+                    log.info("sign-up mail refused (%s) for client %s", signup.refused, client)
+                return None
             if signup.mail is subscribers.SignupMail.ALREADY:
                 link = token_url(found, subscriber, "preferences", "s")
             else:
-                link = token_url(found, subscriber, "confirm", "confirm")
-            return signup.mail, link, subscriber.language
+                link = token_url(found, subscriber, "confirm", "confirm", issued=now)
+            return _Outgoing(
+                signup.mail,
+                link,
+                subscriber.language,
+                subscriber.email,
+                subscriber.id,
+                signup.mail_record,
+            )
 
-    mail, link, language = await run_in_threadpool(record)
-    if mail is None:
+    outgoing = await run_in_threadpool(record)
+    if outgoing is None:
         return
     message = signup_message(
         found.renderer,
-        kind=mail.value,
-        language=language,
-        recipient=result.email,
-        link=link,
+        kind=outgoing.mail.value,
+        language=outgoing.language,
+        recipient=outgoing.recipient,
+        link=outgoing.link,
         sender=config.from_address,
         message_id_domain=config.message_id_domain,
         now=now,
@@ -160,13 +221,13 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
     try:
         await found.sender.send(message)
     except (SendError, OSError) as exc:
-        log.warning("sign-up mail to %s failed: %s", result.email, exc)
+        log.warning("sign-up mail to %s failed: %s", outgoing.recipient, exc)
 
         def forget() -> None:
             # Let the person try again at once instead of waiting out the resend interval.
             with session_scope(found.sessions) as session:
-                subscriber_id = _id_of(session, result.email)
-                subscriber = session.get(Subscriber, subscriber_id) if subscriber_id else None
+                release(session, outgoing.record_id)
+                subscriber = session.get(Subscriber, outgoing.subscriber_id)
                 if subscriber is not None:
                     subscriber.confirm_sent_at = None
 
@@ -174,12 +235,8 @@ async def _sign_up(found: Resources, result: forms.FormResult) -> None:
         raise PageError(
             500,
             N_("We could not send the confirmation mail. Please try again later."),
-            language=language,
+            language=outgoing.language,
         ) from exc
-
-
-def _id_of(session: Session, email: str) -> int | None:
-    return session.scalar(select(Subscriber.id).where(Subscriber.email == email))
 
 
 # --- confirm --------------------------------------------------------------------------------
@@ -187,26 +244,28 @@ def _id_of(session: Session, email: str) -> int | None:
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
 def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
-    """A page with a button: mail scanners that follow links must not confirm anybody."""
+    """A page with a button: mail scanners that follow links must not confirm anybody. A used
+    or expired link says so and leads nowhere (it may be an old mail in someone's hands)."""
     found = resources(request)
     subscriber = _subscriber(found, session, token, "confirm")
     language = found.renderer.language(request, subscriber.language)
-    active = subscriber.status == vocab.SUBSCRIBER_ACTIVE
     return found.renderer.page(
         request,
         "web/confirm.html",
         language,
         {
             "subscriber": subscriber,
-            "done": active,
+            "done": False,
             "action": f"/confirm/{token}",
-            "preferences_url": token_url(found, subscriber, "preferences", "s") if active else "",
+            "preferences_url": "",
         },
     )
 
 
 @router.post("/confirm/{token}", response_class=HTMLResponse)
 def confirm(request: Request, token: str, session: SessionDep) -> Response:
+    """Confirm; the one answer that leads on to the preferences page is this one (the link
+    works once)."""
     found = resources(request)
     subscriber = _subscriber(found, session, token, "confirm")
     subscribers.confirm(subscriber, found.clock())
