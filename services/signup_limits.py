@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from store.models import SentSignupMail
-from store.serialise import serialise
+from store.locks import serialise
 
 LOCK = "vahti sign-up mails"
 HOUR = timedelta(hours=1)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import session_scope
 from store.models import LoginAttempt
-from store.serialise import serialise
+from store.locks import serialise
 
 LOCK = "vahti login attempts"
 
