@@ -17,8 +17,8 @@ from enum import Enum
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
-from store.models import SentSignupMail
 from store.locks import serialise
+from store.models import SentSignupMail
 
 LOCK = "vahti sign-up mails"
 HOUR = timedelta(hours=1)

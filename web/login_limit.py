@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import session_scope
-from store.models import LoginAttempt
 from store.locks import serialise
+from store.models import LoginAttempt
 
 LOCK = "vahti login attempts"
 
