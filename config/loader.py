@@ -10,17 +10,21 @@ child processes included (scrapers.handoff).
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+import typing
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 from config.schema import Settings, sections
 
@@ -57,24 +61,50 @@ class _FromSources(BaseSettings, Settings):
         return tuple(sources)
 
 
+def _must_be_a_file(path: Path, named_by: str) -> Path:
+    if path.is_dir():
+        raise SettingsError(f"settings file {path}{named_by} is a folder, not a file")
+    if not path.is_file():
+        raise SettingsError(f"settings file {path}{named_by} does not exist")
+    return path
+
+
 def _pick_file(path: Path | None) -> Path | None:
     if path is not None:
-        if not path.is_file():
-            raise SettingsError(f"settings file {path} does not exist")
-        return path
+        return _must_be_a_file(path, "")
     env_path = os.environ.get(SETTINGS_ENV)
     if env_path:
-        chosen = Path(env_path)
-        if not chosen.is_file():
-            raise SettingsError(f"settings file {chosen} (from {SETTINGS_ENV}) does not exist")
-        return chosen
+        return _must_be_a_file(Path(env_path), f" (from {SETTINGS_ENV})")
     return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
+
+
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text, or one line saying why it is not."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise SettingsError(
+            f"{path}: starts with a byte-order mark (BOM); save it as UTF-8 without a BOM"
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SettingsError(f"{path}: is UTF-16 (or UTF-32) text; save it as UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SettingsError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, "
+            f"column {column}); save it as UTF-8"
+        ) from None
 
 
 def _check_file(path: Path) -> None:
     """Refuse unknown sections and secrets before pydantic sees the file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
     known = sections()
@@ -106,6 +136,40 @@ def _check_environment() -> None:
                 f"environment variable {name} names no setting; the form is "
                 f"{ENV_PREFIX}<SECTION>__<KEY> with a section among: {', '.join(known)}"
             )
+        field = known[section.lower()].model_fields.get(key.lower())
+        if field is not None:
+            _check_json(name, f"{section.lower()}.{key.lower()}", field)
+
+
+def _json_shape(field: FieldInfo) -> str | None:
+    """'list' or 'object' when the setting is read from the environment as JSON, else None."""
+    annotation = field.annotation
+    origin = typing.get_origin(annotation) or annotation
+    if origin in (list, tuple, set, frozenset):
+        return "list"
+    if origin is dict or (isinstance(origin, type) and issubclass(origin, BaseModel)):
+        return "object"
+    return None
+
+
+def _check_json(name: str, dotted: str, field: FieldInfo) -> None:
+    """A list or table setting in the environment is JSON; say so when it is not."""
+    shape = _json_shape(field)
+    value = os.environ[name]
+    if shape is None or not value:
+        return
+    try:
+        json.loads(value)
+    except ValueError as exc:
+        default = field.get_default(call_default_factory=True)
+        example = json.dumps(default) if default else '["a", "b"]'
+        if shape == "object":
+            example = '{"key": "value"}'
+        why = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else exc
+        raise SettingsError(
+            f"environment variable {name}: bad value for {dotted} ({value!r}): not JSON "
+            f"({why}); write a JSON {shape}, e.g. {name}='{example}'"
+        ) from None
 
 
 def _allowed(section: str, key: str) -> str:
@@ -118,6 +182,11 @@ def _allowed(section: str, key: str) -> str:
     args = getattr(annotation, "__args__", None)
     if args and all(isinstance(a, str) for a in args):
         return "allowed: " + ", ".join(args)
+    if _json_shape(field) == "list" and args:
+        inner = getattr(args[0], "__args__", None)
+        if inner and all(isinstance(a, str) for a in inner):
+            return "allowed: a JSON list of " + ", ".join(inner)
+        return f"allowed: a JSON list of {getattr(args[0], '__name__', args[0])}"
     parts = [getattr(annotation, "__name__", str(annotation))]
     for meta in field.metadata:
         for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
@@ -161,5 +230,8 @@ def load_settings(path: Path | None = None) -> Settings:
         loaded = cls()
     except ValidationError as exc:
         raise SettingsError(_explain(exc, chosen)) from None
+    except SourceError as exc:  # a value a settings source could not decode at all
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise SettingsError(f"{exc}{cause}") from None
     # A plain Settings: whoever gets it can read it, never re-read the environment with it.
     return Settings.model_validate(dict(loaded))

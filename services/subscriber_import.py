@@ -8,6 +8,10 @@ filter). `parse_csv` is pure: it returns the good rows and, for every bad one, i
 and what is wrong with it. `import_rows` writes the good rows: imported subscribers are
 confirmed; an address already there is updated, not duplicated, and someone who unsubscribed
 or bounced stays so. Addresses go through the one check, services.subscribers.check_address.
+
+`decode_csv` turns the file's bytes into text: UTF-8 (with or without a byte-order mark), or
+UTF-16/UTF-32 when the file starts with their byte-order mark (as spreadsheets save "Unicode
+text"); anything else that is not UTF-8 is refused with one line naming the byte and line.
 """
 
 from __future__ import annotations
@@ -57,6 +61,36 @@ DAY_NAMES = {
 
 class CsvError(Exception):
     """The file as a whole cannot be imported (unreadable, no header, unknown columns)."""
+
+
+# Byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's mark).
+BYTE_ORDER_MARKS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text: UTF-8, or UTF-16/UTF-32 with a byte-order mark; CsvError otherwise."""
+    encoding = next((name for mark, name in BYTE_ORDER_MARKS if data.startswith(mark)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data.split(b"\n", 1)[0]:
+        raise CsvError(
+            "line 1 has NUL bytes: the file looks like UTF-16 or UTF-32 without a byte-order "
+            "mark; save it as UTF-8"
+        )
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        shown = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+        raise CsvError(
+            f"not {shown} text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save the file as UTF-8"
+        ) from None
+    return text
 
 
 @dataclass

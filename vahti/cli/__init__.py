@@ -1,4 +1,10 @@
-"""The `vahti` command line. Exit codes: 0 done; 1 ran but part failed; 2 bad usage or input."""
+"""The `vahti` command line.
+
+Exit codes: 0 done; 1 ran but part failed (or could not start: a port taken, a secret key file
+that cannot be written); 2 bad usage, input or settings; 3 the database cannot be reached or
+opened (nothing was done). Every refusal is one line on stderr, never a traceback: the
+commands raise, `main` prints.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from config.loader import SettingsError, load_settings
 from store.db import DatabaseError
 from vahti.cli import db, demo, digest, events, run, serve, sources, subscribers
 from vahti.cli.common import fail, state
+from vahti.unavailable import DATABASE_DOWN, Unavailable, database_unavailable
 
 app = typer.Typer(
     name="vahti",
@@ -30,7 +37,6 @@ def _root(
         typer.Option(
             "--settings",
             help="Settings file (default: $VAHTI_SETTINGS, else ./settings.toml, else defaults).",
-            dir_okay=False,
         ),
     ] = None,
 ) -> None:
@@ -54,10 +60,21 @@ app.command("worker")(run.worker)
 
 
 def main() -> None:
+    """Run a command; what stops it is said in one line with its exit code (see above)."""
     try:
         app()
-    except DatabaseError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    except DatabaseError as exc:  # database.url is not a URL we can use: a setting
+        _exit(str(exc), 2)
+    except Unavailable as exc:
+        _exit(str(exc), exc.code)
+    except DATABASE_DOWN as exc:  # the database went away (or was locked) during the command
+        url = state.context.settings.database.url if state.context else ""
+        problem = database_unavailable(url, exc)
+        _exit(str(problem), problem.code)
     finally:
         state.close()
+
+
+def _exit(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    sys.exit(code)

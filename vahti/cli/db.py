@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from store.db import make_engine
 from store.migrate import upgrade as run_upgrade
 from vahti.cli.common import state
+from vahti.context import open_engine
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -14,8 +14,7 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @app.command()
 def upgrade() -> None:
     """Apply pending migrations (also done automatically on first use)."""
-    settings = state.app.settings
-    engine = make_engine(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
+    engine = open_engine(state.app.settings.database)
     before, after = run_upgrade(engine)
     engine.dispose()
     if before == after:

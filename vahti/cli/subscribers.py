@@ -151,26 +151,28 @@ def remove(email: Annotated[str, typer.Argument()]) -> None:
 
 @app.command("import")
 def import_(
-    file: Annotated[
-        Path, typer.Argument(help="CSV file; the first row names the columns.", dir_okay=False)
-    ],
+    file: Annotated[Path, typer.Argument(help="CSV file; the first row names the columns.")],
 ) -> None:
     """Add or update many subscribers from a CSV file, as confirmed.
 
     Columns (first row, any order): email (required), language, categories, keywords, cities,
     online, event_languages, day, hour, timezone, audiences, max_items; lists separated by
-    ";". Bad rows are reported with their line numbers and left out; the good ones are
-    imported. Exit 1 when some rows were bad.
+    ";". UTF-8, or UTF-16 with a byte-order mark. Bad rows are reported with their line
+    numbers and left out; the good ones are imported. Exit 1 when some rows were bad.
     """
-    from services.subscriber_import import CsvError, import_rows, parse_csv
+    from services.subscriber_import import CsvError, decode_csv, import_rows, parse_csv
 
+    if file.is_dir():
+        fail(f"{file} is a folder, not a CSV file")
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        fail(f"{file} does not exist")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
     defaults = digest_defaults()
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {file}: {exc}")
-    try:
-        parsed = parse_csv(text, defaults)
+        parsed = parse_csv(decode_csv(data), defaults)
     except CsvError as exc:
         fail(f"{file}: {exc}")
     with state.app.sessions.begin() as session:
