@@ -8,6 +8,7 @@ digest, and a message is never sent twice (one in flight at the cut only with it
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -19,15 +20,16 @@ import pytest
 from sqlalchemy import select
 
 from config import MailSettings
-from digest.claim import make_worker_id
+from digest.claim import claim_deliveries, make_worker_id
 from digest.model import PENDING, SENDING, SENT
+from digest.outcomes import Outcome
 from digest.plan import every_subscriber, plan_deliveries
-from digest.send import SendSummary, send_pending
+from digest.send import SendSummary, _hand_back, send_pending
 from digest.smtp import SmtpSender
 from digest.worker import run_worker
 from store.clock import utcnow
 from store.models import Delivery, Subscriber
-from tests.conftest import POSTGRES_ENV, POSTGRES_URL
+from tests.conftest import POSTGRES_ENV, POSTGRES_URL, Database
 from tests.support.digest import config, seed
 from tests.support.outage import OutageDatabase, outage_database
 from tests.support.smtp import SmtpServer
@@ -176,3 +178,69 @@ async def test_a_worker_goes_on_sending_once_the_database_is_back(
     assert finished - outage.restored_at < 2 * HANDED_BACK_WITHIN, "waited for the claims"
     assert_each_got_one(smtp_server, planned)
     assert set(statuses(outage).values()) == {SENT}
+
+
+async def test_a_shutdown_is_not_held_up_by_a_database_that_stays_away(
+    outage: OutageDatabase, smtp_server: SmtpServer, now: datetime
+) -> None:
+    """The hand-back waits for the database, but an abort (a cancellation) ends the wait."""
+    plan(outage, now, 20)
+    cfg = config(batch_size=10, claim_timeout_seconds=CLAIM_TIMEOUT)
+
+    def cut_after_three(_kind: str, _job: Any, summary: SendSummary) -> None:
+        if summary.sent == 3 and outage.cut_at is None:
+            outage.cut()  # and not given back
+
+    sender = smtp(smtp_server)
+    run = asyncio.create_task(
+        send_pending(outage.sessions, sender, cfg, now, make_worker_id(), progress=cut_after_three)
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while outage.cut_at is None or time.monotonic() < outage.cut_at + 1.5:
+            assert time.monotonic() < deadline and not run.done()
+            await asyncio.sleep(0.05)
+        assert not run.done()  # still waiting to hand back
+        run.cancel()
+        cancelled_at = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        assert time.monotonic() - cancelled_at < 2.0
+    finally:
+        outage.restore()
+        await sender.close()
+
+
+def test_the_hand_back_writes_only_what_this_worker_still_holds(
+    db: Database, now: datetime
+) -> None:
+    """After the claim timeout another worker may hold a delivery: an accepted message is still
+    recorded as sent, but no other outcome takes the delivery from it."""
+    seed(db.sessions, now, 4)
+    ours, theirs = make_worker_id(), make_worker_id()
+    with db.sessions.begin() as session:
+        plan_deliveries(session, now, message_id_domain="vahti.example", due=every_subscriber)
+        ids = claim_deliveries(session, ours, now, limit=10, stale_before=now)
+        rows = {d.id: d for d in session.scalars(select(Delivery).where(Delivery.id.in_(ids)))}
+        first, second, third, fourth = sorted(ids)
+        for taken in (second, fourth):  # taken over after the claim timeout
+            rows[taken].claimed_by = theirs
+    outcomes = [
+        Outcome(SENT, first, rows[first].subscriber_id),
+        Outcome("retry", second, rows[second].subscriber_id, error="451", retry_at=now),
+        Outcome("released", third, rows[third].subscriber_id, tried=False),
+        Outcome(SENT, fourth, rows[fourth].subscriber_id),
+    ]
+    with db.sessions.begin() as session:
+        assert _hand_back(session, ours, outcomes, now) == 0  # none left after the outcomes
+    with db.sessions() as session:
+        after = {
+            d.id: (d.status, d.claimed_by, d.attempts)
+            for d in session.scalars(select(Delivery).where(Delivery.id.in_(ids)))
+        }
+    assert after == {
+        first: (SENT, None, 1),
+        second: (SENDING, theirs, 0),
+        third: (PENDING, None, 0),
+        fourth: (SENT, None, 1),
+    }
