@@ -120,6 +120,18 @@ def release_dead_claims(
     return len(dead)
 
 
+def held_by(session: Session, worker_id: str) -> set[int]:
+    """The deliveries `worker_id` still holds ("sending" and claimed by it), locked on
+    PostgreSQL until the caller commits: nobody takes them over meanwhile."""
+    return set(
+        session.scalars(
+            select(Delivery.id)
+            .where(Delivery.claimed_by == worker_id, Delivery.status == SENDING)
+            .with_for_update()
+        )
+    )
+
+
 def release_own_claims(session: Session, worker_id: str, now: datetime) -> int:
     """Hand back what `worker_id` still holds (after an error); the caller commits."""
     result = session.execute(

@@ -15,12 +15,22 @@
 
 If the server cannot be reached at all, the run stops, the messages not yet sent go back to
 pending without using a try, and the summary says why (the next run picks them up).
+
+Any other error stops the run too: the sends in flight finish (their outcome is known), and
+what this worker holds is handed back at once. If the error is the database going away, the
+outcomes not yet written are kept in memory and the hand-back is tried again every few
+seconds (for at most the claim timeout): as soon as the database returns, the messages the
+server accepted are recorded as sent (never sent again) and the rest are pending again, instead
+of staying "sending" until the claim timeout. The summary then says the database was
+unavailable. Only a process that dies meanwhile leaves uncertain deliveries: they are sent
+again, with the same Message-ID, once the claim times out (or at once on the same host).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,22 +41,27 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest.batches import ComposeProcesses, Composer, Job, shareable_url
 from digest.claim import (
     claim_deliveries,
+    held_by,
     next_retry_at,
     release_dead_claims,
     release_own_claims,
 )
 from digest.compose import DigestConfig
 from digest.model import EMPTY, SENT, SKIPPED
-from digest.outcomes import Outcome, Recorder
+from digest.outcomes import Outcome, Recorder, record
 from digest.plan import Due, plan_deliveries
 from digest.transports import Sender, SendError
 from store.clock import utcnow
+from store.outage import database_unavailable, describe
 
 log = logging.getLogger(__name__)
 # `wait_for_retries` waits for a retry due within this many seconds, not longer.
 RETRY_WAIT_LIMIT = 600.0
 # After an error, how long the tasks get to finish what they were doing (a send in flight).
 STOP_WAIT = 30.0
+# While the database is unavailable, the hand-back is tried again after this many seconds,
+# doubling up to the second figure (so it succeeds within seconds of the database's return).
+GIVE_BACK_RETRY = (0.25, 2.0)
 
 
 @dataclass
@@ -66,6 +81,27 @@ class SendSummary:
 
 
 Progress = Callable[[str, Job, SendSummary], None]
+
+
+@dataclass
+class _Recorder(Recorder):
+    """A Recorder that keeps the outcomes it could not commit (the database went away): the
+    hand-back writes them once the database returns."""
+
+    lost: list[Outcome] = field(default_factory=list)
+
+    def _commit(self, outcomes: list[Outcome]) -> None:
+        try:
+            super()._commit(outcomes)
+        except BaseException:
+            self.lost.extend(outcomes)
+            raise
+
+    def unrecorded(self) -> list[Outcome]:
+        """Every outcome not committed (and forget them here: the caller writes them)."""
+        found = [*self.lost, *self._queue]
+        self.lost, self._queue = [], []
+        return found
 
 
 class _Run:
@@ -91,7 +127,7 @@ class _Run:
         self.clock = clock
         self.progress = progress
         self.summary = SendSummary()
-        self.recorder = Recorder(sessions, clock)
+        self.recorder = _Recorder(sessions, clock)
         self.composer = Composer(sessions, config, now)
         self.processes: ComposeProcesses | None = None
         self.stop: str | None = None
@@ -249,6 +285,9 @@ class _Run:
             log.exception("unexpected error sending to %s", job.email)
             self._failed(job, SendError(f"unexpected error: {exc!r}"))
             return
+        # Counted first: an add that raises (the database went away) still keeps the outcome
+        # for the hand-back, which records it.
+        self.summary.sent += 1
         self.recorder.add(
             Outcome(
                 SENT,
@@ -258,7 +297,6 @@ class _Run:
                 had_failures=job.had_failures,
             )
         )
-        self.summary.sent += 1
         self._report(SENT, job)
 
     def _failed(self, job: Job, exc: SendError) -> None:
@@ -268,6 +306,8 @@ class _Run:
             return
         tries = job.attempts + 1
         if exc.permanent or tries >= self.config.max_attempts:
+            self.summary.failed += 1
+            self.summary.errors.append(f"{job.email}: {exc}")
             self.recorder.add(
                 Outcome(
                     "failed",
@@ -277,15 +317,13 @@ class _Run:
                     permanent=exc.permanent,
                 )
             )
-            self.summary.failed += 1
-            self.summary.errors.append(f"{job.email}: {exc}")
             self._report("failed", job)
             return
         retry_at = self.clock() + timedelta(seconds=self.config.retry_delay(tries))
+        self.summary.retried += 1
         self.recorder.add(
             Outcome("retry", job.delivery_id, job.subscriber_id, error=str(exc), retry_at=retry_at)
         )
-        self.summary.retried += 1
         self._report("retry", job)
 
 
@@ -308,6 +346,10 @@ async def send_pending(
     passes False and calls again later. `should_stop` (asked before each claim and each
     digest): once true, nothing more is claimed, what was claimed but not composed is handed
     back, and what is already composed is sent (a clean shutdown of the daemon or a worker).
+
+    An error ends the run and is raised, after the hand-back; the database going away ends it
+    too, but once the database is back and the hand-back done, the summary says so
+    (`stopped`) instead.
     """
     run = _Run(
         sessions, sender, config, now, worker_id, clock, progress, wait_for_retries, should_stop
@@ -329,34 +371,104 @@ async def send_pending(
         # Stop taking jobs first: a task can outlive its cancellation (asyncio.wait_for in
         # 3.11 may swallow one), and it must not send what is about to be handed back.
         run.stop = run.stop or f"stopped by an error: {error!r}"
-        for task in tasks:
-            task.cancel()
-        while not queue.empty():  # what is queued is handed back below, unsent
-            queue.get_nowait()
-            queue.task_done()
-        for _ in range(config.connections):
-            queue.put_nowait(None)  # ends a consumer that survived its cancellation
-        await asyncio.wait(tasks, timeout=STOP_WAIT)
-        await _give_back(run, sessions, worker_id)
+        # An error lets the sends in flight finish (what the server said is then known); a
+        # cancellation (abort, Ctrl-C) stops them too.
+        await _stop(tasks, queue, config.connections, sends_finish=isinstance(error, Exception))
+        handed_back = await _give_back(run, sessions, worker_id)
+        if handed_back and isinstance(error, Exception) and database_unavailable(error):
+            run.summary.stopped = (
+                f"the database was unavailable ({describe(error)}); "
+                "the digests not sent are pending again"
+            )
+            return run.summary
         raise
     await run.recorder.flush()
     run.summary.stopped = run.stop
     return run.summary
 
 
-async def _give_back(run: _Run, sessions: sessionmaker[Session], worker_id: str) -> None:
+async def _stop(
+    tasks: list[asyncio.Task[None]],
+    queue: asyncio.Queue[Job | None],
+    connections: int,
+    *,
+    sends_finish: bool,
+) -> None:
+    """End the tasks of a run that met an error; the last task is the producer."""
+    for task in tasks if not sends_finish else tasks[-1:]:
+        task.cancel()
+    while not queue.empty():  # what is queued is handed back, unsent
+        queue.get_nowait()
+        queue.task_done()
+    for _ in range(connections):
+        queue.put_nowait(None)  # ends each consumer after its send in flight, if any
+    _done, pending = await asyncio.wait(tasks, timeout=STOP_WAIT)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=STOP_WAIT)
+    for task in tasks:  # the errors are the run's one error, already being handled
+        if task.done() and not task.cancelled():
+            task.exception()
+
+
+def _hand_back(session: Session, worker_id: str, outcomes: list[Outcome], now: datetime) -> int:
+    """Write the outcomes not yet written and hand back what `worker_id` still holds; the
+    caller commits. A message the server accepted is recorded as sent whoever holds it now;
+    any other outcome only while this worker still holds the delivery (after the claim
+    timeout another worker may be sending it)."""
+    held = held_by(session, worker_id)
+    record(session, [o for o in outcomes if o.kind == SENT or o.delivery_id in held], now)
+    return release_own_claims(session, worker_id, now)
+
+
+async def _give_back(run: _Run, sessions: sessionmaker[Session], worker_id: str) -> bool:
     """After an error: record what is known, and hand back what this worker still holds (so
-    another run need not wait for the claim timeout). Best effort: the database may be the
-    error."""
+    another run need not wait for the claim timeout). While the database is unavailable, try
+    again every few seconds, for at most the claim timeout (then the claims are stale and any
+    sender takes them over). True when done."""
     try:
         await run.recorder.flush()
-    except Exception:
-        log.exception("cannot record the last outcomes")
-    try:
-        with sessions.begin() as session:
-            release_own_claims(session, worker_id, run.clock())
-    except Exception:
-        log.exception("cannot hand back the claimed deliveries")
+    except Exception as exc:
+        if not database_unavailable(exc):
+            log.exception("cannot record the last outcomes")
+    outcomes = run.recorder.unrecorded()
+    give_up = time.monotonic() + run.config.claim_timeout_seconds
+    delay, longest = GIVE_BACK_RETRY
+    waited = False
+    while True:
+        try:
+            with sessions.begin() as session:
+                released = _hand_back(session, worker_id, outcomes, run.clock())
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("cannot hand back the claimed deliveries")
+                return False
+            if time.monotonic() + delay > give_up:
+                log.error(
+                    "the database is still unavailable (%s): the digests this worker claimed "
+                    "are taken over after the claim timeout",
+                    describe(exc),
+                )
+                return False
+            if not waited:
+                log.warning(
+                    "the database is unavailable (%s): %d outcomes and this worker's claims "
+                    "are written as soon as it returns",
+                    describe(exc),
+                    len(outcomes),
+                )
+                waited = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+            continue
+        if waited:
+            log.warning(
+                "the database is back: %d outcomes written, %d digests pending again",
+                len(outcomes),
+                released,
+            )
+        return True
 
 
 async def send_due(

@@ -4,8 +4,10 @@ daemon (which runs it in a thread of its own, with its own event loop).
 Stopping comes in two steps, asked from anywhere (a signal handler, another thread):
 `finish()` turns true: claim nothing more and send what is in hand; `abort()` turns true: stop
 now, hand back what is claimed but not sent (it stays pending, with its Message-ID, for the
-next run). Several workers on one PostgreSQL database never send a digest twice: each claims
-with `FOR UPDATE SKIP LOCKED` (digest.claim).
+next run). The database going away mid-run ends the run as soon as it returns and the worker's
+claims are handed back (digest.send); the next run starts after `poll_seconds`. Several
+workers on one PostgreSQL database never send a digest twice: each claims with
+`FOR UPDATE SKIP LOCKED` (digest.claim).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from digest.compose import DigestConfig
 from digest.send import SendSummary, send_pending
 from digest.transports import make_sender
 from store.clock import utcnow
+from store.outage import database_unavailable, describe
 
 log = logging.getLogger("vahti.worker")
 # How often a run checks whether it must stop now, in seconds.
@@ -116,8 +119,11 @@ async def run_worker(
             summary = await send_until_stopped(
                 sessions, mail, config, utcnow(), worker_id, finish=finish, abort=abort
             )
-        except Exception:  # the database went away, say: try again after a pause
-            log.exception("worker %s: the send run failed", worker_id)
+        except Exception as exc:  # the database went away, say: try again after a pause
+            if database_unavailable(exc):
+                log.error("worker %s: the database is unavailable: %s", worker_id, describe(exc))
+            else:
+                log.exception("worker %s: the send run failed", worker_id)
             summary = SendSummary(stopped="failed")
         log_summary(summary)
         if did_something(summary) and not summary.stopped:

@@ -2,7 +2,9 @@
 
 Run statuses: ``ok``; ``not_modified`` (every page answered 304: nothing to read);
 ``suspect`` (too many listings vanished at once: none marked gone); ``failed`` (the source's
-page could not be read); ``timeout`` (the crawl hit its time limit). Health: ``ok``;
+page could not be read); ``timeout`` (the crawl hit its time limit); ``cancelled`` (stopped
+by a shutdown, or by the database going away: says nothing of the source, whose health,
+failure count and next crawl stay as they were). Health: ``ok``;
 ``degraded`` (errors, a suspect crawl, or far fewer records than usual); ``failing`` (the
 last crawl failed; the wait before the next one doubles per failure in a row, up to a day).
 """
@@ -31,8 +33,13 @@ SUSPECT_CONFIRMATIONS = 3
 MAX_MESSAGES = 20
 # Run statuses and health states are store.vocab's (RUN_*, HEALTH_*); their words, web.i18n's.
 FAILED_STATUSES = vocab.RUN_FAILED_STATUSES
-# Stopped from outside (the daemon or `vahti crawl` shutting down): says nothing of the source.
+# Stopped from outside (the daemon or `vahti crawl` shutting down, the database going away):
+# says nothing of the source.
 CANCELLED = vocab.RUN_CANCELLED
+# The exit code (EX_TEMPFAIL) of a crawl process that could not store its crawl because the
+# database was unavailable; its last line on stderr says why. The parent closes the run as
+# cancelled.
+DATABASE_UNAVAILABLE_EXIT = 75
 
 
 @dataclass

@@ -6,7 +6,9 @@ caller down, so every crawl runs here. Two modes:
 * ``--source-id N``: crawl a stored source, store its listings, close its CrawlRun (the run id
   comes with ``--run-id`` or is created here). While it runs, it prints progress lines
   ``{"progress": {"pages": N, "records": M, "seconds": S}}`` on stdout; at the end, the run as
-  ``{"run": {...}}``.
+  ``{"run": {...}}``. If the database is unavailable when the crawl must be stored (or read),
+  it exits with ``DATABASE_UNAVAILABLE_EXIT`` and says why on stderr's last line; the parent
+  closes the run as cancelled (scrapers.runner).
 * ``--url URL --kind KIND --dry-run``: fetch, extract and print the records as JSON; stores
   nothing and keeps past events.
 
@@ -27,16 +29,22 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from config import CrawlSettings, DatabaseSettings
-from scrapers.bookkeeping import close_broken_run
+from scrapers.bookkeeping import DATABASE_UNAVAILABLE_EXIT, close_broken_run
 from scrapers.conditional import PageMemory, load_memory
 from scrapers.handoff import HandoffError, read_settings
+from scrapers.pipelines import DATABASE_UNAVAILABLE
 from scrapers.scrapy_settings import scrapy_settings
 from scrapers.spec import SourceSpec
 from scrapers.spiders import UnknownSpider, spider_class
 from store.db import make_engine, session_factory, session_scope
 from store.models import CrawlRun, Source
+from store.outage import database_unavailable, describe
 
 PROGRESS_EVERY_SECONDS = 0.25
+
+
+class DatabaseUnavailable(Exception):
+    """The crawl could not be stored: the database was unavailable (the message says how)."""
 
 
 class ProgressReporter:
@@ -86,10 +94,12 @@ def _run_spider(
     now: datetime,
     time_limit: int | None,
     page_memory: dict[str, PageMemory] | None = None,
-) -> None:
+) -> dict[str, Any]:
+    """Run the crawl to its end; the crawler's stats."""
     process = CrawlerProcess({**scrapy_settings(crawl, time_limit=time_limit), **extra})
+    crawler = process.create_crawler(spider_class(spec.kind))
     process.crawl(
-        spider_class(spec.kind),
+        crawler,
         spec=spec,
         max_detail_pages=crawl.max_detail_pages,
         max_pages=crawl.max_pages,
@@ -98,6 +108,8 @@ def _run_spider(
         page_memory=page_memory or {},
     )
     process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())
 
 
 def crawl_source(
@@ -132,7 +144,7 @@ def crawl_source(
         with session_scope(sessions) as session:
             close_broken_run(session, run_id, "failed", f"kind {spec.kind}: {exc}", now)
     else:
-        _run_spider(
+        stats = _run_spider(
             crawl,
             spec,
             {
@@ -148,6 +160,9 @@ def crawl_source(
             time_limit,
             memory,
         )
+        if stats.get(DATABASE_UNAVAILABLE):
+            engine.dispose()
+            raise DatabaseUnavailable(str(stats[DATABASE_UNAVAILABLE]))
     with session_scope(sessions) as session:
         run_row = session.get_one(CrawlRun, run_id)
         summary = {
@@ -213,7 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     if settings.database is None:
         print("error: settings on stdin: a stored crawl needs [database]", file=sys.stderr)
         return 2
-    summary = crawl_source(crawl, settings.database, args.source_id, args.run_id, args.time_limit)
+    try:
+        summary = crawl_source(
+            crawl, settings.database, args.source_id, args.run_id, args.time_limit
+        )
+    except Exception as exc:
+        if not isinstance(exc, DatabaseUnavailable) and not database_unavailable(exc):
+            raise
+        detail = str(exc) if isinstance(exc, DatabaseUnavailable) else describe(exc)
+        print(f"error: the database was unavailable during the crawl: {detail}", file=sys.stderr)
+        return DATABASE_UNAVAILABLE_EXIT
     print(json.dumps({"run": summary}))
     return 0 if summary["status"] not in ("failed", "timeout") else 1
 

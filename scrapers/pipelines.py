@@ -1,8 +1,16 @@
-"""Item pipelines: store records as listings, or print them (dry run)."""
+"""Item pipelines: store records as listings, or print them (dry run).
+
+The database going away during a crawl costs nothing while it comes back before the crawl
+ends: the records that could not be stored are kept and stored at the next try. If it is still
+unavailable when the crawl closes, nothing more is written; the stats say so
+(DATABASE_UNAVAILABLE) and the crawl process ends with DATABASE_UNAVAILABLE_EXIT, so that its
+run is closed as cancelled, not failed (scrapers.runner): the site was not at fault.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +23,13 @@ from scrapers.conditional import PageMemory
 from scrapers.spiders.source_spider import CarriedItem, PageItem, RecordItem
 from store.db import make_engine, session_factory, session_scope
 from store.listings import UpsertCounts, upsert_listings
+from store.outage import database_unavailable, describe
 from store.record import EventRecord
 
+log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
+# In the crawler's stats when the run could not be closed: the database's words.
+DATABASE_UNAVAILABLE = "vahti/database_unavailable"
 STATUS_PREFIX = "vahti/status/"
 FETCH_PREFIX = "vahti/fetch/"
 
@@ -66,6 +78,7 @@ class StorePipeline:
         self.pages: list[PageMemory] = []
         self.carried: list[PageMemory] = []
         self.counts = UpsertCounts()
+        self.flush_at = FLUSH_EVERY  # further after a flush the database refused
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -78,8 +91,8 @@ class StorePipeline:
             self.buffer.append(record)
             self.seen.add(record.key())
             self.crawler.stats.inc_value("vahti/records")
-            if len(self.buffer) >= FLUSH_EVERY:
-                self._flush()
+            if len(self.buffer) >= self.flush_at:
+                self._flush_while_crawling()
         elif isinstance(item, PageItem):
             self.pages.append(item["page"])
         elif isinstance(item, CarriedItem):
@@ -91,25 +104,50 @@ class StorePipeline:
         if not self.buffer:
             return
         with session_scope(self.sessions) as session:
-            self.counts.add(upsert_listings(session, self.source_id, self.buffer, self.now))
+            counts = upsert_listings(session, self.source_id, self.buffer, self.now)
+        self.counts.add(counts)  # only once committed
         self.buffer = []
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        self._flush()
-        outcome = crawl_outcome(self.crawler.stats.get_stats(), reason)
-        with session_scope(self.sessions) as session:
-            finish_run(
-                session,
-                run_id=self.run_id,
-                outcome=outcome,
-                counts=self.counts,
-                seen=self.seen,
-                now=self.now,
-                finished_at=datetime.now(UTC),
-                pages=self.pages,
-                carried=self.carried,
+    def _flush_while_crawling(self) -> None:
+        """Store the records so far; while the database is unavailable, keep them for the
+        next try (another FLUSH_EVERY records on, or the close)."""
+        try:
+            self._flush()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            self.flush_at = len(self.buffer) + FLUSH_EVERY
+            log.warning(
+                "the database is unavailable (%s): %d records kept to store later",
+                describe(exc),
+                len(self.buffer),
             )
-        self.engine.dispose()
+        else:
+            self.flush_at = FLUSH_EVERY
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            self._flush()
+            outcome = crawl_outcome(self.crawler.stats.get_stats(), reason)
+            with session_scope(self.sessions) as session:
+                finish_run(
+                    session,
+                    run_id=self.run_id,
+                    outcome=outcome,
+                    counts=self.counts,
+                    seen=self.seen,
+                    now=self.now,
+                    finished_at=datetime.now(UTC),
+                    pages=self.pages,
+                    carried=self.carried,
+                )
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            self.crawler.stats.set_value(DATABASE_UNAVAILABLE, describe(exc))
+            log.error("cannot store the crawl: the database is unavailable (%s)", describe(exc))
+        finally:
+            self.engine.dispose()
 
 
 class PrintPipeline:

@@ -5,6 +5,11 @@ The one crawl queue (services.crawl_queue) calls it for `vahti crawl`, the demo,
 before the child starts, so a child that crashes or is killed still leaves a failed run
 behind (and its source backs off like any failing source). While a child runs, its progress
 lines are passed on to `on_event("progress", result)`.
+
+A crawl the database interrupted (the child could not store it: DATABASE_UNAVAILABLE_EXIT) is
+closed as cancelled, with the database's reason: the source's health, failure count and next
+crawl stay as they were. While the database is unavailable here too, closing the run is tried
+again every few seconds, for at most DATABASE_WAIT_SECONDS.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -24,14 +30,25 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scrapers.bookkeeping import CANCELLED, FAILED_STATUSES, close_broken_run
+from scrapers.bookkeeping import (
+    CANCELLED,
+    DATABASE_UNAVAILABLE_EXIT,
+    FAILED_STATUSES,
+    close_broken_run,
+)
 from scrapers.handoff import ChildSettings
 from store.db import session_scope
 from store.models import CrawlRun, Source
+from store.outage import database_unavailable, describe
 
+log = logging.getLogger(__name__)
 # Extra seconds a child gets after its own Scrapy time limit before it is killed.
 KILL_GRACE_SECONDS = 30
 STDERR_TAIL = 2000
+# How long the parent keeps trying to close a run while the database is unavailable, and the
+# pause between tries (doubling from the first figure up to the second).
+DATABASE_WAIT_SECONDS = 300.0
+DATABASE_RETRY = (0.25, 2.0)
 
 
 @dataclass
@@ -177,6 +194,41 @@ def _close_broken_run(
         close_broken_run(session, result.run_id, status, message[-STDERR_TAIL:], datetime.now(UTC))
 
 
+async def _close_when_possible(
+    sessions: sessionmaker[Session], result: CrawlResult, status: str, message: str
+) -> None:
+    """Close the run (if the child did not) and read it back; while the database is
+    unavailable, try again every few seconds (at most DATABASE_WAIT_SECONDS)."""
+    give_up = time.monotonic() + DATABASE_WAIT_SECONDS
+    delay, longest = DATABASE_RETRY
+    waited = False
+    while True:
+        try:
+            _close_broken_run(sessions, result, status, message)
+            _read_run(sessions, result)
+        except Exception as exc:
+            if not database_unavailable(exc) or time.monotonic() + delay > give_up:
+                raise
+            if not waited:
+                log.warning(
+                    "crawl: source=%d: the database is unavailable (%s): run %d is closed "
+                    "when it returns",
+                    result.source_id,
+                    describe(exc),
+                    result.run_id,
+                )
+                waited = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+            continue
+        return
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _read_run(sessions: sessionmaker[Session], result: CrawlResult) -> None:
     with session_scope(sessions) as session:
         run = session.get_one(CrawlRun, result.run_id)
@@ -290,20 +342,22 @@ async def crawl_one(
             result, time_limit, time_limit + kill_grace, child_settings, on_event
         )
     except TimeoutError:
-        _close_broken_run(
-            sessions, result, "timeout", f"killed after {time_limit + kill_grace:g} s"
-        )
+        status, message = "timeout", f"killed after {time_limit + kill_grace:g} s"
     except asyncio.CancelledError:
         _close_broken_run(sessions, result, CANCELLED, "crawl stopped by a shutdown")
         raise
     except OSError as exc:
-        _close_broken_run(sessions, result, "failed", f"cannot start the crawl process: {exc}")
+        status, message = "failed", f"cannot start the crawl process: {exc}"
     except Exception as exc:  # one source's trouble must not stop the others
-        _close_broken_run(sessions, result, "failed", f"the crawl runner failed: {exc!r}")
+        status, message = "failed", f"the crawl runner failed: {exc!r}"
     else:
-        # The child closes its own run; one still "running" means the child died first.
-        _close_broken_run(sessions, result, "failed", stderr or f"exit code {code}")
-    _read_run(sessions, result)
+        if code == DATABASE_UNAVAILABLE_EXIT:  # not the site's fault: cancelled
+            status = CANCELLED
+            message = _last_line(stderr).removeprefix("error: ") or "the database was unavailable"
+        else:
+            # The child closes its own run; one still "running" means the child died first.
+            status, message = "failed", stderr or f"exit code {code}"
+    await _close_when_possible(sessions, result, status, message)
     result.duration_s = time.monotonic() - started
     if on_event:
         on_event("finished", result)
