@@ -16,6 +16,9 @@ class DatabaseError(Exception):
     """The database cannot be opened or used; the message says which and why."""
 
 
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     """An engine for SQLite (file created with its folder, WAL, busy timeout) or PostgreSQL."""
     try:
@@ -30,6 +33,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+        if "connect_timeout" not in parsed.query:
+            # A host that drops packets must not hold a sender or a command for the operating
+            # system's TCP timeout (minutes); `?connect_timeout=N` in the URL wins.
+            kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _tune_sqlite(engine, busy_timeout_ms)

@@ -28,6 +28,7 @@ from services.sources import SourceError
 from store.clock import utcnow
 from store.models import Delivery, Event, Listing, Source
 from vahti.cli.common import console, state
+from vahti.unavailable import shown_url
 
 # (email, language, categories, cities, event languages): three people with different needs.
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, list[str], list[str], list[str]], ...] = (
@@ -239,7 +240,7 @@ def demo(
         "(one per subscriber and week)",
     )
     table.add_row("outbox", f"{outbox.resolve()}/ ({len(list(outbox.glob('*.eml')))} .eml)")
-    table.add_row("database", ctx.settings.database.url)
+    table.add_row("database", shown_url(ctx.settings.database.url))
     table.add_row("time", f"{time.monotonic() - started:.1f} s")
     console.print(table)
     console.print("Look at a digest: vahti digest preview aino.tyonhakija@example.fi --text")
