@@ -1,8 +1,13 @@
-"""Item pipelines: store records as listings, or print them (dry run)."""
+"""Item pipelines: store records as listings, or print them (dry run).
+
+A record the database cannot store is left out (store.listings.store_listings) and counted
+as an error and a skipped record of the run, with why; the rest of the page is stored.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -12,14 +17,15 @@ from scrapy.crawler import Crawler
 
 from scrapers.bookkeeping import CrawlOutcome, finish_run
 from scrapers.conditional import PageMemory
-from scrapers.spiders.source_spider import CarriedItem, PageItem, RecordItem
+from scrapers.spiders.source_spider import MAX_ERRORS_KEPT, CarriedItem, PageItem, RecordItem
 from store.db import make_engine, session_factory, session_scope
-from store.listings import UpsertCounts, upsert_listings
+from store.listings import UpsertCounts, store_listings
 from store.record import EventRecord
 
 FLUSH_EVERY = 200
 STATUS_PREFIX = "vahti/status/"
 FETCH_PREFIX = "vahti/fetch/"
+log = logging.getLogger(__name__)
 
 
 def crawl_outcome(stats: dict[str, Any], reason: str) -> CrawlOutcome:
@@ -90,9 +96,17 @@ class StorePipeline:
     def _flush(self) -> None:
         if not self.buffer:
             return
-        with session_scope(self.sessions) as session:
-            self.counts.add(upsert_listings(session, self.source_id, self.buffer, self.now))
+        counts = store_listings(self.sessions, self.source_id, self.buffer, self.now)
         self.buffer = []
+        self.counts.add(counts)
+        for message in counts.refused:  # an error of the run, like an unreadable event
+            log.warning("%s", message)
+            stats = self.crawler.stats
+            stats.inc_value("vahti/errors")
+            stats.inc_value("vahti/skipped")
+            kept: list[str] = stats.get_value("vahti/error_messages", [])
+            if len(kept) < MAX_ERRORS_KEPT:
+                stats.set_value("vahti/error_messages", [*kept, message])
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self._flush()
