@@ -219,7 +219,7 @@ def finish_run(
     _set_health(source, health, finished_at)
     if outcome.detected_kind and source.kind == "auto":
         source.detected_kind = outcome.detected_kind
-        source.detected_reason = outcome.detected_reason
+        source.detected_reason = one_line(outcome.detected_reason) or None
     if not failed:
         source.last_records = records
     return run

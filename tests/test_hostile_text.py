@@ -22,7 +22,7 @@ from scrapers.pipelines import StorePipeline
 from scrapers.spiders.source_spider import RecordItem
 from services.crawl_queue import CrawlQueue
 from store.listings import store_listings
-from store.models import CrawlRun, Listing, Source
+from store.models import CrawlRun, HttpValidator, Listing, Source
 from store.record import EventRecord
 from tests.conftest import Database
 from tests.support.children import child_settings
@@ -84,9 +84,9 @@ def invisible(text: str) -> list[str]:
     ]
 
 
-def add_source(db: Database, url: str) -> int:
+def add_source(db: Database, url: str, kind: str = "jsonld") -> int:
     with db.sessions.begin() as session:
-        source = Source(name="vihamielinen", url=url, kind="jsonld", interval_hours=1.0)
+        source = Source(name="vihamielinen", url=url, kind=kind, interval_hours=1.0)
         session.add(source)
         session.flush()
         return source.id
@@ -95,7 +95,8 @@ def add_source(db: Database, url: str) -> int:
 def test_a_page_with_hostile_text_is_stored_whole_and_clean(
     db: Database, site_server: SiteServer
 ) -> None:
-    source_id = add_source(db, site_server.add("/tapahtumat/", page()))
+    etag = '"v1\x1b[2J\x9b"'  # a header is latin-1: ESC and C1 get through
+    source_id = add_source(db, site_server.add("/tapahtumat/", page(), headers={"ETag": etag}))
     queue = CrawlQueue(
         db.sessions, max_parallel=1, time_limit=120, child_settings=child_settings(db.url)
     )
@@ -104,7 +105,9 @@ def test_a_page_with_hostile_text_is_stored_whole_and_clean(
     with db.sessions() as session:
         run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == source_id)).one()
         listings = list(session.scalars(select(Listing).order_by(Listing.start_at)))
+        remembered = session.scalars(select(HttpValidator.etag)).one()
     assert (run.errors, run.skipped, run.new) == (0, 0, 3)
+    assert remembered == '"v1"'
     assert [listing.title for listing in listings] == [
         "CV-klinikka",
         CLEAN_TITLE,
@@ -205,3 +208,22 @@ def test_the_reason_of_a_refused_record_reaches_the_crawl_run(db: Database) -> N
     )
     assert run.error_messages == [run.first_error]
     assert source.health == "degraded"
+
+
+def test_a_site_message_in_a_crawl_run_is_one_clean_line(
+    db: Database, site_server: SiteServer
+) -> None:
+    kind = "application/x-evil\x1b]0;pwned\x07\x1b[2J\x9b"
+    url = site_server.add("/outo/", b"\x00\x01binary", content_type=kind)
+    source_id = add_source(db, url, kind="auto")
+    queue = CrawlQueue(
+        db.sessions, max_parallel=1, time_limit=120, child_settings=child_settings(db.url)
+    )
+    [result] = asyncio.run(queue.run([source_id]))
+    assert result.failed
+    with db.sessions() as session:
+        run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == source_id)).one()
+        source = session.get_one(Source, source_id)
+    assert run.first_error is not None and "(application/x-evil)" in run.first_error
+    assert invisible(run.first_error) == [] and invisible(source.health_reason or "") == []
+    assert all(invisible(message) == [] for message in run.error_messages)
