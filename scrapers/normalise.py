@@ -129,7 +129,7 @@ def _clip(name: str, value: str | None) -> str | None:
     return value[: _LIMITS[name]] or None
 
 
-def _key(raw: str | None) -> str | None:
+def clean_key(raw: str | None) -> str | None:
     """An external or series id that fits its column: a longer one keeps its start and a hash
     of the whole (so it stays one listing from crawl to crawl)."""
     value = clean_id(raw)
@@ -342,7 +342,7 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
     link = clean_url(raw.url)
     url = urljoin(page_url, link) if link else None
     return EventRecord(
-        external_id=_key(raw.external_id),
+        external_id=clean_key(raw.external_id),
         title=_clip("title", title) or title,
         titles=titles,
         description_html=description_html,
@@ -371,7 +371,7 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
         is_free=is_free,
         organiser=_clip("organiser", raw.organiser and clean_text(raw.organiser)),
         page_url=_clip("url", page_url),
-        series_id=_key(raw.series_id),
+        series_id=clean_key(raw.series_id),
         extra=clean_data(raw.extra),
     )
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
+from scrapers.extractors import ExtractContext, extract
 from scrapers.pipelines import StorePipeline
 from scrapers.spiders.source_spider import RecordItem
 from services.crawl_queue import CrawlQueue
@@ -227,3 +228,20 @@ def test_a_site_message_in_a_crawl_run_is_one_clean_line(
     assert run.first_error is not None and "(application/x-evil)" in run.first_error
     assert invisible(run.first_error) == [] and invisible(source.health_reason or "") == []
     assert all(invisible(message) == [] for message in run.error_messages)
+
+
+def test_calendar_occurrences_get_clean_keys_that_fit(now: datetime) -> None:
+    uid = "sarja\x1b[2J\u202e-" + "x" * 600
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FI\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTART:20261201T150000Z\r\nDTEND:20261201T160000Z\r\n"
+        "RRULE:FREQ=WEEKLY;COUNT=3\r\nSUMMARY:Viikkotapaaminen\u0000\u202e\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = extract("ics", calendar.encode(), ExtractContext(url="https://x.fi/c.ics", now=now))
+    keys = [record.external_id or "" for record in result.records]
+    assert len(keys) == 3 and len(set(keys)) == 3  # positive control: three occurrences
+    for record in result.records:
+        assert record.title == "Viikkotapaaminen"
+        assert invisible(record.external_id or "") == [] and len(record.external_id or "") <= 500
+        assert invisible(record.series_id or "") == [] and len(record.series_id or "") <= 500
