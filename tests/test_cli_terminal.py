@@ -183,3 +183,24 @@ def test_crawl_progress_shows_a_hostile_source_name_visibly(
     out = done.stdout.decode()
     assert f"crawled Lähde {SHOWN}" in out, out
     assert unsafe(out) == []
+
+
+def test_daemon_log_lines_show_hostile_text_visibly(tmp_path: Path) -> None:
+    program = (
+        "import logging\n"
+        "from vahti.cli.run import setup_logging\n"
+        "setup_logging('info')\n"
+        f"logging.getLogger('vahti.crawls').info('crawl: source=1 (%s)', {EVIL!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+    err = done.stderr.decode()
+    assert done.returncode == 0, err
+    assert f"crawl: source=1 ({SHOWN})" in err
+    assert unsafe(err) == []
