@@ -24,6 +24,7 @@ from scrapers.conditional import PageMemory, save_memory
 from store import vocab
 from store.listings import UpsertCounts, mark_gone, touch_listings
 from store.models import CrawlRun, Source
+from text.sanitise import one_line
 
 MAX_BACKOFF_HOURS = 24.0
 # Runs compared when deciding whether records fell (the median of their record counts).
@@ -164,7 +165,8 @@ def finish_run(
     if carried_keys:
         counts.add(touch_listings(session, source.id, carried_keys - seen, now))
     seen = seen | carried_keys
-    messages = list(outcome.error_messages)
+    # Messages quote sites (titles, server answers): one clean line each, as every text.
+    messages = [one_line(message) for message in outcome.error_messages]
     status = run_status(outcome)
     if status == "timeout":
         messages.insert(0, "stopped at the time limit (crawl.time_limit_seconds); none marked gone")
@@ -191,7 +193,7 @@ def finish_run(
         fresh = list(pages)
         keep = {page.url for page in fresh} | {page.url for page in carried}
         save_memory(session, source.id, fresh, keep_only=keep if complete else None)
-    first_error = outcome.start_failed or (messages[0] if messages else None)
+    first_error = one_line(outcome.start_failed) or (messages[0] if messages else None)
     records = len(seen)
     run.finished_at = finished_at
     run.status = status
@@ -224,7 +226,7 @@ def finish_run(
     _set_health(source, health, finished_at)
     if outcome.detected_kind and source.kind == "auto":
         source.detected_kind = outcome.detected_kind
-        source.detected_reason = outcome.detected_reason
+        source.detected_reason = one_line(outcome.detected_reason) or None
     if not failed:
         source.last_records = records
     return run
@@ -262,6 +264,7 @@ def close_broken_run(
     if run.status != "running":
         return False
     source = session.get_one(Source, run.source_id)
+    message = one_line(message)
     run.status = status
     run.finished_at = now
     run.duration_s = (now - run.started_at).total_seconds()

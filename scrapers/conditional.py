@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.models import HttpValidator
+from text.sanitise import one_line
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -79,7 +80,7 @@ def validators_of(response: Response) -> tuple[str | None, str | None]:
 
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
-    return value.decode("latin-1").strip() or None if value else None
+    return one_line(value.decode("latin-1")) or None if value else None
 
 
 def _links_json(page: PageMemory) -> dict[str, Any]:

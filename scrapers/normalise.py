@@ -9,6 +9,7 @@ format. Expensive steps (free-text dates, language detection, sanitising) are ca
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,7 +30,7 @@ from text.language import (
     languages_said,
 )
 from text.places import city_in
-from text.sanitise import clean_text, sanitise_html
+from text.sanitise import clean_data, clean_id, clean_text, clean_url, sanitise_html
 
 if TYPE_CHECKING:  # the extractors import this module
     from scrapers.extractors.base import ExtractContext
@@ -43,6 +44,7 @@ _LIMITS = {
     "organiser": 300,
     "price": 200,
     "url": 2000,
+    "key": 500,
 }
 # A venue written only with these words is no place: "Verkossa (Teams)", "Online", "Zoom".
 _ONLINE_VENUE_WORDS = frozenset(lexicon.ONLINE_PLACE_WORDS.split())
@@ -125,6 +127,16 @@ def _clip(name: str, value: str | None) -> str | None:
         return None
     value = " ".join(value.split())
     return value[: _LIMITS[name]] or None
+
+
+def clean_key(raw: str | None) -> str | None:
+    """An external or series id that fits its column: a longer one keeps its start and a hash
+    of the whole (so it stays one listing from crawl to crawl)."""
+    value = clean_id(raw)
+    if value is None or len(value) <= _LIMITS["key"]:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"{value[: _LIMITS['key'] - 34]}#{digest}"
 
 
 def _zone(name: str | None, fallback: str) -> str:
@@ -212,7 +224,7 @@ def _status(raw: RawEvent, title_status: str | None) -> str:
         declared = _SCHEMA_STATUS.get(key) or lexicon.status_word(raw.status_text)
     if title_status and declared in (None, vocab.SCHEDULED):
         return title_status
-    return declared or vocab.SCHEDULED
+    return declared if declared in vocab.STATUSES else vocab.SCHEDULED
 
 
 def _place(raw: RawEvent) -> tuple[str | None, str | None, str | None, bool]:
@@ -326,9 +338,11 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
         is_free = bool(re.fullmatch(r"0+(?:[.,]0+)?(?:\s*(?:€|eur|euro|euroa))?", price, re.I))
     if is_free is None and lexicon.says_free(f"{price or ''} {description_text[:3000]}"):
         is_free = True
-    url = urljoin(raw.page_url or ctx.url, raw.url) if raw.url else None
+    page_url = clean_url(raw.page_url) or ctx.url
+    link = clean_url(raw.url)
+    url = urljoin(page_url, link) if link else None
     return EventRecord(
-        external_id=raw.external_id,
+        external_id=clean_key(raw.external_id),
         title=_clip("title", title) or title,
         titles=titles,
         description_html=description_html,
@@ -343,7 +357,7 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
         address=address,
         city=city,
         attendance=attendance,
-        online_url=_clip("url", raw.online_url),
+        online_url=_clip("url", clean_url(raw.online_url)),
         language=language,
         languages=[c for c in declared if c in vocab.EVENT_LANGUAGES]
         or ([language] if language != OTHER else []),
@@ -351,14 +365,14 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
         audiences=_audiences(raw, title, description_text),
         status=_status(raw, title_status),
         deadline_at=deadline_at,
-        application_url=_clip("url", application_url),
+        application_url=_clip("url", clean_url(application_url)),
         application_opens_at=opens_at,
         price=price,
         is_free=is_free,
         organiser=_clip("organiser", raw.organiser and clean_text(raw.organiser)),
-        page_url=raw.page_url or ctx.url,
-        series_id=raw.series_id,
-        extra=raw.extra,
+        page_url=_clip("url", page_url),
+        series_id=clean_key(raw.series_id),
+        extra=clean_data(raw.extra),
     )
 
 

@@ -1,5 +1,8 @@
 """Item pipelines: store records as listings, or print them (dry run).
 
+A record the database cannot store is left out (store.listings.store_listings) and counted
+as an error and a skipped record of the run, with why; the rest of the page is stored.
+
 The database going away during a crawl costs nothing while it comes back before the crawl
 ends: the records that could not be stored are kept and stored at the next try. If it is still
 unavailable when the crawl closes, nothing more is written; the stats say so
@@ -20,9 +23,9 @@ from scrapy.crawler import Crawler
 
 from scrapers.bookkeeping import CrawlOutcome, finish_run
 from scrapers.conditional import PageMemory
-from scrapers.spiders.source_spider import CarriedItem, PageItem, RecordItem
+from scrapers.spiders.source_spider import MAX_ERRORS_KEPT, CarriedItem, PageItem, RecordItem
 from store.db import make_engine, session_factory, session_scope
-from store.listings import UpsertCounts, upsert_listings
+from store.listings import UpsertCounts, store_listings
 from store.outage import database_unavailable, describe
 from store.record import EventRecord
 
@@ -103,10 +106,17 @@ class StorePipeline:
     def _flush(self) -> None:
         if not self.buffer:
             return
-        with session_scope(self.sessions) as session:
-            counts = upsert_listings(session, self.source_id, self.buffer, self.now)
-        self.counts.add(counts)  # only once committed
+        counts = store_listings(self.sessions, self.source_id, self.buffer, self.now)
         self.buffer = []
+        self.counts.add(counts)  # only once committed: an unavailable database raises above
+        for message in counts.refused:  # an error of the run, like an unreadable event
+            log.warning("%s", message)
+            stats = self.crawler.stats
+            stats.inc_value("vahti/errors")
+            stats.inc_value("vahti/skipped")
+            kept: list[str] = stats.get_value("vahti/error_messages", [])
+            if len(kept) < MAX_ERRORS_KEPT:
+                stats.set_value("vahti/error_messages", [*kept, message])
 
     def _flush_while_crawling(self) -> None:
         """Store the records so far; while the database is unavailable, keep them for the

@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from scrapers.handoff import HandoffError, read_settings
 from scrapers.route_probe import Probe
 from scrapers.scrapy_settings import scrapy_settings
+from text.sanitise import clean_data
 
 PROBE_TIME_LIMIT = 60
 
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     process.crawl(ProbeSpider, probe=probe)
     process.start()
-    json.dump(probe.result().to_json(), sys.stdout, ensure_ascii=False)
+    # The reasons quote the site (a content type, a link): no control or format characters.
+    json.dump(clean_data(probe.result().to_json()), sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 

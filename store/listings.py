@@ -4,6 +4,10 @@ One Listing per (source, external id). A content hash skips unchanged records; a
 time marks the listing rescheduled; a status change keeps its time. Listings are never deleted
 when they disappear: an upcoming one is marked gone, and restored when it comes back.
 
+A record the database cannot store (a NUL or a lone surrogate in a text, a value longer than
+its column, anything else the database refuses) is left out with the reason in
+``UpsertCounts.refused``; the other records of the batch are stored (`store_listings`).
+
 A crawl in which too many upcoming listings vanish at once is *suspect* and marks nothing
 (`vanishing_is_suspect`): a broken page must not wipe a source.
 """
@@ -11,14 +15,16 @@ A crawl in which too many upcoming listings vanish at once is *suspect* and mark
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, func, insert, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
 
 from store import vocab
+from store.db import session_scope
 from store.models import Listing
 from store.record import EVENT_FIELDS, EventRecord
 
@@ -37,12 +43,15 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     restored: int = 0
+    # Records the database cannot store, each as "<page>: skipped event '<title>': <why>".
+    refused: list[str] = field(default_factory=list)
 
     def add(self, other: UpsertCounts) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.restored += other.restored
+        self.refused.extend(other.refused)
 
 
 @dataclass
@@ -59,10 +68,15 @@ def upsert_listings(
     records: Iterable[EventRecord],
     now: datetime,
 ) -> UpsertCounts:
-    """Insert or update the records of one source; the caller commits."""
+    """Insert or update the records of one source; the caller commits. A record that
+    `unstorable` names a reason for is left out, with it, in the counts' ``refused``."""
     counts = UpsertCounts()
     by_key: dict[str, EventRecord] = {}
     for record in records:
+        why = unstorable(record)
+        if why is not None:
+            counts.refused.append(refusal(record, why))
+            continue
         by_key[record.key()] = record  # the last occurrence of a key wins
     keys = list(by_key)
     for start in range(0, len(keys), BATCH):
@@ -101,6 +115,104 @@ def upsert_listings(
             session.execute(insert(Listing), fresh)
             counts.new += len(fresh)
     session.flush()
+    return counts
+
+
+# The text columns of a listing with a length, and their lengths.
+_LENGTHS = {
+    column.name: column.type.length
+    for column in Listing.__table__.columns
+    if isinstance(column.type, String) and column.type.length
+}
+
+
+def unstorable(record: EventRecord) -> str | None:
+    """Why the database would refuse the record, or None: a NUL or a lone surrogate in any
+    of its texts (PostgreSQL and UTF-8 refuse them; refused on SQLite too, so that both keep
+    the same), or a text longer than its column (PostgreSQL refuses it)."""
+    values = {
+        **record.event_values(),
+        "external_id": record.key(),
+        "page_url": record.page_url,
+        "series_id": record.series_id,
+        "extra": record.extra,
+    }
+    for name, value in values.items():
+        bad = _bad_text(value)
+        if bad is not None:
+            return f"{name} contains {bad}"
+        limit = _LENGTHS.get(name)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            return f"{name} is {len(value)} characters long, over its column's {limit}"
+    return None
+
+
+def _bad_text(value: Any) -> str | None:
+    """The first character no database can store in `value` (strings in dicts and lists
+    too), as "U+0000", or None."""
+    if isinstance(value, str):
+        if value.isprintable():
+            return None
+        for char in value:
+            if char == "\x00" or "\ud800" <= char <= "\udfff":
+                return f"U+{ord(char):04X}"
+        return None
+    if isinstance(value, dict):
+        items: Iterable[Any] = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return None
+    return next((bad for item in items if (bad := _bad_text(item)) is not None), None)
+
+
+def refusal(record: EventRecord, why: str) -> str:
+    """The message for a record left out: "<page>: skipped event '<title>': <why>"."""
+    title = record.title if len(record.title) <= 80 else record.title[:79] + "…"
+    return f"{record.page_url or '?'}: skipped event {title!r}: {why}"
+
+
+def refused_by_database(exc: BaseException) -> bool:
+    """Whether `exc` is the database (or the driver encoding a value for it: UnicodeError,
+    a JSON value that is none) refusing a value, not the database being unreachable or
+    busy (OperationalError, InterfaceError)."""
+    if isinstance(exc, DataError | IntegrityError | ValueError | TypeError):
+        return True
+    return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
+
+
+def _database_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "orig", None) or exc
+    first = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+    return f"the database refused it ({first[:200]})"
+
+
+def store_listings(
+    sessions: sessionmaker[Session],
+    source_id: int,
+    records: Sequence[EventRecord],
+    now: datetime,
+) -> UpsertCounts:
+    """Upsert the records in one transaction. When the database refuses the batch for a
+    value (`refused_by_database`), each record is stored in a transaction of its own and the
+    ones it refuses are left out, named in ``refused``; an unreachable database still
+    raises."""
+    try:
+        with session_scope(sessions) as session:
+            return upsert_listings(session, source_id, records, now)
+    except Exception as exc:
+        if not refused_by_database(exc):
+            raise
+    counts = UpsertCounts()
+    by_key = {record.key(): record for record in records}
+    for record in by_key.values():
+        try:
+            with session_scope(sessions) as session:
+                counts.add(upsert_listings(session, source_id, [record], now))
+        except Exception as exc:
+            if not refused_by_database(exc):
+                raise
+            counts.refused.append(refusal(record, _database_reason(exc)))
     return counts
 
 

@@ -1,10 +1,21 @@
 """Text from the web made plain or safe, and text made comparable.
 
-Every scraped field that should be one line of plain text (a title, a venue, a price; a
-digest's title or excerpt) goes through :func:`clean_text`. Scraped HTML reaches pages,
-feeds and e-mails only through :func:`sanitise_html`: no scripts, handlers, styles, iframes,
-``javascript:`` or ``data:`` URLs, and a length cap. Matching compares words through
-:func:`fold` (lower case, no diacritics).
+Every character of scraped text passes :func:`strip_controls`, the one rule for what may not
+reach a record, a page, a feed, an e-mail or a terminal: C0 and C1 control characters (tab and
+line breaks only as white space), terminal escape sequences as a whole, bidi overrides,
+isolates and marks, and every other invisible format character (Unicode category Cf: zero
+width space and joiners, word joiner, BOM, soft hyphen, ...), and lone surrogates. Per kind of
+field it is applied by:
+
+* :func:`clean_text`: one line of plain text (a title, a venue, a price; a digest's title or
+  excerpt): tags out, entities decoded, white space collapsed;
+* :func:`sanitise_html`: a description, as safe HTML and plain text that keep their lines
+  (no scripts, handlers, styles, iframes, ``javascript:`` or ``data:`` URLs, and a length cap);
+* :func:`clean_url` and :func:`clean_id`: links and identifiers (no white space at the ends);
+* :func:`clean_data`: every string of JSON-like data (an extractor's extras);
+* :func:`one_line`: a message that is no HTML (an error a site caused).
+
+Matching compares words through :func:`fold` (lower case, no diacritics).
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import nh3
 
@@ -25,9 +37,78 @@ _HIDDEN = re.compile(
     r"<!--.*?(?:-->|$)|<(?P<tag>script|style)\b[^>]*>.*?(?:</(?P=tag)\s*>|$)",
     re.IGNORECASE | re.DOTALL,
 )
-# Characters that may not reach a line of text, a header or a page: C0/C1 controls, line and
-# paragraph separators, zero-width space, byte-order mark.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200b\ufeff]")
+# Invisible format characters (Unicode category Cf, a few unassigned neighbours included):
+# soft hyphen, Arabic and Syriac marks, zero width space/non-joiner/joiner, LRM/RLM/ALM, bidi
+# embeddings, overrides and isolates, word joiner and invisible operators, BOM, interlinear
+# annotations, Egyptian hieroglyph format controls, shorthand format controls, musical
+# symbol formatting, tag characters. tests/test_sanitise.py checks it holds every Cf.
+FORMAT_CHARS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
+# Dropped: C0 controls but tab, line breaks and the unit separator; DEL; C1 controls but NEL;
+# format characters; surrogates (a JSON "\\ud800" alone cannot be stored or encoded).
+_DROP = re.compile(f"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f{FORMAT_CHARS}\ud800-\udfff]")
+# Terminal escape sequences go whole: CSI ("ESC [ 31 m") and a terminated OSC ("ESC ] 8;;url
+# BEL"); any other ESC (or C1 control) goes alone.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)")
+# Line breaks (as str.splitlines reads them) and the white space controls.
+_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_SPACES = re.compile("\r\n|[\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+# Any character strip_controls drops or turns into white space (e.g. refused in a link).
+CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{FORMAT_CHARS}\ud800-\udfff]")
+
+
+def strip_controls(text: str, *, multiline: bool = False) -> str:
+    """`text` without control characters, terminal escape sequences, bidi controls, other
+    invisible format characters and lone surrogates.
+
+    One line (the default): a tab or line break becomes a space. ``multiline``: line breaks
+    (CR LF, CR, VT, FF, NEL, U+2028/2029, ...) become "\\n" and tabs stay. White space is
+    otherwise left as it is."""
+    if text.isprintable():  # no control, format, separator or surrogate character at all
+        return text
+    text = _DROP.sub("", _ESCAPES.sub("", text))
+    if multiline:
+        return _BREAKS.sub("\n", text).replace("\x1f", " ")
+    return _SPACES.sub(" ", text)
+
+
+def one_line(text: str | None) -> str:
+    """One line without control or format characters, white space collapsed (no HTML is
+    read: for messages that may quote a site)."""
+    return " ".join(strip_controls(text).split()) if text else ""
+
+
+def clean_url(raw: str | None) -> str | None:
+    """A link as browsers read it: tabs and line breaks inside removed, control and format
+    characters dropped, white space at the ends stripped; None when nothing is left."""
+    if not raw:
+        return None
+    return strip_controls(re.sub(r"[\t\n\r]", "", raw)).strip() or None
+
+
+def clean_id(raw: str | None) -> str | None:
+    """An identifier (external id, series id) without control or format characters (a line
+    break becomes a space); None when nothing is left."""
+    if not raw:
+        return None
+    value = strip_controls(raw)
+    return value if value.strip() else None
+
+
+def clean_data(value: Any) -> Any:
+    """JSON-like data (dicts, lists, strings, numbers) with every string, keys included,
+    through :func:`strip_controls` (lines kept)."""
+    if isinstance(value, str):
+        return strip_controls(value, multiline=True)
+    if isinstance(value, dict):
+        return {clean_data(k): clean_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_data(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=4096)
@@ -42,7 +123,7 @@ def clean_text(raw: str | None, limit: int | None = None) -> str:
         if "&" not in text:
             break
         text = html.unescape(text)
-    text = " ".join(CONTROL.sub(" ", text).split())
+    text = one_line(text)
     return text if limit is None else truncate(text, limit)
 
 
@@ -78,8 +159,11 @@ def fold(text: str) -> str:
 def sanitise_html(raw: str) -> tuple[str, str]:
     """Safe HTML (no scripts, handlers, styles, iframes, javascript:/data: URLs) and plain text.
 
-    Plain text (no tags) is escaped and its blank-line paragraphs become ``<p>``.
+    Plain text (no tags) is escaped and its blank-line paragraphs become ``<p>``. Both keep
+    their line breaks; everything else :func:`strip_controls` drops is gone, from the input
+    and from what entities decode to.
     """
+    raw = strip_controls(raw, multiline=True)
     if not _HTML_TAG.search(raw):
         unescaped = html.unescape(raw) if "&" in raw else raw
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", unescaped.strip()) if p.strip()]
@@ -94,9 +178,10 @@ def sanitise_html(raw: str) -> tuple[str, str]:
     )
     text = re.sub(r"<(?:/p|/h\d|/ul|/ol)\s*>", "\n\n", cleaned)
     text = nh3.clean(re.sub(r"<(?:br|/li)\s*/?>", "\n", text), tags=set())
-    text = html.unescape(text)
+    text = strip_controls(html.unescape(text), multiline=True)
     text = "\n".join(" ".join(line.split()) for line in text.splitlines())
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    cleaned = strip_controls(cleaned, multiline=True)
     if len(cleaned) > MAX_DESCRIPTION:
         # cut with room for the end tags that cleaning closes again
         cleaned = nh3.clean(

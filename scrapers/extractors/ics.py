@@ -30,7 +30,7 @@ import recurring_ical_events
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
-from scrapers.normalise import RawEvent, times_of
+from scrapers.normalise import RawEvent, clean_key, times_of
 from store.record import EventRecord
 
 _RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
@@ -413,7 +413,7 @@ def _occurrence(template: EventRecord, when: RawEvent, ctx: ExtractContext) -> E
         start_at=start_at,
         end_at=end_at,
         all_day=all_day,
-        external_id=when.external_id,
+        external_id=clean_key(when.external_id),
         titles=dict(template.titles),
         descriptions=dict(template.descriptions),
         languages=list(template.languages),

@@ -11,8 +11,9 @@ import asyncio
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from vahti.cli.common import fail, state
+from vahti.cli.common import fail, plain, state, visible
 
 PROBE_TIMEOUT = 120
 
@@ -38,19 +39,13 @@ def run_probe(url: str, config: dict[str, Any], timezone: str | None) -> dict[st
 
 def show_detection(found: dict[str, Any], console: Console) -> None:
     """What was chosen and why (or why nothing), with the routes that were tried."""
+    url, reason = visible(found["url"]), visible(found["reason"])
     if found["kind"]:
-        console.print(
-            f"detected [bold]{found['kind']}[/bold] at {found['url']}: {found['reason']}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        line = Text.assemble("detected ", (visible(found["kind"]), "bold"), f" at {url}: {reason}")
     else:
-        console.print(
-            f"[red]no way to read {found['url']} found[/red]: {found['reason']}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    for line in found.get("tried") or []:
-        console.print(f"  tried {line}", highlight=False, soft_wrap=True)
+        line = Text.assemble((f"no way to read {url} found", "red"), f": {reason}")
+    console.print(line, soft_wrap=True)
+    for tried in found.get("tried") or []:
+        console.print(plain(f"  tried {tried}"), soft_wrap=True)
     if found.get("hint"):
-        console.print(found["hint"], highlight=False, soft_wrap=True)
+        console.print(plain(found["hint"]), soft_wrap=True)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from store.clock import utcnow
-from vahti.cli.common import console, fail, state
+from vahti.cli.common import console, fail, plain, state
 
 if TYPE_CHECKING:
     from digest.compose import DigestConfig
@@ -90,7 +90,7 @@ def send(
     summary = asyncio.run(_send(config, moment, total))
     _summary(plan, summary, time.monotonic() - started)
     for problem in plan.problems:
-        console.print(f"  [red]{problem}[/red]", highlight=False)
+        console.print(plain(f"  {problem}", style="red"))
     if not summary.ok or plan.problems:
         raise typer.Exit(1)
 
@@ -155,15 +155,12 @@ def _summary(plan: Plan, summary: SendSummary, seconds: float) -> None:
     table.add_row("sent per second", f"{summary.sent / max(seconds, 1e-6):.0f}")
     console.print(table)
     for error in summary.errors[:20]:
-        console.print(f"  [red]{error}[/red]", highlight=False, markup=True)
+        console.print(plain(f"  {error}", style="red"))
     if len(summary.errors) > 20:
         console.print(f"  … and {len(summary.errors) - 20} more")
     if summary.stopped:
-        console.print(
-            f"[red]stopped: {summary.stopped}[/red]\n"
-            "The digests not sent are still planned; `vahti digest send` sends them.",
-            highlight=False,
-        )
+        console.print(plain(f"stopped: {summary.stopped}", style="red"))
+        console.print("The digests not sent are still planned; `vahti digest send` sends them.")
 
 
 def _dry_run(config: DigestConfig, due: Due) -> None:
@@ -180,10 +177,10 @@ def _dry_run(config: DigestConfig, due: Due) -> None:
             if shown < DRY_RUN_ROWS:
                 shown += 1
                 table.add_row(
-                    result.email,
+                    plain(result.email),
                     str(result.items),
                     f"{result.size / 1024:.1f}",
-                    result.error or (SENT if result.sent else "empty (not sent)"),
+                    plain(result.error or (SENT if result.sent else "empty (not sent)")),
                 )
     console.print(table)
     total = sum(counts.values())

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import func, or_, select
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ from store import vocab
 from store.clock import utcnow
 from store.models import DedupeDecision, Event, Listing, Source
 from store.serialize import event_json
-from vahti.cli.common import console, fail, parse_day, print_json, state
+from vahti.cli.common import console, fail, parse_day, plain, print_json, state, visible
 
 app = typer.Typer(help="Events: list, inspect, merge and split.", no_args_is_help=True)
 
@@ -130,9 +131,9 @@ def list_(
             table.add_row(
                 str(e.id),
                 (data["start"] or "")[:16],
-                e.title[:60],
-                e.city or ("online" if data["online"] else ""),
-                ", ".join(e.categories or []),
+                plain(e.title[:60]),
+                plain(e.city or ("online" if data["online"] else "")),
+                plain(", ".join(e.categories or [])),
                 str(len(e.urls or [])),
             )
         console.print(table)
@@ -149,7 +150,7 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         if event.merged_into_id is not None:
             typer.echo(f"merged into event {event.merged_into_id}")
         for key, value in event_json(event).items():
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+            console.print(Text.assemble((key, "bold"), ": ", plain(value)))
         table = Table("listing", "source", "priority", "title", "start", "url", title="listings")
         rows = session.execute(
             select(Listing, Source.name, Source.priority)
@@ -160,18 +161,20 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         for listing, source_name, priority in rows:
             table.add_row(
                 str(listing.id) + (" (gone)" if listing.gone_at else ""),
-                source_name,
+                plain(source_name),
                 str(priority),
-                listing.title[:50],
+                plain(listing.title[:50]),
                 _local(listing.start_at, listing.timezone),
-                listing.url or "",
+                plain(listing.url),
             )
         console.print(table)
         typer.echo("why joined:")
         for listing, source_name, _priority in rows:
             typer.echo(
-                f"  listing {listing.id} ({source_name}): "
-                + describe_match(listing.match_info or {})
+                visible(
+                    f"  listing {listing.id} ({source_name}): "
+                    + describe_match(listing.match_info or {})
+                )
             )
         ids = [listing.id for listing, _name, _priority in rows]
         decisions = session.scalars(
@@ -181,9 +184,11 @@ def show(event_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         ).all()
         for decision in decisions:
             typer.echo(
-                f"admin: listings {decision.listing_id} and {decision.other_listing_id} "
-                f"{'same event' if decision.kind == 'same' else 'kept apart'} "
-                f"({decision.note or ''}, {decision.created_at.isoformat()[:16]})"
+                visible(
+                    f"admin: listings {decision.listing_id} and {decision.other_listing_id} "
+                    f"{'same event' if decision.kind == 'same' else 'kept apart'} "
+                    f"({decision.note or ''}, {decision.created_at.isoformat()[:16]})"
+                )
             )
 
 

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from locales import gettext
 from store import vocab
+from vahti.cli.common import plain, visible
 from web.i18n import HEALTH_LABELS, RUN_STATUS_LABELS
 
 if TYPE_CHECKING:
@@ -91,9 +92,10 @@ class CrawlProgress:
             row.state, row.ended = "finished", time.monotonic()
             if not self.console.is_terminal:
                 self.console.print(
-                    f"crawled {result.name}: {result.status}, {result.records} records, "
-                    f"{result.errors} errors",
-                    highlight=False,
+                    plain(
+                        f"crawled {result.name}: {result.status}, {result.records} records, "
+                        f"{result.errors} errors"
+                    )
                 )
 
     def __rich__(self) -> RenderableType:
@@ -108,7 +110,9 @@ class CrawlProgress:
             else:
                 mark, state = self.spinner, Text("crawling")
             seconds = (row.ended or now) - row.started
-            table.add_row(mark, r.name, state, str(r.pages), str(r.records), f"{seconds:.0f}")
+            table.add_row(
+                mark, plain(r.name), state, str(r.pages), str(r.records), f"{seconds:.0f}"
+            )
         return table
 
     def summary(self, results: list[CrawlResult]) -> None:
@@ -126,8 +130,8 @@ class CrawlProgress:
         )
         for r in results:
             table.add_row(
-                r.name,
-                status_word(r.status),
+                plain(r.name),
+                plain(status_word(r.status)),
                 str(r.pages),
                 str(r.records),
                 str(r.new),
@@ -140,8 +144,10 @@ class CrawlProgress:
         self.console.print(table)
         for r in results:
             if r.first_error:
-                line = Text(f"{r.name}: ", style="bold")
-                line.append(r.first_error[:300], style=status_style(r.status, r.errors) or "")
+                line = Text(f"{visible(r.name)}: ", style="bold")
+                line.append(
+                    visible(r.first_error[:300]), style=status_style(r.status, r.errors) or ""
+                )
                 self.console.print(line)
         failed = sum(r.failed for r in results)
         count = f"{len(results)} source{'' if len(results) == 1 else 's'}"

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from vahti.cli.common import state
+from vahti.cli.common import state, visible
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LogLevel = Annotated[
@@ -19,12 +19,22 @@ LogLevel = Annotated[
 ]
 
 
+class VisibleFormatter(logging.Formatter):
+    """Log lines quote sites (source names, their errors): control and bidi characters are
+    shown as escapes (vahti.cli.common.visible), as everywhere the CLI prints."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
+
 def setup_logging(level: str) -> None:
     name = level.upper()
     if name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         typer.echo(f"error: --log-level {level!r}: use debug, info, warning or error", err=True)
         raise typer.Exit(2)
-    logging.basicConfig(level=name, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter(LOG_FORMAT))
+    logging.basicConfig(level=name, handlers=[handler], force=True)
     # APScheduler logs every job run at INFO (every minute); our own lines say what happened.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(name)))
 

@@ -32,7 +32,7 @@ from store import vocab
 from store.clock import utcnow
 from store.models import CrawlRun, Source
 from store.serialize import source_json
-from vahti.cli.common import console, err_console, fail, print_json, state
+from vahti.cli.common import console, err_console, fail, plain, print_json, state, visible
 
 app = typer.Typer(
     help="Organiser sources: add, list, inspect, change, enable, disable, remove, test.",
@@ -181,13 +181,13 @@ def list_(
             status = last_status.get(s.id)
             table.add_row(
                 str(s.id),
-                s.name,
-                s.crawl_kind,
+                plain(s.name),
+                plain(s.crawl_kind),
                 Text(health_word(s.health), style=HEALTH_STYLES.get(s.health, "")),
-                f"{_short(s.last_run_at)} {status_word(status or '')}".strip(),
+                plain(f"{_short(s.last_run_at)} {status_word(status or '')}".strip()),
                 "" if s.last_records is None else str(s.last_records),
                 _next_crawl(s),
-                (s.health_reason or "")[:60],
+                plain((s.health_reason or "")[:60]),
             )
         console.print(table)
 
@@ -252,12 +252,12 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         source = _get_source(session, source_id)
         for key, value in source_json(source).items():
             if key not in ("health", "next_crawl"):
-                console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+                console.print(Text.assemble((key, "bold"), ": ", plain(value)))
         if source.config:
-            console.print(f"[bold]config[/bold]: {json.dumps(source.config)}", highlight=False)
+            console.print(Text.assemble(("config", "bold"), ": ", plain(json.dumps(source.config))))
         health = Text(health_word(source.health), style=HEALTH_STYLES.get(source.health, ""))
         if source.health_reason:
-            health.append(f" ({source.health_reason})", style="")
+            health.append(f" ({visible(source.health_reason)})", style="")
         console.print(Text.assemble(Text("health", style="bold"), ": ", health))
         console.print(f"[bold]next crawl[/bold]: {_next_crawl(source, _when)}", highlight=False)
         runs = list(
@@ -275,14 +275,14 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
             return
         console.print("[bold]errors[/bold]:")
         for r in troubled:
-            line = Text(f"  run {r.id} ({r.status}): ", style="bold")
-            line.append(r.first_error or "", style=status_style(r.status, r.errors))
+            line = Text(f"  run {r.id} ({visible(r.status)}): ", style="bold")
+            line.append(visible(r.first_error), style=status_style(r.status, r.errors))
             console.print(line)
         latest = troubled[0]
         if len(latest.error_messages) > 1:
             console.print(f"[bold]all errors of run {latest.id}[/bold]:")
             for message in latest.error_messages:
-                console.print(Text(f"  {message}"))
+                console.print(plain(f"  {message}"))
 
 
 def _runs_table(runs: list[CrawlRun]) -> Table:
@@ -307,8 +307,8 @@ def _runs_table(runs: list[CrawlRun]) -> Table:
         table.add_row(
             str(r.id),
             _short(r.started_at),
-            Text(status_word(r.status), style=status_style(r.status, r.errors)),
-            statuses,
+            plain(status_word(r.status), style=status_style(r.status, r.errors)),
+            plain(statuses),
             str(r.pages),
             str(r.records),
             str(r.new),
@@ -450,16 +450,16 @@ def try_source(
         table = Table("start", "title", "city", "status", "categories")
         for r in records:
             table.add_row(
-                r["start_at"][:16],
-                r["title"][:70],
-                r["city"] or "",
-                r["status"],
-                ", ".join(r["categories"]),
+                plain(r["start_at"][:16]),
+                plain(r["title"][:70]),
+                plain(r["city"]),
+                plain(r["status"]),
+                plain(", ".join(r["categories"])),
             )
         console.print(table)
         console.print(f"{len(records)} records from {result.pages} pages; {result.errors} errors")
         for message in result.error_messages[:5]:
-            console.print(f"  [red]{message}[/red]", highlight=False)
+            console.print(plain(f"  {message}", style="red"))
     if result.start_failed:
         raise typer.Exit(1)
 

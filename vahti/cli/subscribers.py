@@ -22,7 +22,7 @@ from store import vocab
 from store.clock import utcnow
 from store.models import Subscriber
 from store.serialize import subscriber_json
-from vahti.cli.common import console, fail, print_json, state
+from vahti.cli.common import console, fail, plain, print_json, state, visible
 
 app = typer.Typer(help="Subscribers: add, import, list, remove.", no_args_is_help=True)
 
@@ -113,7 +113,7 @@ def add(
             max_items=max_items,
             confirmed=confirmed,
         )
-    typer.echo(f"{'added' if saved.created else 'updated'} {email}")
+    typer.echo(visible(f"{'added' if saved.created else 'updated'} {email}"))
 
 
 @app.command("list")
@@ -129,12 +129,12 @@ def list_(
         table = Table("email", "status", "language", "categories", "cities", "send")
         for s in rows:
             table.add_row(
-                s.email,
-                s.status,
-                s.language,
-                ", ".join(s.categories or []),
-                ", ".join(s.cities or []),
-                f"{s.send_day} {s.send_hour:02d}:00",
+                plain(s.email),
+                plain(s.status),
+                plain(s.language),
+                plain(", ".join(s.categories or [])),
+                plain(", ".join(s.cities or [])),
+                plain(f"{s.send_day} {s.send_hour:02d}:00"),
             )
         console.print(table)
 
@@ -146,7 +146,7 @@ def remove(email: Annotated[str, typer.Argument()]) -> None:
         removed = remove_subscriber(session, email)
     if removed is None:
         fail(f"no subscriber {email.strip()}")
-    typer.echo(f"removed {removed}")
+    typer.echo(visible(f"removed {removed}"))
 
 
 @app.command("import")
@@ -182,12 +182,14 @@ def import_(
     )
     if counts.kept_out:
         typer.echo(
-            f"{len(counts.kept_out)} had unsubscribed or bounced and stay so "
-            f"(preferences updated): {', '.join(counts.kept_out[:10])}"
-            + (" …" if len(counts.kept_out) > 10 else "")
+            visible(
+                f"{len(counts.kept_out)} had unsubscribed or bounced and stay so "
+                f"(preferences updated): {', '.join(counts.kept_out[:10])}"
+                + (" …" if len(counts.kept_out) > 10 else "")
+            )
         )
     for line, problem in parsed.errors:
-        typer.echo(f"{file}:{line}: {problem}", err=True)
+        typer.echo(visible(f"{file}:{line}: {problem}"), err=True)
     if parsed.errors:
         typer.echo(f"{len(parsed.errors)} row(s) not imported (see above)", err=True)
         raise typer.Exit(1)
