@@ -194,6 +194,13 @@ def test_the_main_pages_fit_and_stay_on_127_0_0_1(demo_web: str, browser) -> Non
         page.goto(f"{demo_web}/admin/sources/1")
         assert page.locator("h1").inner_text()
         fits(page, viewport["width"])
+        # The settings form's number fields are as tall as its text field.
+        heights = page.eval_on_selector_all(
+            "form input[type=text], form input[type=number]",
+            "fields => fields.map(f => [f.type, Math.round(f.getBoundingClientRect().height)])",
+        )
+        assert {kind for kind, _ in heights} == {"text", "number"}, heights
+        assert len({height for _, height in heights}) == 1, heights
         assert guarded.outside == [], guarded.outside
         assert guarded.errors == [], guarded.errors
         guarded.close()
