@@ -2,6 +2,7 @@
 #   make demo   run the whole flow offline on the bundled demo sites
 #   make test   lint, type-check and run the tests
 #   make bench  run the benchmarks (by hand; they print figures)
+#   make screenshots  run the demo and write docs/screenshots/*.png with Chromium
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +10,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 CHROMIUM = /usr/lib/chromium/chromium
 
-.PHONY: install demo test lint typecheck pytest browser bench clean
+.PHONY: install demo test lint typecheck pytest browser bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,11 @@ browser:
 			echo "chromium is not installed: browser tests will be skipped"; \
 		fi; \
 	fi
+
+# The digests and main pages as Chromium shows them, for the docs (run the demo afresh in
+# var/screenshots-demo/; writes docs/screenshots/*.png).
+screenshots: install browser
+	$(BIN)/python tools/screenshots.py
 
 lint: install
 	$(BIN)/ruff check .
