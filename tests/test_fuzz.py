@@ -337,7 +337,9 @@ def test_every_good_event_is_deduplicated_into_an_event_of_its_own(crawled: Craw
         rows = session.execute(select(Listing.title, Listing.event_id)).all()
         events = {e.id: e for e in session.scalars(select(Event))}
     for good in crawled.good:
-        (event_id,) = [event_id for title, event_id in rows if good.marker in title]
+        found = [event_id for title, event_id in rows if good.marker in title]
+        assert len(found) == 1, f"{good.title!r}: {len(found)} listings"
+        event_id = found[0]
         assert event_id is not None, f"{good.title!r} is in no event"
         event = events[event_id]
         assert event.title == good.title
