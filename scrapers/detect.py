@@ -8,7 +8,6 @@ these to check the routes with a few more fetches.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import lxml.html
 from lxml import etree
 
 from scrapers.extractors.decode import decode_text
+from scrapers.extractors.jsonload import load_json
 
 _CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar")
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
@@ -89,15 +89,17 @@ def sniff(body: bytes, content_type: str | None) -> str:
 
 def is_linkedevents(body: bytes) -> bool:
     try:
-        data = json.loads(body)
+        data = load_json(decode_text(body))
     except ValueError:
         return False
     rows = data.get("data") if isinstance(data, dict) else None
-    return (
-        isinstance(rows, list)
-        and isinstance(data.get("meta"), dict)
-        and all(isinstance(r, dict) and ("start_time" in r or "deleted" in r) for r in rows[:5])
-    )
+    if not isinstance(rows, list) or not isinstance(data.get("meta"), dict):
+        return False
+    # Events among the first rows (a row that is no object is skipped by the extractor).
+    objects = [r for r in rows[:5] if isinstance(r, dict)]
+    if rows[:5] and not objects:
+        return False
+    return all("start_time" in r or "deleted" in r for r in objects)
 
 
 def linked_routes(

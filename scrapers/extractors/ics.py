@@ -36,6 +36,9 @@ from store.record import EventRecord
 _RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
 _STAMP = re.compile(r":(\d{8})")
 _URL = re.compile(r"^https?://\S+$")
+# iCalendar lines end in CRLF (or a bare LF or CR); not at the other breaks str.splitlines
+# knows (VT, FF, FS, GS, RS, NEL, U+2028, U+2029), which may stand inside a value.
+_LINES = re.compile(r"\r\n|\r|\n")
 _EARLY = datetime(1900, 1, 1, tzinfo=UTC)
 # Properties of a VEVENT that are read (the rest is dropped before parsing).
 _READ = frozenset(
@@ -85,7 +88,7 @@ def _blocks(text: str) -> tuple[list[str], list[str], list[tuple[int, list[str]]
     stack: list[str] = []
     current: list[str] = []
     started = 0
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINES.split(text), start=1):
         upper = line[:16].upper()
         if upper.startswith("BEGIN:"):
             name = line[6:].strip().upper()

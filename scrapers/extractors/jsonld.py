@@ -12,7 +12,6 @@ an ``/event/``-like path on the same site). ``next_page`` or ``rel=next`` gives 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +25,7 @@ from parsel import Selector
 
 from scrapers.extractors.base import JSONLD_DETAIL_KIND, ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text
+from scrapers.extractors.jsonload import MAX_DEPTH, load_json, prune
 from scrapers.extractors.schemaorg import (
     Reader,
     compact_rdfa,
@@ -38,6 +38,10 @@ from scrapers.extractors.selectors import select_all
 
 DETAIL_KIND = JSONLD_DETAIL_KIND
 _SCRIPTS = lxml.etree.XPath('//script[@type="application/ld+json"]')
+_EXTRUCT_JSONLD = JsonLdExtractor()
+# Microdata or RDFa items nested deeper than this are not read (no real page comes close).
+MAX_ITEM_NESTING = 32
+_SCOPE_ATTRIBUTES = {"microdata": "itemscope", "rdfa": "typeof"}
 _EVENT_SEGMENTS = {
     "event",
     "events",
@@ -89,7 +93,7 @@ def structured_items(body: bytes, ctx: ExtractContext) -> tuple[list[Any], Any, 
     head = text.lstrip()[:1]
     if head in ("{", "[") or (ctx.content_type or "").split(";")[0].endswith("ld+json"):
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except ValueError as exc:
             raise ExtractError(
                 f"expected an HTML page or JSON-LD, got broken JSON: {exc}"
@@ -106,14 +110,20 @@ def structured_items(body: bytes, ctx: ExtractContext) -> tuple[list[Any], Any, 
         raise ExtractError(f"cannot read the page as HTML: {exc}") from None
     items: list[Any] = []
     errors: list[str] = []
-    reader = JsonLdExtractor()
     for number, script in enumerate(_SCRIPTS(tree), start=1):
         try:
-            items.extend(reader.extract_items(script))
+            items.extend(_block_items(script))
         except ValueError as exc:
             errors.append(f"{ctx.url}: JSON-LD block {number} is not valid JSON ({exc})")
     for syntax, present in (("microdata", b"itemscope" in utf8), ("rdfa", rdfa)):
         if not present:
+            continue
+        depth = _nesting(tree, _SCOPE_ATTRIBUTES[syntax])
+        if depth > MAX_ITEM_NESTING:
+            errors.append(
+                f"{ctx.url}: {syntax} items nested {depth} levels deep "
+                f"(more than {MAX_ITEM_NESTING}); its {syntax} is not read"
+            )
             continue
         try:
             found = extruct.extract(tree, base_url=ctx.url, syntaxes=[syntax], uniform=True)
@@ -123,6 +133,34 @@ def structured_items(body: bytes, ctx: ExtractContext) -> tuple[list[Any], Any, 
         values = found.get(syntax, [])
         items.extend(compact_rdfa(values) if syntax == "rdfa" else values)
     return items, tree, errors
+
+
+def _nesting(tree: Any, attribute: str) -> int:
+    """How deep elements that carry `attribute` are nested in each other (extruct reads nested
+    microdata and RDFa items recursively: thousands of levels take it minutes)."""
+    depth: dict[Any, int] = {}
+    deepest = 0
+    for element in tree.iter():
+        parent = element.getparent()
+        level = depth.get(parent, 0) if parent is not None else 0
+        if element.get(attribute) is not None:
+            level += 1
+            deepest = max(deepest, level)
+        depth[element] = level
+    return deepest
+
+
+def _block_items(script: Any) -> list[Any]:
+    """The items of one JSON-LD script; ValueError when it is no JSON. Read as extruct reads
+    it (leading comments allowed), without crashing on depth (scrapers.extractors.jsonload)."""
+    try:
+        data = load_json(script.xpath("string()"), strict=False)
+    except ValueError:
+        try:
+            data = prune(_EXTRUCT_JSONLD.extract_items(script))
+        except RecursionError:
+            raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    return [item for item in (data if isinstance(data, list) else [data]) if item]
 
 
 def _extract(body: bytes, ctx: ExtractContext, listing: bool) -> Extraction:

@@ -14,13 +14,13 @@ missing.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
+from scrapers.extractors.jsonload import load_json
 from scrapers.normalise import RawEvent
 from store import vocab
 
@@ -49,8 +49,9 @@ TYPE_CATEGORIES = {"course": "course", "volunteering": "volunteering"}
 # "messut" (fairs) is a job fair only when nothing else says what kind of fair it is.
 FALLBACK_KEYWORD_CATEGORIES = {"yso:p4892": "job-fair"}
 REMOTE_KEYWORDS = {"yso:p26626"}
-# A row whose values have unexpected types fails with these: it is skipped, as a bad row.
-_BAD_ROW = (TypeError, AttributeError)
+# A row whose values have unexpected types or impossible values (a whole-day start on
+# 30 February) fails with these: it is skipped, as a bad row.
+_BAD_ROW = (TypeError, AttributeError, ValueError)
 
 
 def _page(body: bytes, ctx: ExtractContext) -> tuple[list[Any], str | None]:
@@ -62,7 +63,7 @@ def _page(body: bytes, ctx: ExtractContext) -> tuple[list[Any], str | None]:
             f"(content type {content_type or 'not given'}); is the URL the API's /v1/event/?"
         )
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError as exc:
         raise ExtractError(
             f"expected JSON from a Linked Events API, got broken JSON: {exc}"

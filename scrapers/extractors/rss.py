@@ -45,7 +45,7 @@ def check_xml(body: bytes, url: str) -> str | None:
             "refused: the feed declares XML entities or external references "
             f"({type(exc).__name__}); entity expansion is never allowed"
         ) from None
-    except ParseError as exc:
+    except (ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
         if b"<!entity" in body[:65536].lower():
             raise ExtractError("refused: the feed declares XML entities") from None
         return f"{url}: the feed is not well-formed XML ({exc}); read what could be read"
