@@ -7,19 +7,16 @@ no element is wider than the window, the console stays quiet and no request leav
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from tests.clients.conftest import DemoRun
+from tests.support.serve import vahti_serve
 from tests.web.conftest import free_port
 from tests.web.test_browser import ARGS, CHROMIUM
 
@@ -122,35 +119,8 @@ def demo_web(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "VAHTI_WEB__ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vahti", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=demo_run.folder,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"vahti serve exited: {log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "vahti serve did not answer within 30 s"
-                time.sleep(0.2)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with vahti_serve(port, cwd=demo_run.folder, env=env, log_path=log_path):
+        yield base_url
 
 
 def test_each_digest_fits_a_desktop_and_a_phone(demo_run: DemoRun, browser) -> None:  # type: ignore[no-untyped-def]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -14,7 +12,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,6 +21,7 @@ from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Event, Listing, Source, Subscriber
 from tests.conftest import Database
+from tests.support.serve import vahti_serve
 from web.app import create_app
 from web.config import WebConfig
 
@@ -192,34 +190,5 @@ def served(tmp_path: Path, vahti_env: dict[str, str]) -> Iterator[Served]:
     engine = make_engine(database_url)
     upgrade(engine)
     engine.dispose()
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vahti", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"vahti serve exited: {(tmp_path / 'serve.log').read_text()}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("vahti serve did not answer /healthz within 30 s")
-            time.sleep(0.2)
+    with vahti_serve(port, cwd=tmp_path, env=env, log_path=tmp_path / "serve.log") as process:
         yield Served(base_url, database_url, Path(env["VAHTI_MAIL__OUTBOX_DIR"]), process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()

@@ -4,9 +4,6 @@ the login limit lives in the database, shared by several `vahti serve` processes
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
@@ -22,6 +19,7 @@ from config import Settings
 from store.db import make_engine
 from store.migrate import upgrade
 from tests.conftest import Database
+from tests.support.serve import vahti_serve
 from tests.web.conftest import ADMIN_PASSWORD, BASE_URL, WebEnv, _web, free_port, make_config
 
 pytestmark = pytest.mark.postgres
@@ -48,36 +46,8 @@ def serving(tmp_path: Path, env: dict[str, str], database_url: str, name: str) -
         "VAHTI_WEB__ADMIN_PASSWORD": ADMIN_PASSWORD,
         "VAHTI_MAIL__OUTBOX_DIR": str(folder / "outbox"),
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vahti", "serve", "--port", str(port)],
-            cwd=folder,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"vahti serve exited: {log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("vahti serve did not answer /healthz within 30 s")
-                time.sleep(0.2)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with vahti_serve(port, cwd=folder, env=full_env, log_path=log_path):
+        yield base_url
 
 
 def log_in(base_url: str, password: str, forwarded_for: str | None = None) -> int:
