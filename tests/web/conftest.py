@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -192,3 +193,25 @@ def served(tmp_path: Path, vahti_env: dict[str, str]) -> Iterator[Served]:
     engine.dispose()
     with vahti_serve(port, cwd=tmp_path, env=env, log_path=tmp_path / "serve.log") as process:
         yield Served(base_url, database_url, Path(env["VAHTI_MAIL__OUTBOX_DIR"]), process)
+
+
+@pytest.fixture
+def apps(db: Database, tmp_path: Path, now: datetime) -> Iterator[Any]:
+    """Build web apps (each a create_app of its own, as separate web processes are) on one
+    database: `apps(**config_changes)` returns a WebEnv; all are closed after the test."""
+    made: list[Iterator[WebEnv]] = []
+
+    def build(**changes: Any) -> WebEnv:
+        generator = _web(db, tmp_path / f"app{len(made)}", now, make_config(**changes))
+        made.append(generator)
+        return next(generator)
+
+    yield build
+    for generator in made:
+        generator.close()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None, "no CSRF field on the page"
+    return found.group(1)

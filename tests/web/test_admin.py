@@ -11,15 +11,9 @@ from sqlalchemy import select
 
 from services.sources import SourceError, SourceRules, check_source_url
 from store.models import CrawlRun, Delivery, Source
-from tests.web.conftest import ADMIN_PASSWORD, WebEnv
+from tests.web.conftest import ADMIN_PASSWORD, WebEnv, csrf_of
 
 pytestmark = pytest.mark.postgres
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None, "no CSRF field on the page"
-    return found.group(1)
 
 
 def log_in(web: WebEnv, password: str = ADMIN_PASSWORD) -> str:

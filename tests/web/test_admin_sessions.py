@@ -3,10 +3,6 @@ the cookie; several app instances on one database share sessions and the login l
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,31 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from store.models import Source
-from tests.conftest import Database
-from tests.web.conftest import ADMIN_PASSWORD, BASE_URL, WebEnv, _web, make_config
+from tests.web.conftest import ADMIN_PASSWORD, BASE_URL, WebEnv, csrf_of
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def apps(db: Database, tmp_path: Path, now: datetime) -> Iterator[Any]:
-    """Build apps (each create_app of its own) on one database."""
-    made: list[Iterator[WebEnv]] = []
-
-    def build(**changes: Any) -> WebEnv:
-        generator = _web(db, tmp_path / f"app{len(made)}", now, make_config(**changes))
-        made.append(generator)
-        return next(generator)
-
-    yield build
-    for generator in made:
-        generator.close()
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None, "no CSRF field on the page"
-    return found.group(1)
 
 
 def log_in(client: TestClient, password: str = ADMIN_PASSWORD) -> str:

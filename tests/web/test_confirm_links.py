@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +12,7 @@ from sqlalchemy import select
 
 from store.models import Subscriber
 from store.tokens import make_token
-from tests.conftest import Database
-from tests.web.conftest import SECRET, WebEnv, _web, make_config
+from tests.web.conftest import SECRET, WebEnv
 
 pytestmark = pytest.mark.postgres
 
@@ -40,20 +36,6 @@ EXPIRED = {
     "en": "This confirmation link has expired.",
 }
 PREFERENCES_LINK = re.compile(r"/s/[A-Za-z0-9_-]+\.")
-
-
-@pytest.fixture
-def apps(db: Database, tmp_path: Path, now: datetime) -> Iterator[Any]:
-    made: list[Iterator[WebEnv]] = []
-
-    def build(**changes: Any) -> WebEnv:
-        generator = _web(db, tmp_path / f"app{len(made)}", now, make_config(**changes))
-        made.append(generator)
-        return next(generator)
-
-    yield build
-    for generator in made:
-        generator.close()
 
 
 def link_in(message: EmailMessage) -> str:

@@ -3,10 +3,8 @@ the login limit lives in the database, shared by several `vahti serve` processes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +16,15 @@ from pydantic import ValidationError
 from config import Settings
 from store.db import make_engine
 from store.migrate import upgrade
-from tests.conftest import Database
 from tests.support.serve import vahti_serve
-from tests.web.conftest import ADMIN_PASSWORD, BASE_URL, WebEnv, _web, free_port, make_config
+from tests.web.conftest import (
+    ADMIN_PASSWORD,
+    BASE_URL,
+    csrf_of,
+    free_port,
+)
 
 pytestmark = pytest.mark.postgres
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None, "no CSRF field on the page"
-    return found.group(1)
 
 
 @contextmanager
@@ -100,20 +96,6 @@ def test_forwarded_for_from_a_trusted_proxy_names_the_client(
         # Another client behind the same proxy is not held back; nor is the proxy itself.
         assert log_in(base_url, ADMIN_PASSWORD, forwarded_for="203.0.113.2") == 303
         assert log_in(base_url, ADMIN_PASSWORD) == 303
-
-
-@pytest.fixture
-def apps(db: Database, tmp_path: Path, now: datetime) -> Iterator[Any]:
-    made: list[Iterator[WebEnv]] = []
-
-    def build(**changes: Any) -> WebEnv:
-        generator = _web(db, tmp_path / f"app{len(made)}", now, make_config(**changes))
-        made.append(generator)
-        return next(generator)
-
-    yield build
-    for generator in made:
-        generator.close()
 
 
 def wrong_logins(client: TestClient, forwarded: list[str]) -> list[int]:

@@ -4,9 +4,7 @@ web processes through the database; a refused sign-up looks exactly like an acce
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from services.signup_limits import Refusal, SignupLimits, reserve
 from store.db import session_scope
 from store.models import SentSignupMail, Subscriber
 from tests.conftest import Database
-from tests.web.conftest import BASE_URL, WebEnv, _web, make_config
+from tests.web.conftest import BASE_URL, WebEnv
 
 pytestmark = pytest.mark.postgres
 
@@ -30,21 +28,6 @@ FORM = {
     "hour": "7",
     "website": "",
 }
-
-
-@pytest.fixture
-def apps(db: Database, tmp_path: Path, now: datetime) -> Iterator[Any]:
-    """Build apps (each create_app of its own, with its own outbox) on one database."""
-    made: list[Iterator[WebEnv]] = []
-
-    def build(**changes: Any) -> WebEnv:
-        generator = _web(db, tmp_path / f"app{len(made)}", now, make_config(**changes))
-        made.append(generator)
-        return next(generator)
-
-    yield build
-    for generator in made:
-        generator.close()
 
 
 def sign_up(client: TestClient, email: str) -> str:
