@@ -34,6 +34,7 @@ import config.loader
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from tests.support.http import SiteServer
+from tests.support.outage import OutageDatabase, outage_database
 from tests.support.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,3 +202,22 @@ def run_vahti(tmp_path: Path, vahti_env: dict[str, str]):  # type: ignore[no-unt
         )
 
     return run
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                POSTGRES_URL is None,
+                reason=f"PostgreSQL tests need {POSTGRES_ENV} (set by .ci/run)",
+            ),
+        ),
+    ]
+)
+def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OutageDatabase]:
+    """A database of the test's own that the test can take away and give back
+    (tests/support/outage.py), on SQLite and on PostgreSQL."""
+    with outage_database(request.param, POSTGRES_URL, tmp_path) as database:
+        yield database

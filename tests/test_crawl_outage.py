@@ -9,23 +9,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from config import CrawlSettings, DatabaseSettings
 from scrapers.handoff import ChildSettings
 from scrapers.runner import CrawlResult, crawl_one
 from store import vocab
 from store.models import CrawlRun, Listing, Source
-from tests.conftest import POSTGRES_ENV, POSTGRES_URL
 from tests.support.children import TEST_CRAWL
 from tests.support.http import SiteServer
-from tests.support.outage import OutageDatabase, children_running, outage_database
+from tests.support.outage import OutageDatabase, children_running
 
 START = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat()
 PAGE = (
@@ -36,22 +31,6 @@ PAGE = (
 # The source's state before the crawl: a cancelled crawl must leave all of it as it was.
 LAST_RUN = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 NEXT_CRAWL = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                POSTGRES_URL is None, reason=f"PostgreSQL tests need {POSTGRES_ENV}"
-            ),
-        ),
-    ]
-)
-def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OutageDatabase]:
-    with outage_database(request.param, POSTGRES_URL, tmp_path) as database:
-        yield database
 
 
 def add_source(database: OutageDatabase, url: str) -> int:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +27,9 @@ from digest.smtp import SmtpSender
 from digest.worker import run_worker
 from store.clock import utcnow
 from store.models import Delivery, Subscriber
-from tests.conftest import POSTGRES_ENV, POSTGRES_URL, Database
+from tests.conftest import Database
 from tests.support.digest import config, seed
-from tests.support.outage import OutageDatabase, outage_database
+from tests.support.outage import OutageDatabase
 from tests.support.smtp import SmtpServer
 
 OUTAGE_SECONDS = 3.0
@@ -39,22 +37,6 @@ OUTAGE_SECONDS = 3.0
 CLAIM_TIMEOUT = 600.0
 # "At once": the hand-back follows the database's return within this many seconds.
 HANDED_BACK_WITHIN = 4.0
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                POSTGRES_URL is None, reason=f"PostgreSQL tests need {POSTGRES_ENV}"
-            ),
-        ),
-    ]
-)
-def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OutageDatabase]:
-    with outage_database(request.param, POSTGRES_URL, tmp_path) as database:
-        yield database
 
 
 def plan(database: OutageDatabase, now: datetime, subscribers: int) -> dict[str, str]:
