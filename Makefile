@@ -9,7 +9,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 CHROMIUM = /usr/lib/chromium/chromium
 
-.PHONY: install demo test lint typecheck pytest browser bench clean
+.PHONY: install demo test lint typecheck pytest browser clients bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ browser:
 		fi; \
 	fi
 
+# Debian's newsboat for the feed reader tests (skipped with a reason where it is absent).
+clients:
+	@if ! command -v newsboat >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's newsboat for the client tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq newsboat >/dev/null \
+				|| echo "newsboat could not be installed: its tests will be skipped"; \
+		else \
+			echo "newsboat is not installed: its tests will be skipped"; \
+		fi; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,7 +53,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser
+pytest: install browser clients
 	$(BIN)/pytest
 
 test: lint typecheck pytest

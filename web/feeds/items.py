@@ -38,6 +38,9 @@ class FeedInfo:
 class FeedItem:
     id: int
     title: str
+    # The title with the event's day in the feed's language ("Kielikahvila · to 10.12."), for
+    # Atom and RSS readers that list entries by title alone.
+    dated_title: str
     page_url: str
     ics_url: str
     source_url: str | None
@@ -95,9 +98,11 @@ def make_item(
     online = formatting.is_online(event.attendance)
     where = event.city or (gettext("Online") if online else "")
     summary = " · ".join(part for part in (when, where) if part)
+    day_zone = event.timezone if event.all_day else viewer_zone
     return FeedItem(
         id=event.id,
         title=title,
+        dated_title=f"{title} · {formatting.short_day(event.start_at, day_zone, language)}",
         page_url=f"{base_url}/events/{event.id}",
         ics_url=f"{base_url}/events/{event.id}.ics",
         source_url=formatting.http_url(event.url),
