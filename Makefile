@@ -10,7 +10,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 CHROMIUM = /usr/lib/chromium/chromium
 
-.PHONY: install demo test lint typecheck pytest browser bench screenshots clean
+.PHONY: install demo test lint typecheck pytest browser clients bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,23 @@ browser:
 screenshots: install browser
 	$(BIN)/python tools/screenshots.py
 
+# Debian's feed reader and text browser for the client tests (each test is skipped with a
+# reason where its program is absent).
+CLIENT_PROGRAMS = newsboat w3m
+clients:
+	@missing=""; for program in $(CLIENT_PROGRAMS); do \
+		command -v $$program >/dev/null 2>&1 || missing="$$missing $$program"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's$$missing for the client tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+				|| echo "$$missing could not be installed: their tests will be skipped"; \
+		else \
+			echo "$$missing not installed: their tests will be skipped"; \
+		fi; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -47,7 +64,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser
+pytest: install browser clients
 	$(BIN)/pytest
 
 test: lint typecheck pytest

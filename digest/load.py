@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from digest.links import load_event_links
 from digest.model import SENT, SUBSCRIBER_COLUMNS, EventView, SentItem
 from digest.pool import EventPool
 from store.models import Delivery, DeliveryItem, Event, Subscriber
@@ -29,20 +30,23 @@ def load_pool(session: Session, now: datetime, window_days: int, deadline_days: 
     """Every event that can be new in a digest at `now`, indexed."""
     window_end = now + timedelta(days=window_days)
     deadline_end = now + timedelta(days=deadline_days)
-    rows = session.scalars(
-        select(Event)
-        .where(
-            Event.gone_at.is_(None),
-            Event.start_at >= now,
-            or_(
-                Event.start_at <= window_end,
-                and_(Event.deadline_at > now, Event.deadline_at <= deadline_end),
-            ),
+    rows = list(
+        session.scalars(
+            select(Event)
+            .where(
+                Event.gone_at.is_(None),
+                Event.start_at >= now,
+                or_(
+                    Event.start_at <= window_end,
+                    and_(Event.deadline_at > now, Event.deadline_at <= deadline_end),
+                ),
+            )
+            .order_by(Event.start_at, Event.id)
         )
-        .order_by(Event.start_at, Event.id)
     )
+    links = load_event_links(session, [row.id for row in rows])
     return EventPool(
-        (EventView.from_row(row) for row in rows),
+        (EventView.from_row(row, links.get(row.id)) for row in rows),
         now,
         window_days=window_days,
         deadline_days=deadline_days,
@@ -53,8 +57,11 @@ def load_events(session: Session, ids: Collection[int]) -> list[EventView]:
     """Events by id (not gone), for updates about events outside the pool."""
     found: list[EventView] = []
     for chunk in _chunks(ids):
-        rows = session.scalars(select(Event).where(Event.id.in_(chunk), Event.gone_at.is_(None)))
-        found.extend(EventView.from_row(row) for row in rows)
+        rows = list(
+            session.scalars(select(Event).where(Event.id.in_(chunk), Event.gone_at.is_(None)))
+        )
+        links = load_event_links(session, [row.id for row in rows])
+        found.extend(EventView.from_row(row, links.get(row.id)) for row in rows)
     return found
 
 

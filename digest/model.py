@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from digest.sanitise import safe_url
+from digest.links import EventLinks
+from digest.sanitise import safe_url, site_name
 from store import vocab
 from store.models import Event, Subscriber
 from text.sanitise import clean_text, truncate
@@ -62,6 +63,8 @@ class EventView:
     deadline_at: datetime | None = None
     application_url: str | None = None
     organiser: str | None = None
+    # Other sources listing the event: (source name, its page or None); see digest.links.
+    listed_at: tuple[tuple[str, str | None], ...] = ()
 
     def __post_init__(self) -> None:
         fix = object.__setattr__
@@ -79,9 +82,16 @@ class EventView:
         fix(self, "url", safe_url(self.url))
         fix(self, "application_url", safe_url(self.application_url))
         fix(self, "urls", tuple(u for u in map(safe_url, self.urls) if u))
+        listed = self.listed_at or tuple((site_name(u), u) for u in self.urls if u != self.url)
+        fix(self, "listed_at", tuple((clean_text(n, 120), safe_url(u)) for n, u in listed))
 
     @classmethod
-    def from_row(cls, event: Event) -> EventView:
+    def from_row(cls, event: Event, links: EventLinks | None = None) -> EventView:
+        """The event as digests see it; `links` (digest.links) replace the row's raw URLs."""
+        url, urls = event.url, tuple(event.urls or ())
+        listed: tuple[tuple[str, str | None], ...] = ()  # from urls (see __post_init__)
+        if links is not None:
+            url, urls, listed = links.page, links.pages, links.listed_at
         return cls(
             id=event.id,
             title=event.title,
@@ -92,8 +102,8 @@ class EventView:
             description_text=event.description_text,
             end_at=event.end_at,
             all_day=event.all_day,
-            url=event.url,
-            urls=tuple(event.urls or ()),
+            url=url,
+            urls=urls,
             venue=event.venue,
             city=event.city,
             attendance=event.attendance,
@@ -105,6 +115,7 @@ class EventView:
             deadline_at=event.deadline_at,
             application_url=event.application_url,
             organiser=event.organiser,
+            listed_at=listed,
         )
 
     def title_in(self, language: str) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from digest.links import event_calendar_url
+from digest.links import event_calendar_url, event_page_url
 from digest.model import (
     DEADLINE,
     UPCOMING,
@@ -25,7 +25,6 @@ from digest.model import (
     Reason,
     SentItem,
 )
-from digest.sanitise import site_name
 from digest.words import AUDIENCE_PHRASES, CATEGORY_LABELS, CHANGE_LABELS, LANGUAGE_PHRASES
 from locales import translations
 
@@ -127,7 +126,7 @@ class ItemView:
     deadline: str | None
     apply_url: str | None
     calendar_url: str
-    also: tuple[tuple[str, str], ...]
+    also: tuple[tuple[str, str | None], ...]  # (source name, its page or None)
     changes: tuple[str, ...]
     previous: str | None
 
@@ -211,12 +210,12 @@ def _item_view(
         was = gettext(lang, "was %(when)s") % {
             "when": moment(item.previous.start_at, zone, lang, with_time=not event.all_day)
         }
-    also = () if compact else tuple((site_name(u), u) for u in event.also_listed[:4])
+    also = () if compact else event.listed_at[:4]
     return ItemView(
         event_id=event.id,
         section=item.section,
         title=event.title_in(lang),
-        url=event.url or (event.urls[0] if event.urls else None),
+        url=event.url or event_page_url(base_url, event.id),
         when=time_text,
         place=", ".join(dict.fromkeys(place_parts)),
         excerpt="" if compact else event.excerpt(lang),

@@ -34,6 +34,11 @@ def day_month(value: date, language: str) -> str:
     return format_skeleton("MMMd", value, locale=language)
 
 
+def short_day(value: datetime, zone: str, language: str) -> str:
+    """A day with its weekday, without the year: "to 10.12.", "tors 10 dec.", "Thu, Dec 10"."""
+    return format_skeleton("MMMEd", local(value, zone), locale=language)
+
+
 def iso_moment(text: str, zone: str, language: str) -> str:
     """An ISO 8601 time from a record (a trial crawl's JSON) as a short local date and time."""
     try:

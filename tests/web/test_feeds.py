@@ -53,6 +53,11 @@ def seed(web: WebEnv) -> dict[str, int]:
     }
 
 
+def bare(title: str) -> str:
+    """An Atom/RSS entry title without the day it ends with ("Title · ti 1.12.")."""
+    return title.rsplit(" · ", 1)[0]
+
+
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
 def test_atom_and_rss_parse_cleanly_with_every_event(web: WebEnv, fmt: str) -> None:
     ids = seed(web)
@@ -66,7 +71,7 @@ def test_atom_and_rss_parse_cleanly_with_every_event(web: WebEnv, fmt: str) -> N
     assert links[0] == f"http://testserver/events/{ids['fair']}"
     first = parsed.entries[0]
     # The title arrives as text, never as markup; the control character is dropped.
-    assert first.title == "Fair <script>alert(1)</script> & more"
+    assert first.title.startswith("Fair <script>alert(1)</script> & more · ")
     assert "<script>" not in response.text
     body = first.content[0].value if fmt == "atom" else first.description
     assert "<b>employers</b>" in body and "alert(2)" not in body
@@ -76,7 +81,7 @@ def test_feed_titles_follow_the_language(web: WebEnv) -> None:
     seed(web)
     parsed = feedparser.parse(web.client.get("/feeds/events.atom?lang=en").content)
     assert parsed.feed.title == "Tapahtumavahti: events"
-    assert parsed.entries[0].title == "Recruitment fair"
+    assert parsed.entries[0].title.startswith("Recruitment fair · ")
     swedish = feedparser.parse(web.client.get("/feeds/events.rss?lang=sv").content)
     assert swedish.feed.title == "Tapahtumavahti: evenemang"
 
@@ -167,7 +172,7 @@ def test_single_event_ics_is_a_download_with_one_event(web: WebEnv) -> None:
 def test_feed_filters_match_the_pages(web: WebEnv, query: str, expected: list[str]) -> None:
     seed(web)
     parsed = feedparser.parse(web.client.get(f"/feeds/events.atom?{query}&lang=en").content)
-    assert [entry.title for entry in parsed.entries] == expected
+    assert [bare(entry.title) for entry in parsed.entries] == expected
 
 
 def test_bad_filter_and_unknown_format(web: WebEnv) -> None:
@@ -198,7 +203,7 @@ def test_personal_feed_follows_the_subscribers_preferences(web: WebEnv) -> None:
     parsed = feedparser.parse(response.content)
     assert parsed.bozo == 0
     assert parsed.feed.title == "Tapahtumavahti: my events"
-    assert [entry.title for entry in parsed.entries] == ["CV webinar", "Cancelled seminar"]
+    assert [bare(entry.title) for entry in parsed.entries] == ["CV webinar", "Cancelled seminar"]
     assert response.headers["cache-control"].startswith("private")
     ics = web.client.get(f"/feeds/{token}/events.ics")
     assert len(Calendar.from_ical(ics.content).walk("VEVENT")) == 2

@@ -47,8 +47,7 @@ def _day_span(item: FeedItem) -> tuple[date, date]:
 
 
 def _description(item: FeedItem) -> str:
-    parts = [item.description_text.strip(), item.page_url]
-    parts += [url for url in item.urls if url != item.page_url]
+    parts = [item.description_text.strip(), item.page_url, item.links_text]
     return "\n\n".join(part for part in parts if part)
 
 

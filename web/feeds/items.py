@@ -6,7 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 
+from digest.links import EventLinks
+from digest.sanitise import site_name
 from store.models import Event
 from web import formatting
 from web.i18n import CATEGORY_LABELS
@@ -38,10 +41,20 @@ class FeedInfo:
 class FeedItem:
     id: int
     title: str
+    # The title with the event's day in the feed's language ("Kielikahvila · to 10.12."), for
+    # Atom and RSS readers that list entries by title alone.
+    dated_title: str
     page_url: str
     ics_url: str
+    # The organiser's page (never an API document: see digest.links); None when unknown.
     source_url: str | None
+    # Every page listing the event, the organiser's first.
     urls: tuple[str, ...]
+    # Other sources listing the event: (source name, its page or None).
+    listed_at: tuple[tuple[str, str | None], ...]
+    # "Event page at the organiser" and "Also listed at:" lines, as HTML and as text.
+    links_html: str
+    links_text: str
     summary: str
     description_html: str
     description_text: str
@@ -77,6 +90,42 @@ class FeedItem:
         return ", ".join(dict.fromkeys(parts))
 
 
+def row_links(event: Event) -> EventLinks:
+    """The links an event row holds, for an event without listings (made by hand or older)."""
+    urls = [u for u in (formatting.http_url(x) for x in event.urls or ()) if u]
+    page = formatting.http_url(event.url)
+    return EventLinks(page, tuple((site_name(u), u) for u in urls if u != page))
+
+
+def _links(
+    links: EventLinks, gettext: Callable[[str], str]
+) -> tuple[str, str, tuple[tuple[str, str | None], ...]]:
+    listed = tuple(
+        (xml_safe(name), formatting.http_url(url)) for name, url in links.listed_at if name
+    )
+    html: list[str] = []
+    text: list[str] = []
+    page = formatting.http_url(links.page)
+    if page:
+        label = gettext("Event page at the organiser")
+        html.append(f'<p><a href="{escape(page)}">{escape(label)}</a></p>')
+        text.append(f"{label}: {page}")
+    if listed:
+        label = gettext("Also listed at:")
+        html.append(
+            f"<p>{escape(label)} "
+            + ", ".join(
+                f'<a href="{escape(url)}">{escape(name)}</a>' if url else escape(name)
+                for name, url in listed
+            )
+            + "</p>"
+        )
+        text.append(
+            f"{label} " + ", ".join(f"{name} ({url})" if url else name for name, url in listed)
+        )
+    return "".join(html), "\n".join(text), listed
+
+
 def make_item(
     event: Event,
     *,
@@ -84,7 +133,11 @@ def make_item(
     base_url: str,
     viewer_zone: str,
     gettext: Callable[[str], str],
+    links: EventLinks | None = None,
 ) -> FeedItem:
+    """`links`: the event's links from its listings (digest.links.load_event_links)."""
+    links = links or row_links(event)
+    links_html, links_text, listed = _links(links, gettext)
     title = xml_safe((event.titles or {}).get(language) or event.title)
     description_text = xml_safe(
         (event.descriptions or {}).get(language) or event.description_text or ""
@@ -95,13 +148,18 @@ def make_item(
     online = formatting.is_online(event.attendance)
     where = event.city or (gettext("Online") if online else "")
     summary = " · ".join(part for part in (when, where) if part)
+    day_zone = event.timezone if event.all_day else viewer_zone
     return FeedItem(
         id=event.id,
         title=title,
+        dated_title=f"{title} · {formatting.short_day(event.start_at, day_zone, language)}",
         page_url=f"{base_url}/events/{event.id}",
         ics_url=f"{base_url}/events/{event.id}.ics",
-        source_url=formatting.http_url(event.url),
-        urls=tuple(u for u in (formatting.http_url(x) for x in event.urls or ()) if u),
+        source_url=formatting.http_url(links.page),
+        urls=tuple(u for u in (formatting.http_url(x) for x in links.pages) if u),
+        listed_at=listed,
+        links_html=xml_safe(links_html),
+        links_text=xml_safe(links_text),
         summary=xml_safe(summary),
         description_html=xml_safe(str(sanitise_html(event.description_html or ""))),
         description_text=description_text,

@@ -40,6 +40,7 @@ def _item(item: FeedItem) -> dict[str, Any]:
             "deadline": item.deadline_at.isoformat() if item.deadline_at else None,
             "ics": item.ics_url,
             "sources": list(item.urls),
+            "listed_at": [{"name": name, "url": url} for name, url in item.listed_at],
         },
     }
     if item.source_url:

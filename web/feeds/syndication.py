@@ -25,19 +25,21 @@ def _generator(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
         entry = feed.add_entry(order="append")
         entry.id(item.page_url)
         entry.guid(item.page_url, permalink=True)
-        entry.title(item.title)
+        # Entries of a series share a title: the day tells them apart in a reader's list.
+        entry.title(item.dated_title)
         # One link only: feedgen 1.0 drops the rel of entry links, so a second one would be
-        # another "alternate" (invalid Atom). The organiser's page is linked in the content.
+        # another "alternate" (invalid Atom). The organiser's page and the other
+        # sources are linked in the content (never an API document: see digest.links).
         entry.link(href=item.page_url, rel="alternate")
         entry.published(item.created_at)
         entry.updated(item.updated_at)
         entry.summary(item.summary)
-        body = f"<p>{escape(item.summary)}</p>{item.description_html}"
-        if item.source_url:
-            body += f'<p><a href="{escape(item.source_url)}">{escape(item.source_url)}</a></p>'
-        entry.content(body, type="html")
+        body = f"<p>{escape(item.summary)}</p>{item.description_html}{item.links_html}"
         # RSS readers show <description>: give them the whole (escaped) HTML, not the summary.
+        # First: in Atom, feedgen's description() replaces the content and drops its type, so
+        # readers would show the markup as text.
         entry.description(body)
+        entry.content(body, type="html")
         for code, label in zip(item.categories, item.category_labels, strict=True):
             entry.category(term=code, label=label)
     return feed

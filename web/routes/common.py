@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +37,9 @@ def personal_feed_links(base_url: str, token: str) -> dict[str, str]:
     return links
 
 
-def json_ld(event: Event, page_url: str, language: str) -> Markup:
+def json_ld(
+    event: Event, page_url: str, language: str, same_as: Sequence[str] | None = None
+) -> Markup:
     """Our own schema.org Event, safe inside a <script type="application/ld+json">."""
     status = {
         "cancelled": "EventCancelled",
@@ -56,7 +59,10 @@ def json_ld(event: Event, page_url: str, language: str) -> Markup:
         "startDate": event.start_at.isoformat(),
         "eventStatus": f"https://schema.org/{status}",
         "eventAttendanceMode": f"https://schema.org/{mode}",
-        "sameAs": [url for url in event.urls or [] if http_url(url)],
+        # Pages only (the event page passes digest.links' pages: never an API document).
+        "sameAs": [
+            url for url in (event.urls if same_as is None else same_as) or [] if http_url(url)
+        ],
     }
     if event.end_at:
         data["endDate"] = event.end_at.isoformat()

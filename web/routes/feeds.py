@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from digest.links import load_event_links
 from store import vocab
 from store.models import Event, Subscriber
 from store.tokens import BadToken, read_token
@@ -60,6 +61,7 @@ def feed_response(
     found: Resources,
     fmt: str,
     load_events: Callable[[], Sequence[Event]],
+    session: Session,
     *,
     state_key: Hashable,
     last_modified: datetime | None,
@@ -93,6 +95,8 @@ def feed_response(
     def gettext(message: str) -> str:
         return found.renderer.gettext(language, message)
 
+    events = load_events()[: found.config.feed_limit]
+    links = load_event_links(session, [event.id for event in events])
     items = [
         make_item(
             event,
@@ -100,8 +104,9 @@ def feed_response(
             base_url=found.config.base_url,
             viewer_zone=found.config.timezone,
             gettext=gettext,
+            links=links.get(event.id),
         )
-        for event in load_events()[: found.config.feed_limit]
+        for event in events
     ]
     info = FeedInfo(
         title=title,
@@ -144,6 +149,7 @@ def public_feed(request: Request, fmt: str, session: SessionDep) -> Response:
         found,
         fmt,
         lambda: event_queries.filtered(session, wanted, now),
+        session,
         state_key=state,
         last_modified=state.last_modified,
         language=language,
@@ -192,6 +198,7 @@ def personal_feed(request: Request, token: str, fmt: str, session: SessionDep) -
         found,
         fmt,
         lambda: event_queries.for_subscriber(session, subscriber, now),
+        session,
         state_key=(state, subscriber.id, subscriber.updated_at),
         last_modified=changed,
         language=language,

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from digest.links import EventLinks, load_event_links
 from store import vocab
 from store.models import Event
 from web import events as event_queries
 from web.errors import PageError
 from web.feeds import ical
-from web.feeds.items import FeedInfo, make_item
+from web.feeds.items import FeedInfo, make_item, row_links
 from web.feeds.validators import etag_of, http_date, is_not_modified, shown_last_modified
 from web.formatting import http_url
 from web.i18n import N_
@@ -72,6 +73,11 @@ def event_list(request: Request, session: SessionDep) -> Response:
     )
 
 
+def event_links_of(session: Session, event: Event) -> EventLinks:
+    """The event's links from its listings (digest.links: pages only, never API documents)."""
+    return load_event_links(session, [event.id]).get(event.id) or row_links(event)
+
+
 def _event_or_404(session: Session, event_id: int) -> Event:
     event = session.get(Event, event_id)
     if event is None:
@@ -95,6 +101,7 @@ def event_ics(request: Request, event_id: int, session: SessionDep) -> Response:
         base_url=found.config.base_url,
         viewer_zone=found.config.timezone,
         gettext=gettext,
+        links=event_links_of(session, event),
     )
     info = FeedInfo(
         title=item.title,
@@ -122,7 +129,7 @@ def event_page(request: Request, event_id: int, session: SessionDep) -> Response
     found = resources(request)
     language = found.renderer.language(request)
     event = _event_or_404(session, event_id)
-    also = [url for url in (event.urls or []) if url != event.url and http_url(url)]
+    links = event_links_of(session, event)
     page_url = f"{found.config.base_url}/events/{event.id}"
     return found.renderer.page(
         request,
@@ -131,9 +138,11 @@ def event_page(request: Request, event_id: int, session: SessionDep) -> Response
         {
             "event": event,
             "zone": viewer_zone(request, found.config),
-            "also_listed": also,
+            # The organiser's page (None: none known) and the other sources listing the event.
+            "organiser_page": http_url(links.page),
+            "also_listed": [(name, http_url(url)) for name, url in links.listed_at],
             "ics_url": f"/events/{event.id}.ics",
-            "json_ld": json_ld(event, page_url, language),
+            "json_ld": json_ld(event, page_url, language, same_as=links.pages),
             "past": (event.end_at or event.start_at) < found.clock(),
         },
     )
