@@ -39,9 +39,9 @@ def _prepare(run_vahti, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_demo_on_a_shared_database_leaves_the_others_alone(  # type: ignore[no-untyped-def]
-    run_vahti, tmp_path: Path
+    run_vahti, db_url: str, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    url = db_url  # SQLite, and PostgreSQL where VAHTI_TEST_POSTGRES_URL is set
     _prepare(run_vahti, url)
     outbox = tmp_path / "shared-outbox"
     result = run_vahti(
