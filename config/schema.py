@@ -175,6 +175,10 @@ class SchedulerSettings(Section):
 
 class DemoSettings(Section):
     sites_port: int = Field(default=8100, ge=0, le=65535)
+    # The demo's own database and outbox: `vahti demo` never uses database.url or
+    # mail.outbox_dir (an installation's real data) unless told so (--database, --outbox).
+    database_url: str = "sqlite:///var/demo/vahti.db"
+    outbox_dir: Path = Path("var/demo/outbox")
 
 
 class Settings(BaseModel):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -54,10 +54,19 @@ def claimable(now: datetime, stale_before: datetime) -> Any:
 
 
 def claim_deliveries(
-    session: Session, worker_id: str, now: datetime, *, limit: int, stale_before: datetime
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    *,
+    limit: int,
+    stale_before: datetime,
+    only: Collection[int] | None = None,
 ) -> list[int]:
-    """Claim up to `limit` deliveries for `worker_id`; the caller commits at once."""
+    """Claim up to `limit` deliveries for `worker_id` (of the subscribers `only` when given);
+    the caller commits at once."""
     condition = claimable(now, stale_before)
+    if only is not None:
+        condition = and_(condition, Delivery.subscriber_id.in_(list(only)))
     values = {"status": SENDING, "claimed_by": worker_id, "claimed_at": now, "updated_at": now}
     if session.get_bind().dialect.name == "postgresql":
         ids = list(

@@ -7,7 +7,7 @@ before any try, and kept for every retry and for a resend after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,9 +54,14 @@ def _insert(session: Session) -> Any:
 
 
 def due_subscribers(
-    session: Session, now: datetime, due: Due = is_due, problems: list[str] | None = None
+    session: Session,
+    now: datetime,
+    due: Due = is_due,
+    problems: list[str] | None = None,
+    only: Collection[int] | None = None,
 ) -> list[tuple[int, str]]:
-    """(subscriber id, period) of active subscribers whose digest is due at `now`.
+    """(subscriber id, period) of active subscribers whose digest is due at `now` (of the
+    subscribers `only` when given: the demo's own).
 
     A subscriber whose time zone or slot cannot be read is left out (and named in `problems`):
     one bad row must not stop everyone's digest.
@@ -73,7 +78,11 @@ def due_subscribers(
                 Subscriber.send_hour,
                 Subscriber.confirmed_at,
             )
-            .where(Subscriber.status == vocab.SUBSCRIBER_ACTIVE, Subscriber.id > last)
+            .where(
+                Subscriber.status == vocab.SUBSCRIBER_ACTIVE,
+                Subscriber.id > last,
+                *([] if only is None else [Subscriber.id.in_(list(only))]),
+            )
             .order_by(Subscriber.id)
             .limit(PAGE)
         ).all()
@@ -96,13 +105,14 @@ def plan_deliveries(
     *,
     message_id_domain: str,
     due: Due = is_due,
+    only: Collection[int] | None = None,
 ) -> Plan:
     """Create the current period's Delivery rows for the active subscribers that are due.
 
     A row that exists already (whatever its status) is left alone. The caller commits.
     """
     plan = Plan()
-    targets = due_subscribers(session, now, due, plan.problems)
+    targets = due_subscribers(session, now, due, plan.problems, only)
     plan.due = len(targets)
     for start in range(0, len(targets), PAGE):
         rows = [

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from digest.compose import Composed, DigestConfig, compose, to_message
 from digest.load import history_with_events, load_pool, load_subscribers
 from digest.message import new_message_id
-from digest.model import SentItem
+from digest.model import SENT, SentItem
+from digest.periods import period_of
 from digest.plan import Due, missing_deliveries
 from digest.pool import EventPool
-from store.models import Subscriber
+from store.models import Delivery, DeliveryItem, Subscriber
 
 
 def _pool_with_history(
@@ -26,14 +27,65 @@ def _pool_with_history(
     return pool, history_with_events(session, pool, subscriber_ids, now)
 
 
-def preview(session: Session, email: str, config: DigestConfig, now: datetime) -> Composed | None:
-    """The digest `email` would get at `now` (None: no such subscriber)."""
+@dataclass(frozen=True)
+class Preview:
+    composed: Composed
+    # When this period's digest was sent already: then `composed` is that digest (what was
+    # sent before it counts as sent, what it held does not), not an empty "nothing new".
+    sent_at: datetime | None = None
+
+
+def _before(
+    session: Session, history: dict[int, SentItem], subscriber_id: int, delivery_id: int
+) -> dict[int, SentItem]:
+    """`history` as it was before delivery `delivery_id` was sent."""
+    held = set(
+        session.scalars(
+            select(DeliveryItem.event_id).where(DeliveryItem.delivery_id == delivery_id)
+        )
+    )
+    earlier = {event_id: item for event_id, item in history.items() if event_id not in held}
+    if held:
+        rows = session.execute(
+            select(
+                DeliveryItem.event_id,
+                DeliveryItem.start_at,
+                DeliveryItem.status,
+                DeliveryItem.deadline_at,
+            )
+            .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+            .where(
+                Delivery.subscriber_id == subscriber_id,
+                Delivery.status == SENT,
+                Delivery.id < delivery_id,
+                DeliveryItem.event_id.in_(held),
+            )
+            .order_by(Delivery.id, DeliveryItem.id)
+        )
+        for event_id, start_at, status, deadline_at in rows:
+            earlier[event_id] = SentItem(event_id, start_at, status, deadline_at)
+    return earlier
+
+
+def preview(session: Session, email: str, config: DigestConfig, now: datetime) -> Preview | None:
+    """The digest `email` would get at `now`; or, when this period's digest was sent already,
+    that digest (None: no such subscriber)."""
     subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == email))
     if subscriber_id is None:
         return None
     pool, history = _pool_with_history(session, config, now, [subscriber_id])
     (row,) = load_subscribers(session, [subscriber_id])
-    return compose(row, pool, history[subscriber_id], config, now)
+    sent = session.execute(
+        select(Delivery.id, Delivery.sent_at).where(
+            Delivery.subscriber_id == subscriber_id,
+            Delivery.period == period_of(now, row["timezone"]),
+            Delivery.status == SENT,
+        )
+    ).first()
+    if sent is None:
+        return Preview(compose(row, pool, history[subscriber_id], config, now))
+    earlier = _before(session, history[subscriber_id], subscriber_id, sent.id)
+    return Preview(compose(row, pool, earlier, config, now), sent.sent_at)
 
 
 @dataclass(frozen=True)

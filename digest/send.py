@@ -32,7 +32,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -131,6 +131,7 @@ class _Run:
         self.composer = Composer(sessions, config, now)
         self.processes: ComposeProcesses | None = None
         self.stop: str | None = None
+        self.only: Collection[int] | None = None  # these subscribers' deliveries alone
 
     # -- the asynchronous part --
 
@@ -139,7 +140,12 @@ class _Run:
         stale = clock - timedelta(seconds=self.config.claim_timeout_seconds)
         with self.sessions.begin() as session:
             return claim_deliveries(
-                session, self.worker_id, clock, limit=self.config.batch_size, stale_before=stale
+                session,
+                self.worker_id,
+                clock,
+                limit=self.config.batch_size,
+                stale_before=stale,
+                only=self.only,
             )
 
     def _report(self, kind: str, job: Job) -> None:
@@ -338,8 +344,10 @@ async def send_pending(
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utcnow,
     should_stop: Callable[[], bool] | None = None,
+    only: Collection[int] | None = None,
 ) -> SendSummary:
-    """Claim and send every claimable delivery (see the module docstring).
+    """Claim and send every claimable delivery (see the module docstring); with `only`, the
+    deliveries of those subscribers alone (the demo's), and nobody else's claims are touched.
 
     `now` picks the events (the same for the whole run); `clock` stamps what happens.
     `wait_for_retries`: keep going until no delivery waits for a retry (the CLI); the daemon
@@ -354,8 +362,10 @@ async def send_pending(
     run = _Run(
         sessions, sender, config, now, worker_id, clock, progress, wait_for_retries, should_stop
     )
-    with sessions.begin() as session:
-        run.summary.reclaimed = release_dead_claims(session, clock())
+    run.only = only
+    if only is None:
+        with sessions.begin() as session:
+            run.summary.reclaimed = release_dead_claims(session, clock())
     queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=config.connections * 8)
 
     async def produce_then_stop() -> None:
@@ -481,10 +491,14 @@ async def send_due(
     due: Due,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utcnow,
+    only: Collection[int] | None = None,
 ) -> SendSummary:
-    """Plan the deliveries that are due at `now`, then send every pending one."""
+    """Plan the deliveries that are due at `now`, then send every pending one (of the
+    subscribers `only` when given)."""
     with sessions.begin() as session:
-        plan_deliveries(session, now, message_id_domain=config.message_id_domain, due=due)
+        plan_deliveries(
+            session, now, message_id_domain=config.message_id_domain, due=due, only=only
+        )
     return await send_pending(
-        sessions, sender, config, now, worker_id, progress=progress, clock=clock
+        sessions, sender, config, now, worker_id, progress=progress, clock=clock, only=only
     )

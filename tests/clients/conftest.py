@@ -51,6 +51,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         {
             "VAHTI_DATABASE__URL": database_url,
             "VAHTI_MAIL__OUTBOX_DIR": str(folder / "outbox"),
+            "VAHTI_DEMO__DATABASE_URL": database_url,  # the demo's own, not database.url
+            "VAHTI_DEMO__OUTBOX_DIR": str(folder / "outbox"),
             "VAHTI_DEMO__SITES_PORT": "0",
             "VAHTI_WEB__SECRET_KEY": "client-tests",
             "PYTHONPATH": str(ROOT),

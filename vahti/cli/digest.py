@@ -46,10 +46,16 @@ def preview_(
 
     email = lookup_form(email)
     with state.app.sessions() as session:
-        composed = preview(session, email, digest_config(), utcnow())
-    if composed is None:
+        found = preview(session, email, digest_config(), utcnow())
+    if found is None:
         fail(f"no subscriber {email}")
-    rendered = composed.rendered
+    if found.sent_at is not None:
+        when = found.sent_at.strftime("%Y-%m-%d %H:%M UTC")
+        typer.echo(
+            f"This week's digest was already sent to {email} ({when}); this is what it held:",
+            err=True,
+        )
+    rendered = found.composed.rendered
     typer.echo(rendered.text if text else rendered.html)
 
 

@@ -44,8 +44,12 @@ def open_admin(request: Request) -> Resources:
     if not found.config.admin_enabled:
         raise PageError(
             403,
-            N_("The admin pages are closed: no admin password is set."),
-            detail_text="VAHTI_WEB__ADMIN_PASSWORD",
+            N_(
+                "The admin pages are closed: no admin password is set. Set "
+                "VAHTI_WEB__ADMIN_PASSWORD in the web app's environment and restart it (vahti "
+                "serve, vahti run or vahti demo), for example:"
+            ),
+            detail_text="VAHTI_WEB__ADMIN_PASSWORD='a long passphrase' .venv/bin/vahti serve",
         )
     admin_auth.csrf_token(request)
     return found
