@@ -9,7 +9,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 CHROMIUM = /usr/lib/chromium/chromium
 
-.PHONY: install demo test lint typecheck pytest browser bench clean
+.PHONY: install demo test lint typecheck pytest browser w3m bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ browser:
 		fi; \
 	fi
 
+# Debian's w3m for the mail client tests (HTML digests as a text mail client shows them).
+w3m:
+	@if ! command -v w3m >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's w3m for the mail client tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq w3m >/dev/null \
+				|| echo "w3m could not be installed: its tests will be skipped"; \
+		else \
+			echo "w3m is not installed: its tests will be skipped"; \
+		fi; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,7 +53,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser
+pytest: install browser w3m
 	$(BIN)/pytest
 
 test: lint typecheck pytest
