@@ -83,3 +83,26 @@ def test_a_piped_sources_list_keeps_a_long_name_on_one_line(run_vahti) -> None: 
     assert listed.returncode == 0, listed.stderr
     assert name in listed.stdout, listed.stdout
     assert run_vahti("sources", "list", "--json").stdout.count(name) == 1  # control
+
+
+def test_subscribers_import_of_a_folder_says_so_in_one_line(run_vahti, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    result = run_vahti("subscribers", "import", str(folder))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {folder} is a folder, not a CSV file", result.stderr
+    assert "{file}" not in result.stderr + result.stdout
+    good = tmp_path / "people.csv"  # the control: a CSV file is read
+    good.write_text("email,language\nuusi@example.fi,fi\n", encoding="utf-8")
+    assert run_vahti("subscribers", "import", str(good)).returncode == 0
+
+
+def test_the_package_licence_is_an_spdx_string() -> None:
+    """setuptools warns (a box, once per build step) about a license table or classifier."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    assert not any(c.startswith("License ::") for c in project.get("classifiers", []))
