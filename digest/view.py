@@ -25,8 +25,18 @@ from digest.model import (
     Reason,
     SentItem,
 )
-from digest.words import AUDIENCE_PHRASES, CATEGORY_LABELS, CHANGE_LABELS, LANGUAGE_PHRASES
+from digest.words import (
+    AUDIENCE_PHRASES,
+    CATEGORY_LABELS,
+    CHANGE_LABELS,
+    CHOSEN_LANGUAGE_PHRASES,
+    HELD_IN,
+    LANGUAGE_NAMES,
+    LANGUAGE_PHRASES,
+    STATUS_LABELS,
+)
 from locales import translations
+from text.places import city_name
 
 DAY_PATTERNS = {"fi": "cccc d. MMMM", "sv": "EEEE d MMMM", "en": "EEEE d MMMM"}
 CARD_PLACEHOLDER = "@@vahti-card-{}@@"
@@ -90,8 +100,9 @@ def moment(value: datetime, zone: str, lang: str, *, with_time: bool = True) -> 
 
 
 @lru_cache(maxsize=8192)
-def reason_line(reasons: tuple[Reason, ...], lang: str) -> str:
-    """'job fair · Helsinki · in English', translated."""
+def reason_line(reasons: tuple[Reason, ...], lang: str, chosen: bool = False) -> str:
+    """'job fair · Helsinki · you chose English', translated: `chosen` when the reader chose
+    event languages (the reason is then their choice, not the language the text is in)."""
     parts: list[str] = []
     for reason in reasons:
         if reason.kind == "category":
@@ -99,11 +110,12 @@ def reason_line(reasons: tuple[Reason, ...], lang: str) -> str:
         elif reason.kind == "keyword":
             parts.append(gettext(lang, "mentions “%(word)s”") % {"word": reason.value})
         elif reason.kind == "city":
-            parts.append(reason.value)
+            parts.append(city_name(reason.value, lang))
         elif reason.kind == "online":
             parts.append(gettext(lang, "Online"))
         elif reason.kind == "language" and reason.value in LANGUAGE_PHRASES:
-            parts.append(gettext(lang, LANGUAGE_PHRASES[reason.value]))
+            phrases = CHOSEN_LANGUAGE_PHRASES if chosen else LANGUAGE_PHRASES
+            parts.append(gettext(lang, phrases[reason.value]))
         elif reason.kind == "audience" and reason.value in AUDIENCE_PHRASES:
             parts.append(gettext(lang, AUDIENCE_PHRASES[reason.value]))
     return " · ".join(parts)
@@ -129,6 +141,7 @@ class ItemView:
     also: tuple[tuple[str, str | None], ...]  # (source name, its page or None)
     changes: tuple[str, ...]
     previous: str | None
+    status: str | None = None  # "Rescheduled", "Cancelled"...: the mark the web list shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +181,13 @@ class DigestView:
 
 
 def item_view(
-    item: DigestItem, zone: str, lang: str, base_url: str, *, compact: bool = False
+    item: DigestItem,
+    zone: str,
+    lang: str,
+    base_url: str,
+    *,
+    compact: bool = False,
+    chosen_languages: bool = False,
 ) -> ShownItem:
     """How an item reads. Cached: in a run, thousands of digests show the same few hundred
     events (the key holds the EventView itself, compared by identity, so a cached card can
@@ -176,7 +195,7 @@ def item_view(
     card = _item_view(
         item.event, item.section, item.changes, item.previous, zone, lang, base_url, compact
     )
-    return ShownItem(card=card, reason=reason_line(item.reasons, lang))
+    return ShownItem(card=card, reason=reason_line(item.reasons, lang, chosen_languages))
 
 
 @lru_cache(maxsize=16384)
@@ -195,7 +214,8 @@ def _item_view(
         time_text = when(event.start_at, event.end_at, event.all_day, zone, lang)
     else:
         time_text = moment(event.start_at, zone, lang, with_time=not event.all_day)
-    place_parts = [p for p in (event.venue, event.city) if p]
+    city = city_name(event.city, lang) if event.city else None
+    place_parts = [p for p in (event.venue, city) if p]
     if event.online and not place_parts:
         place_parts.append(gettext(lang, "Online"))
     elif event.online:
@@ -222,9 +242,7 @@ def _item_view(
         categories=tuple(
             gettext(lang, CATEGORY_LABELS[c]) for c in event.categories[:2] if c in CATEGORY_LABELS
         ),
-        language=event.event_languages[0].upper()
-        if event.event_languages[0] in LANGUAGE_PHRASES
-        else None,
+        language=held_in(event.event_languages, lang),
         online=event.online,
         deadline=deadline,
         apply_url=event.application_url,
@@ -232,7 +250,19 @@ def _item_view(
         also=also,
         changes=tuple(gettext(lang, CHANGE_LABELS[c]) for c in item.changes),
         previous=was,
+        status=gettext(lang, STATUS_LABELS[event.status])
+        if event.status in STATUS_LABELS and event.status not in item.changes
+        else None,
     )
+
+
+def held_in(languages: tuple[str, ...], lang: str) -> str | None:
+    """The card's language badge: 'held in Swedish, English' (what the event is held in; the
+    "Why" line says what the reader chose)."""
+    names = [gettext(lang, LANGUAGE_NAMES[code]) for code in languages if code in LANGUAGE_NAMES]
+    if not names:
+        return None
+    return gettext(lang, HELD_IN) % {"languages": ", ".join(names)}
 
 
 def digest_view(
@@ -244,7 +274,14 @@ def digest_view(
     shown: list[ShownItem] = []
 
     def view(item: DigestItem) -> ShownItem:
-        one = item_view(item, zone, lang, base_url, compact=compact)
+        one = item_view(
+            item,
+            zone,
+            lang,
+            base_url,
+            compact=compact,
+            chosen_languages=bool(prefs.event_languages),
+        )
         one = ShownItem(one.card, one.reason, CARD_PLACEHOLDER.format(len(shown)))
         shown.append(one)
         return one

@@ -36,6 +36,24 @@ LANGUAGE_PHRASES: Final = {
     "en": "in English",
 }
 
+# The "Why" line's language reason: the reader chose events held in it ...
+CHOSEN_LANGUAGE_PHRASES: Final = {
+    "fi": "you chose Finnish",
+    "sv": "you chose Swedish",
+    "en": "you chose English",
+}
+
+# ... and the card's badge: the languages the event is held in (the same for every reader).
+LANGUAGE_NAMES: Final = {"fi": "Finnish", "sv": "Swedish", "en": "English"}
+HELD_IN: Final = "held in %(languages)s"
+
+# A card's mark for an event whose status is not "scheduled" (as the web list shows it).
+STATUS_LABELS: Final = {
+    "cancelled": "Cancelled",
+    "postponed": "Postponed",
+    "rescheduled": "Rescheduled",
+}
+
 CHANGE_LABELS: Final = {
     "cancelled": "Cancelled",
     "postponed": "Postponed",

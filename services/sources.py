@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrapers.bookkeeping import change_interval
@@ -359,9 +360,28 @@ def get_source(session: Session, source_id: int) -> Source:
     return source
 
 
-def add_source(session: Session, spec: SourceSpec, rules: SourceRules, now: datetime) -> Source:
-    """Check `spec` and add the source (flushed: it has its id), due for a crawl at `now`."""
-    source = Source(**check_spec(spec, rules), next_crawl_at=now)
+DUPLICATE_URL = N_("This address is already a source")
+
+
+def check_not_a_source(session: Session, url: str) -> None:
+    """SourceError when a source has this (checked) URL already: one line naming it."""
+    bare = url.rstrip("/")
+    same = session.scalars(
+        select(Source).where(Source.url.in_({url, bare, bare + "/"})).order_by(Source.id).limit(1)
+    ).first()
+    if same is not None:
+        raise SourceError("url", DUPLICATE_URL, value=url, detail=f"source {same.id}: {same.name}")
+
+
+def add_source(
+    session: Session, spec: SourceSpec, rules: SourceRules, now: datetime, *, force: bool = False
+) -> Source:
+    """Check `spec` and add the source (flushed: it has its id), due for a crawl at `now`.
+    A URL that is a source already is refused unless `force`."""
+    checked = check_spec(spec, rules)
+    if not force:
+        check_not_a_source(session, checked["url"])
+    source = Source(**checked, next_crawl_at=now)
     session.add(source)
     session.flush()
     return source

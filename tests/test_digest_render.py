@@ -49,7 +49,7 @@ def fair(now: datetime, **values):  # type: ignore[no-untyped-def]
         ("fi", "Rekrytointimessut", "tiistai 1. joulukuuta", "17.00–19.00",
          "rekrytointitapahtuma · Helsinki · englanniksi", "1 uusi tapahtuma sinulle"),
         ("sv", "Rekryteringsmässa", "tisdag 1 december", "17:00–19:00",
-         "jobbmässa · Helsinki · på engelska", "1 nytt evenemang för dig"),
+         "jobbmässa · Helsingfors · på engelska", "1 nytt evenemang för dig"),
         ("en", "Job fair", "Tuesday 1 December", "5:00\u202fPM–7:00\u202fPM",
          "job fair · Helsinki · in English", "1 new event for you"),
     ],

@@ -86,7 +86,7 @@ async def test_the_right_events_for_each_subscribers_choices_and_language(
     assert "Jobbmässa i Helsingfors" in text["helsinki@example.fi"]
     assert "Python webinar" in text["helsinki@example.fi"]
     assert "Python-työpaja" not in text["helsinki@example.fi"]
-    assert "Evenemang för dig den här veckan" in text["helsinki@example.fi"]
+    assert "Evenemang för dig de närmaste 14 dagarna" in text["helsinki@example.fi"]
     assert "Python-työpaja" in text["python@example.fi"]
     assert "Python webinar" not in text["python@example.fi"]
     assert "Jobbmässa" not in text["python@example.fi"]

@@ -47,7 +47,7 @@ def iso_moment(text: str, zone: str, language: str) -> str:
         return text
     if value.tzinfo is None:
         return format_datetime(value, format="short", locale=language)
-    return format_datetime(local(value, zone), format="short", locale=language)
+    return moment(value, zone, language)
 
 
 def clock(value: datetime, zone: str, language: str) -> str:
@@ -55,7 +55,10 @@ def clock(value: datetime, zone: str, language: str) -> str:
 
 
 def moment(value: datetime, zone: str, language: str) -> str:
-    return format_datetime(local(value, zone), format="medium", locale=language)
+    """'7.12.2026 6.40 EET': a date, hours and minutes (no seconds) and the zone's name."""
+    at = local(value, zone)
+    text = f"{format_date(at, format='medium', locale=language)} {clock(at, zone, language)}"
+    return f"{text} {at.tzname()}" if at.tzname() else text
 
 
 def when(

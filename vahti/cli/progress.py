@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.live import Live
+from rich.measure import Measurement
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +25,29 @@ from web.i18n import HEALTH_LABELS, RUN_STATUS_LABELS
 
 if TYPE_CHECKING:
     from services.crawl_queue import CrawlResult
+
+
+def count(number: int, noun: str) -> str:
+    """'1 page', '2 pages', '0 errors' (English: the CLI's language)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def print_table(console: Console, table: Table) -> None:
+    """A table on a terminal fits the window; elsewhere (a pipe, a file) it gets the width it
+    needs, so a long source name stays on one line instead of wrapping over five."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    needed = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    wide = Console(
+        file=console.file,
+        width=max(needed, console.width),
+        color_system=None,
+        highlight=False,
+        emoji=False,
+    )
+    wide.print(table)
+
 
 STATUS_STYLES = {
     vocab.RUN_OK: "green",
@@ -93,8 +117,8 @@ class CrawlProgress:
             if not self.console.is_terminal:
                 self.console.print(
                     plain(
-                        f"crawled {result.name}: {result.status}, {result.records} records, "
-                        f"{result.errors} errors"
+                        f"crawled {result.name}: {result.status}, "
+                        f"{count(result.records, 'record')}, {count(result.errors, 'error')}"
                     )
                 )
 
@@ -141,7 +165,7 @@ class CrawlProgress:
                 f"{r.duration_s:.1f}",
                 style=status_style(r.status, r.errors),
             )
-        self.console.print(table)
+        print_table(self.console, table)
         for r in results:
             if r.first_error:
                 line = Text(f"{visible(r.name)}: ", style="bold")
@@ -150,9 +174,8 @@ class CrawlProgress:
                 )
                 self.console.print(line)
         failed = sum(r.failed for r in results)
-        count = f"{len(results)} source{'' if len(results) == 1 else 's'}"
         totals = (
-            f"{count}: {len(results) - failed} crawled, {failed} failed; "
+            f"{count(len(results), 'source')}: {len(results) - failed} crawled, {failed} failed; "
             f"{sum(r.new for r in results)} new, {sum(r.updated for r in results)} updated, "
             f"{sum(r.gone for r in results)} gone"
         )

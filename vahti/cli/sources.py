@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.table import Table
@@ -21,6 +23,7 @@ from services.sources import (
     change_source,
     check_config,
     check_kind,
+    check_not_a_source,
     check_source_url,
     check_spec,
     disable_source,
@@ -55,11 +58,11 @@ OPTIONS = {
 }
 
 
-def refuse(exc: SourceError) -> NoReturn:
+def refuse(exc: SourceError, hint: str = "") -> NoReturn:
     """Exit 2 with one line naming the option (and value) the service refused."""
     option = OPTIONS.get(exc.field, exc.field)
     shown = option if exc.value is None else f"{option} {exc.value!r}"
-    fail(f"{shown}: {exc.message}" + (f" ({exc.detail})" if exc.detail else ""))
+    fail(f"{shown}: {exc.message}" + (f" ({exc.detail})" if exc.detail else "") + hint)
 
 
 def source_rules() -> SourceRules:
@@ -112,6 +115,9 @@ def add(
         str | None,
         typer.Option(help="Zone for times without one (default: crawl.default_timezone)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Add the URL even when it is a source already.")
+    ] = False,
 ) -> None:
     """Add a source and print its id; with --kind auto (the default) the URL is probed once."""
     from vahti.cli.detection import run_probe, show_detection
@@ -134,9 +140,22 @@ def add(
         refuse(exc)
     options: dict[str, Any] = checked["config"]
     spec.url, spec.config = checked["url"], options
+    if not force:  # before the probe: a duplicate is refused without fetching anything
+        with state.app.sessions() as session:
+            try:
+                check_not_a_source(session, spec.url)
+            except SourceError as exc:
+                refuse(exc, "; add it again with --force")
     if checked["kind"] == "auto":
         found = run_probe(spec.url, options, checked["timezone"])
-        show_detection(found, err_console)
+        if found["kind"] or not found.get("reachable", True):
+            show_detection(found, err_console)
+        else:  # the reason once, in the error line below (the routes only when several)
+            tried = found.get("tried") or []
+            for line in tried if len(tried) > 1 else []:
+                err_console.print(plain(f"  tried {line}"), soft_wrap=True)
+            if found.get("hint"):
+                err_console.print(plain(found["hint"]), soft_wrap=True)
         if found["kind"]:
             spec.detected_kind, spec.feed_url = found["kind"], found["url"]
             spec.detected_reason = found.get("reason")
@@ -147,7 +166,7 @@ def add(
             err_console.print("the source is added; its kind will be detected at its first crawl")
     with state.app.sessions.begin() as session:
         try:
-            source_id = add_source(session, spec, rules, utcnow()).id
+            source_id = add_source(session, spec, rules, utcnow(), force=force).id
         except SourceError as exc:
             refuse(exc)
     typer.echo(source_id)
@@ -158,7 +177,7 @@ def list_(
     json_: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List the sources with their health, last run, records and next crawl."""
-    from vahti.cli.progress import health_word, status_word
+    from vahti.cli.progress import health_word, print_table, status_word
 
     with state.app.sessions() as session:
         rows = list(session.scalars(select(Source).order_by(Source.id)))
@@ -189,7 +208,7 @@ def list_(
                 _next_crawl(s),
                 plain((s.health_reason or "")[:60]),
             )
-        console.print(table)
+        print_table(console, table)
 
 
 HEALTH_STYLES = {
@@ -246,7 +265,7 @@ def _next_crawl(source: Source, when: Callable[[Any], str] = _short) -> str:
 @app.command()
 def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Show a source with its last runs and errors."""
-    from vahti.cli.progress import health_word, status_style
+    from vahti.cli.progress import health_word, print_table, status_style
 
     with state.app.sessions() as session:
         source = _get_source(session, source_id)
@@ -268,7 +287,7 @@ def show(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
                 .limit(10)
             )
         )
-        console.print(_runs_table(runs))
+        print_table(console, _runs_table(runs))
         troubled = [r for r in runs if r.first_error]
         if not troubled:
             console.print("no errors in the last runs")
@@ -404,6 +423,19 @@ def remove(source_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     typer.echo(f"source {source_id} removed")
 
 
+def _local_start(record: dict[str, Any]) -> str:
+    """'2026-12-10 09:00+02:00': the event's own local time with its offset (as `events list
+    --json` gives it), not a bare UTC time."""
+    try:
+        start = datetime.fromisoformat(record["start_at"])
+        zone = ZoneInfo(record.get("timezone") or "UTC")
+    except (TypeError, ValueError, KeyError, ZoneInfoNotFoundError):
+        return str(record.get("start_at") or "")[:16]
+    if start.tzinfo is None:
+        return start.isoformat(sep=" ", timespec="minutes")
+    return start.astimezone(zone).isoformat(sep=" ", timespec="minutes")
+
+
 @app.command("test")
 def try_source(
     url: Annotated[str, typer.Argument(help="The page, feed or API to try.")],
@@ -419,6 +451,7 @@ def try_source(
     """
     from services.source_trials import ChildFailed, dry_run
     from vahti.cli.detection import run_probe, show_detection
+    from vahti.cli.progress import count, print_table
 
     rules = source_rules()
     try:
@@ -450,16 +483,19 @@ def try_source(
         table = Table("start", "title", "city", "status", "categories")
         for r in records:
             table.add_row(
-                plain(r["start_at"][:16]),
+                plain(_local_start(r)),
                 plain(r["title"][:70]),
                 plain(r["city"]),
                 plain(r["status"]),
                 plain(", ".join(r["categories"])),
             )
-        console.print(table)
-        console.print(f"{len(records)} records from {result.pages} pages; {result.errors} errors")
+        print_table(console, table)
+        console.print(
+            f"{count(len(records), 'record')} from {count(result.pages, 'page')}; "
+            f"{count(result.errors, 'error')}"
+        )
         for message in result.error_messages[:5]:
-            console.print(plain(f"  {message}", style="red"))
+            console.print(plain(f"  {message}", style="red"), soft_wrap=True)
     if result.start_failed:
         raise typer.Exit(1)
 

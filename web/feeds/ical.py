@@ -6,6 +6,7 @@ right in any zone. An application deadline becomes an all-day item of its own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from icalendar import Calendar
 from icalendar import Event as VEvent
 
 from store import vocab
+from text.places import city_forms
 from web.feeds.items import FeedInfo, FeedItem
 
 PRODID = "-//Tapahtumavahti//Events//EN"
@@ -51,6 +53,27 @@ def _description(item: FeedItem) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+def location_line(item: FeedItem) -> str:
+    """Venue, address and city once each: "Ode, Tölöviksgatan 4, 00100 Helsingfors", not
+    "Ode, Tölöviksgatan 4, Tölöviksgatan 4, 00100 Helsingfors, Helsinki" (a street the venue
+    names already is left out, and the city when the address names it in any language)."""
+    if not (item.venue or item.address or item.city):
+        return item.location
+    venue = item.venue or ""
+    parts = [venue] if venue else []
+    parts += [
+        p.strip()
+        for p in (item.address or "").split(",")
+        if p.strip() and p.strip().casefold() not in venue.casefold()
+    ]
+    if item.city:
+        forms = {f for f, c in city_forms().items() if c == item.city} | {item.city.casefold()}
+        written = " ".join(parts).casefold()
+        if not any(re.search(rf"\b{re.escape(form)}\b", written) for form in forms):
+            parts.append(item.city)
+    return ", ".join(dict.fromkeys(parts))
+
+
 def event_component(item: FeedItem, host: str) -> VEvent:
     component = VEvent()
     component.add("uid", uid(item, host))
@@ -70,8 +93,9 @@ def event_component(item: FeedItem, host: str) -> VEvent:
             component.add("dtend", item.end_at.astimezone(_zone(item)))
     component.add("status", _STATUS.get(item.status, "CONFIRMED"))
     component.add("url", item.source_url or item.page_url)
-    if item.location:
-        component.add("location", item.location)
+    location = location_line(item)
+    if location:
+        component.add("location", location)
     component.add("description", _description(item))
     if item.category_labels:
         component.add("categories", list(item.category_labels))
