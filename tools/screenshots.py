@@ -66,6 +66,10 @@ def demo_env() -> dict[str, str]:
         {
             "VAHTI_DATABASE__URL": f"sqlite:///{WORK / 'vahti.db'}",
             "VAHTI_MAIL__OUTBOX_DIR": str(WORK / "outbox"),
+            # The demo keeps to its own database and outbox: point them at the same place, so
+            # `vahti serve` (which reads database.url) shows what the demo made.
+            "VAHTI_DEMO__DATABASE_URL": f"sqlite:///{WORK / 'vahti.db'}",
+            "VAHTI_DEMO__OUTBOX_DIR": str(WORK / "outbox"),
             "VAHTI_DEMO__SITES_PORT": "0",
             "VAHTI_WEB__SECRET_KEY": "screenshots",
             "PYTHONPATH": str(ROOT),
