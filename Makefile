@@ -39,9 +39,9 @@ browser:
 screenshots: install browser
 	$(BIN)/python tools/screenshots.py
 
-# Debian's feed reader and text browser for the client tests (each test is skipped with a
+# Debian's feed reader, text browser and calendar for the client tests (each test is skipped with a
 # reason where its program is absent).
-CLIENT_PROGRAMS = newsboat w3m
+CLIENT_PROGRAMS = newsboat w3m khal
 clients:
 	@missing=""; for program in $(CLIENT_PROGRAMS); do \
 		command -v $$program >/dev/null 2>&1 || missing="$$missing $$program"; \
