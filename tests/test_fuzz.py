@@ -353,7 +353,7 @@ def test_every_good_event_is_deduplicated_into_an_event_of_its_own(crawled: Craw
 @pytest.mark.slow
 def test_every_good_event_is_in_the_digest_in_clean_text(crawled: Crawled) -> None:
     with crawled.db.sessions() as session:
-        composed = preview(session, DIGEST_EMAIL, digest_config(), crawled.now)
+        composed = preview(session, DIGEST_EMAIL, digest_config(), crawled.now).composed
     assert composed is not None
     assert_all_shown("digest text", composed.rendered.text, crawled.good)
     assert_all_shown("digest HTML", html.unescape(composed.rendered.html), crawled.good)
