@@ -23,6 +23,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,11 +95,12 @@ def _backends() -> list[object]:
     ]
 
 
-@pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL on a fresh, empty database (not migrated)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+@contextmanager
+def fresh_database_url(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database (not migrated): an SQLite file in `folder`, or a
+    PostgreSQL schema of its own, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'test.db'}"
         return
     base = _postgres_url()
     assert base is not None
@@ -113,6 +115,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def migrated_database(backend: str, folder: Path) -> Iterator[Database]:
+    """A fresh database (fresh_database_url) with the schema at head, for fixtures of any scope."""
+    with fresh_database_url(backend, folder) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        try:
+            yield Database(url, engine, engine.dialect.name)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on a fresh, empty database (not migrated)."""
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,15 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from scrapers.runner import CrawlResult
 from services.crawl_queue import CrawlQueue
 from store import vocab
-from store.db import make_engine
-from store.migrate import upgrade
 from store.models import CrawlRun, HttpValidator, Listing, Source
-from tests.conftest import Database, _backends, _postgres_url
+from tests.conftest import Database, _backends, migrated_database
 from tests.support.children import child_settings
 from tests.support.http import SiteServer
 
@@ -178,22 +175,12 @@ class Scenario:
 def scenario(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Scenario]:
-    folder = tmp_path_factory.mktemp("crawl")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'vahti.db'}"
-    else:
-        base = _postgres_url()
-        assert base is not None
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    db = Database(url, engine, engine.dialect.name)
+    with migrated_database(request.param, tmp_path_factory.mktemp("crawl")) as db:
+        yield from _crawled_twice(request.param, db)
+
+
+def _crawled_twice(backend: str, db: Database) -> Iterator[Scenario]:
+    url = db.url
     server = SiteServer()
     server.start()
     settings = child_settings(
@@ -214,7 +201,7 @@ def scenario(
         "nextjs": (server.url("/tapahtumat"), "spider:example_nextjs"),
         "localhost": (server.url(PATHS["steady"]).replace("127.0.0.1", "localhost"), "jsonld"),
     }
-    if request.param != "sqlite":
+    if backend != "sqlite":
         # The faults are the same on every database; PostgreSQL crawls the sources whose
         # listings change, vanish or stand in for failed pages.
         sources = {name: sources[name] for name in POSTGRES_SOURCES}
@@ -241,12 +228,6 @@ def scenario(
         yield Scenario(db, ids, first, second, server)
     finally:
         server.stop()
-        engine.dispose()
-        if schema is not None:
-            admin = make_engine(_postgres_url() or "")
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def assert_intact(scenario: Scenario, name: str) -> None:

@@ -19,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import html
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from dedupe.job import run_dedupe
 from digest.preview import preview
@@ -40,11 +39,9 @@ from scrapers.extractors import ExtractError, Extraction, extract
 from scrapers.runner import CrawlResult
 from services.crawl_queue import CrawlQueue
 from store import vocab
-from store.db import make_engine
-from store.migrate import upgrade
 from store.models import CrawlRun, Event, Listing, Source, Subscriber
 from store.record import EventRecord
-from tests.conftest import Database, _backends, _postgres_url
+from tests.conftest import Database, _backends, migrated_database
 from tests.support.children import child_settings
 from tests.support.digest import config as digest_config
 from tests.support.extract import NOW, context
@@ -229,7 +226,7 @@ def serve_sources(
 def crawled(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Crawled]:
-    with database(request.param, tmp_path_factory) as db:
+    with migrated_database(request.param, tmp_path_factory.mktemp("fuzz")) as db:
         now = datetime.now(UTC)
         server = SiteServer()
         server.start()
@@ -264,34 +261,6 @@ def crawled(
                 )
             )
         yield Crawled(db, now, good, results, rows["many"].id)
-
-
-@contextmanager
-def database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """A migrated database for the module: SQLite in a file, or a schema of its own."""
-    schema = None
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'vahti.db'}"
-    else:
-        base = _postgres_url()
-        assert base is not None
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    try:
-        yield Database(url, engine, engine.dialect.name)
-    finally:
-        engine.dispose()
-        if schema is not None:
-            admin = make_engine(_postgres_url() or "")
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def by_marker(titles: list[str], good: list[GoodEvent]) -> dict[str, list[str]]:
