@@ -16,22 +16,15 @@ from digest.pool import EventPool
 from digest.render import render_digest
 from digest.select import select_digest
 from store import vocab
+from tests.support.browser import NEEDS_CHROMIUM, chromium
 from tests.support.digest import BASE_URL, SECRET, event_view, prefs
 
-CHROMIUM = Path("/usr/lib/chromium/chromium")
 ARTIFACTS = Path(__file__).parent / "_artifacts"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
 WIDTHS = {"phone": 390, "desktop": 1280}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make browser)"),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -69,12 +62,8 @@ def digest_html(now: datetime, language: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("language", ["fi", "en"])

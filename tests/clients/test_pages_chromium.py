@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.clients.conftest import DemoRun
+from tests.support.browser import NEEDS_CHROMIUM, chromium
 from tests.support.serve import vahti_serve
 from tests.web.conftest import free_port
-from tests.web.test_browser import ARGS, CHROMIUM
 
 ADMIN_PASSWORD = "demo admin password"
 PHONE = {"width": 390, "height": 844}
@@ -29,10 +29,7 @@ MARGIN = 2
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"browser tests need Debian's chromium at {CHROMIUM} (`make browser` installs it)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 # Visible elements whose right edge passes the window, except inside a box that scrolls sideways
@@ -98,14 +95,8 @@ def digest_html(path: Path) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

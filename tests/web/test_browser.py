@@ -16,43 +16,27 @@ from sqlalchemy import select
 
 from store.db import make_engine, session_factory
 from store.models import Event, Source, Subscriber
+from tests.support.browser import NEEDS_CHROMIUM, chromium
 from tests.support.extract import fixture
 from tests.support.http import SiteServer
 from tests.web.conftest import ADMIN_PASSWORD, Served
 from tests.web.test_admin_sources import CALENDAR_PAGE
 
-CHROMIUM = Path("/usr/lib/chromium/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"browser tests need Debian's chromium at {CHROMIUM} (`make browser` installs it)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def seed_events(served: Served) -> None:
