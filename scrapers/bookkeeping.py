@@ -33,10 +33,6 @@ HISTORY_RUNS = 5
 SUSPECT_CONFIRMATIONS = 3
 MAX_MESSAGES = 20
 # Run statuses and health states are store.vocab's (RUN_*, HEALTH_*); their words, web.i18n's.
-FAILED_STATUSES = vocab.RUN_FAILED_STATUSES
-# Stopped from outside (the daemon or `vahti crawl` shutting down, the database going away):
-# says nothing of the source.
-CANCELLED = vocab.RUN_CANCELLED
 # The exit code (EX_TEMPFAIL) of a crawl process that could not store its crawl because the
 # database was unavailable; its last line on stderr says why. The parent closes the run as
 # cancelled.
@@ -96,7 +92,7 @@ def health_after(
     failing: the run failed; degraded: the run was suspect, had errors, or its records fell
     below half the median of the previous runs (at most five); ok otherwise.
     """
-    if status in FAILED_STATUSES:
+    if status in vocab.RUN_FAILED_STATUSES:
         times = "once" if consecutive_failures <= 1 else f"{consecutive_failures} times in a row"
         return Health(vocab.HEALTH_FAILING, f"failed {times}: {first_error or status}")
     if status == "suspect":
@@ -129,7 +125,7 @@ def _previous_runs(session: Session, run: CrawlRun, limit: int) -> list[CrawlRun
             .where(
                 CrawlRun.source_id == run.source_id,
                 CrawlRun.id != run.id,
-                CrawlRun.status != CANCELLED,
+                CrawlRun.status != vocab.RUN_CANCELLED,
             )
             .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
             .limit(limit)
@@ -189,7 +185,7 @@ def finish_run(
             )
         elif confirmed and gone:
             messages.insert(0, f"{gone} listings gone, as the last crawls had reported")
-    if status not in FAILED_STATUSES:
+    if status not in vocab.RUN_FAILED_STATUSES:
         fresh = list(pages)
         keep = {page.url for page in fresh} | {page.url for page in carried}
         save_memory(session, source.id, fresh, keep_only=keep if complete else None)
@@ -210,7 +206,7 @@ def finish_run(
     run.duration_s = (finished_at - run.started_at).total_seconds()
     run.first_error = first_error
     run.error_messages = messages[:MAX_MESSAGES]
-    failed = status in FAILED_STATUSES
+    failed = status in vocab.RUN_FAILED_STATUSES
     source.consecutive_failures = source.consecutive_failures + 1 if failed else 0
     health = health_after(
         status=status,
@@ -270,7 +266,7 @@ def close_broken_run(
     run.duration_s = (now - run.started_at).total_seconds()
     run.first_error = message
     run.error_messages = [message]
-    if status == CANCELLED:
+    if status == vocab.RUN_CANCELLED:
         return True  # the source's health, failure count and next crawl stay as they were
     run.errors = max(run.errors, 1)
     source.consecutive_failures += 1

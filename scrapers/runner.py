@@ -31,12 +31,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrapers.bookkeeping import (
-    CANCELLED,
     DATABASE_UNAVAILABLE_EXIT,
-    FAILED_STATUSES,
     close_broken_run,
 )
 from scrapers.handoff import ChildSettings
+from store import vocab
 from store.db import session_scope
 from store.models import CrawlRun, Source
 from store.outage import database_unavailable, describe
@@ -70,7 +69,7 @@ class CrawlResult:
 
     @property
     def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
+        return self.status in vocab.RUN_FAILED_STATUSES
 
     @property
     def changed(self) -> bool:
@@ -344,7 +343,7 @@ async def crawl_one(
     except TimeoutError:
         status, message = "timeout", f"killed after {time_limit + kill_grace:g} s"
     except asyncio.CancelledError:
-        _close_broken_run(sessions, result, CANCELLED, "crawl stopped by a shutdown")
+        _close_broken_run(sessions, result, vocab.RUN_CANCELLED, "crawl stopped by a shutdown")
         raise
     except OSError as exc:
         status, message = "failed", f"cannot start the crawl process: {exc}"
@@ -352,7 +351,7 @@ async def crawl_one(
         status, message = "failed", f"the crawl runner failed: {exc!r}"
     else:
         if code == DATABASE_UNAVAILABLE_EXIT:  # not the site's fault: cancelled
-            status = CANCELLED
+            status = vocab.RUN_CANCELLED
             message = _last_line(stderr).removeprefix("error: ") or "the database was unavailable"
         else:
             # The child closes its own run; one still "running" means the child died first.

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from scrapers.bookkeeping import (
-    CANCELLED,
     CrawlOutcome,
     backoff_hours,
     close_broken_run,
@@ -287,11 +286,11 @@ def test_a_crawl_stopped_by_a_shutdown_says_nothing_of_the_source(
         session.flush()
         stopped_at = now + timedelta(minutes=31)
         assert close_broken_run(
-            session, run.id, CANCELLED, "crawl stopped by a shutdown", stopped_at
+            session, run.id, vocab.RUN_CANCELLED, "crawl stopped by a shutdown", stopped_at
         )
     with db.sessions() as session:
         row = session.get_one(CrawlRun, run.id)
-        assert (row.status, row.errors, row.finished_at) == (CANCELLED, 0, stopped_at)
+        assert (row.status, row.errors, row.finished_at) == (vocab.RUN_CANCELLED, 0, stopped_at)
     after = source_row(db, source_id)
     assert (after.health, after.consecutive_failures, after.next_crawl_at) == (
         before.health,
@@ -323,8 +322,8 @@ def test_the_health_chart_leaves_out_a_run_stopped_by_a_shutdown(now: datetime) 
 
     runs = [
         (1, now, "ok", 0),
-        (1, now, CANCELLED, 0),  # the same source, same day: still "ok", not worse
-        (2, now, CANCELLED, 0),  # only stopped: the source is not counted that day
+        (1, now, vocab.RUN_CANCELLED, 0),  # the same source, same day: still "ok", not worse
+        (2, now, vocab.RUN_CANCELLED, 0),  # only stopped: the source is not counted that day
         (3, now, "failed", 1),
     ]
     days = health_days(runs, now, "Europe/Helsinki", days=1)
