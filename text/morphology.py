@@ -1,11 +1,11 @@
 """Word forms for matching Finnish, Swedish and English words whatever their inflection.
 
 Finnish inflects and compounds ("rekrytoinnin", "kotoutumiskoulutukseen"), Swedish less so
-("rekryteringsdagen"). A word's forms are the word itself, its Snowball stems (Finnish, Swedish,
-English: the `snowballstemmer` package, always there) and, where Debian's libvoikko and its
-Finnish dictionary (`voikko-fi`) are installed, its Finnish base forms by Voikko
-("rekrytoinnin" -> "rekrytointi"). Without Voikko the stems alone are used: fewer Finnish
-forms are recognised, nothing fails (`make morphology` installs it where it can).
+("rekryteringsdagen"). A word's forms in a language are the word itself and its Snowball stem
+(the `snowballstemmer` package, always there), or in Finnish, where Debian's libvoikko and its
+Finnish dictionary (`voikko-fi`) are installed, its base forms by Voikko ("rekrytoinnin" ->
+"rekrytointi"). Without Voikko Finnish gets its Snowball stem too: fewer forms are recognised,
+nothing fails (`make morphology` installs Voikko where it can).
 """
 
 from __future__ import annotations
@@ -38,12 +38,14 @@ def voikko_available() -> bool:
     return _voikko() is not None
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str, language: str) -> str:
     """The Snowball stem of a (casefolded) word in fi, sv or en."""
     with _LOCK:
         return str(_STEMMERS[language].stemWord(word))
 
 
+@lru_cache(maxsize=65536)
 def base_forms(word: str) -> frozenset[str]:
     """Voikko's Finnish base forms of a word ("rekrytoinnin" -> {"rekrytointi"}); empty when
     Voikko is absent or the word is no Finnish word it knows."""
@@ -56,9 +58,9 @@ def base_forms(word: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=65536)
-def word_forms(word: str, use_voikko: bool = True) -> frozenset[str]:
-    """The (casefolded) word, its stems in the three languages and, with Voikko, its base forms."""
-    forms = {word} | {stem(word, language) for language in _STEMMERS}
-    if use_voikko:
-        forms |= base_forms(word)
-    return frozenset(forms)
+def word_forms(word: str, language: str, use_voikko: bool = True) -> frozenset[str]:
+    """A (casefolded) word's forms in a language: in Finnish its base forms by Voikko, or its
+    Snowball stem without Voikko; in Swedish and English its Snowball stem."""
+    if language == "fi" and use_voikko and voikko_available():
+        return base_forms(word) | {word}
+    return frozenset({word, stem(word, language)})
