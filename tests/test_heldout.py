@@ -6,12 +6,15 @@ issue 15; docs/testing.md ("Held-out sets") records the figures.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from scrapers.dates import parse_when
 from store import vocab
 from tests.support.heldout import (
     CATEGORIES_2,
+    DATES_2,
     DATES_TODAY,
     category_rows,
     date_rows,
@@ -37,15 +40,23 @@ def test_the_split_is_fixed_and_covers_both_halves() -> None:
     assert len(rows) >= 200 and len(split(rows, "held-out")) >= 100
 
 
-def test_dates_on_the_held_out_half() -> None:
-    rows = split(date_rows(), "held-out")
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("labelled.txt, held-out half", split(date_rows(), "held-out")),
+        ("heldout-2.txt, held out whole", date_rows(DATES_2)),
+    ],
+)
+def test_dates_on_the_held_out_sets(
+    name: str, rows: list[tuple[str, tuple[datetime, datetime | None, bool]]]
+) -> None:
     missed = []
     for text, expected in rows:
         span = parse_when(text, DATES_TODAY)
         if span is None or (span.start, span.end, span.all_day) != expected:
             missed.append(text)
     accuracy = 1 - len(missed) / len(rows)
-    print(f"dates, held-out half: {accuracy:.3f} of {len(rows)}")
+    print(f"dates, {name}: {accuracy:.3f} of {len(rows)}")
     assert accuracy >= DATES_GOAL, f"{accuracy:.3f} < {DATES_GOAL}: missed {missed}"
 
 
