@@ -10,7 +10,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 CHROMIUM = /usr/lib/chromium/chromium
 
-.PHONY: install demo test lint typecheck pytest browser clients bench screenshots clean
+.PHONY: install demo test lint typecheck pytest browser clients morphology bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,20 @@ clients:
 		fi; \
 	fi
 
+# Debian's Voikko and its Finnish dictionary: Finnish base forms for the category lexicon
+# (text/morphology.py). Without them the lexicon uses Snowball stems and the Voikko tests skip.
+MORPHOLOGY_PACKAGES = libvoikko1 voikko-fi
+morphology:
+	@if ls /usr/lib/*/libvoikko.so.1 >/dev/null 2>&1 && { [ -d /usr/lib/voikko ] || [ -d /usr/share/voikko ]; }; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's $(MORPHOLOGY_PACKAGES) for Finnish base forms"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MORPHOLOGY_PACKAGES) >/dev/null \
+			|| echo "$(MORPHOLOGY_PACKAGES) could not be installed: Snowball stems are used"; \
+	else \
+		echo "Voikko is not installed: the lexicon uses Snowball stems, the Voikko tests are skipped"; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -64,7 +78,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser clients
+pytest: install browser clients morphology
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.extractors import Extraction, extract
+from scrapers.extractors import ExtractError, Extraction, extract
 from store.record import EventRecord
 from tests.support.extract import by_id, context, fixture, run, utc
 
@@ -196,3 +196,30 @@ def test_fast_occurrences_give_the_same_records_as_the_public_api(
     assert fast.records
     if name == "urapalvelut.ics":
         assert any(r.series_id for r in fast.records)
+
+
+def test_html_inside_a_property_is_no_html_page() -> None:
+    """Only the document's start counts: a whole HTML document in X-ALT-DESC (within the
+    first kilobyte) leaves the file a calendar; its text is the sanitised description."""
+    body = fixture("ics", "koulu-cms.ics")
+    assert b"<body>" in body[:1024]
+    result = extract("ics", body, context(URL, include_past=True))
+    info, cafe, _fair = sorted(result.records, key=lambda r: r.start_at)
+    assert info.description_text == (
+        "Tervetuloa infotilaisuuteen, jossa kerrotaan kevään kursseista.\n\nPaikka: auditorio"
+    )
+    assert cafe.description_text == "Keskustellaan suomeksi ja ruotsiksi."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!DOCTYPE html><html><body>BEGIN:VCALENDAR</body></html>",
+        b"\xef\xbb\xbf\r\n<html lang=fi><head></head><body>BEGIN:VCALENDAR",
+        b'<?xml version="1.0"?>\n<!-- cms -->\n<html><body>BEGIN:VCALENDAR',
+        b"<meta charset=utf-8><title>x</title><body>BEGIN:VCALENDAR",
+    ],
+)
+def test_an_html_page_is_refused_whatever_it_carries(body: bytes) -> None:
+    with pytest.raises(ExtractError, match="expected an iCalendar file, got an HTML page"):
+        extract("ics", body, context(URL, content_type="text/calendar"))

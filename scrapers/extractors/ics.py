@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from icalendar.parser import unescape_backslash
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
@@ -347,6 +348,13 @@ def _text(component: Any, name: str) -> str | None:
     return text or None
 
 
+def _html_description(component: Any) -> str | None:
+    """X-ALT-DESC;FMTTYPE=text/html, often a whole HTML document (normalisation keeps its
+    body's text, through the one cleaner). icalendar leaves this X- property's TEXT escapes."""
+    text = _text(component, "X-ALT-DESC")
+    return unescape_backslash(text) if text else None
+
+
 def _when(component: Any, uid: str | None, calendar_zone: str) -> RawEvent:
     """Only the times and the key of an event (all an occurrence adds to its series)."""
     start = component["DTSTART"].dt
@@ -386,7 +394,7 @@ def _raw(
         keywords.extend(str(c) for c in getattr(categories, "cats", [categories]))
     raw.title = str(summary) if summary is not None else None
     raw.text_language = summary.params.get("LANGUAGE") if summary is not None else None
-    raw.description = _text(component, "X-ALT-DESC") or _text(component, "DESCRIPTION")
+    raw.description = _html_description(component) or _text(component, "DESCRIPTION")
     raw.url = _text(component, "URL")
     raw.page_url = ctx.url
     raw.location_text = location
