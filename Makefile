@@ -1,7 +1,7 @@
 # One-word tasks. Each one sets up what it needs (a virtual environment in .venv).
 #   make demo   run the whole flow offline on the bundled demo sites
 #   make test   lint, type-check and run the tests
-#   make bench  run the benchmarks (by hand; they print figures)
+#   make bench  run the benchmarks (by hand): var/bench/results.json, printed as a table at the end
 #   make screenshots  run the demo and write docs/screenshots/*.png with Chromium
 
 PYTHON ?= python3
@@ -90,6 +90,8 @@ bench: install
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/daemon.py
+	@echo
+	$(BIN)/python bench/results.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
