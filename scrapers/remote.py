@@ -4,7 +4,7 @@ counterpart of scrapers.runner.crawl_one, with the same CrawlRun bookkeeping.
 1. The CrawlRun row is created here first, as for a local crawl.
 2. The job goes to the least busy node (`NodePool.place`: daemonstatus.json's pending + running,
    and the jobs this process gave it that it may not count yet), with schedule.json: job id
-   ``run-<run id>``, the source and run ids, the time limit and the crawl section as spider
+   ``run-<run id>-<random>``, the source and run ids, the time limit and the crawl section as spider
    arguments (the node's own environment gives the database: vahti.scrapyd_node). The node and
    job are recorded on the run.
 3. listjobs.json is read every `crawl.scrapyd_poll_seconds`. A job still there after the time
@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 
@@ -197,12 +198,15 @@ def _what_the_log_says(text: str) -> tuple[str, str]:
     """(status, message) for a job that ended without closing its run, from its log's end."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
-        if NODE_TROUBLE in line or DATABASE_UNAVAILABLE_LOG in line:
-            reason = line.split("] ", 1)[-1].replace(NODE_TROUBLE, "").strip()
+        if NODE_TROUBLE in line:
+            reason = line.split(NODE_TROUBLE, 1)[1].strip()
             return vocab.RUN_CANCELLED, f"the crawl node could not do it: {reason}"
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    last = errors[-1] if errors else (lines[-1] if lines else "")
-    return vocab.RUN_FAILED, f"the Scrapyd job ended without closing its run: {last}".strip()
+        if DATABASE_UNAVAILABLE_LOG in line:
+            reason = line[line.index(DATABASE_UNAVAILABLE_LOG) :]
+            return vocab.RUN_CANCELLED, f"the crawl node could not do it: {reason}"
+    errors = [line for line in lines if " ERROR: " in line or "Error" in line]
+    last = errors[-1] if errors else (lines[-1] if lines else "no log")
+    return vocab.RUN_FAILED, f"the Scrapyd job ended without closing its run: {last}"
 
 
 async def crawl_remote(
@@ -223,7 +227,8 @@ async def crawl_remote(
     if on_event:
         on_event("started", result)
     while True:
-        job = f"run-{result.run_id}"
+        # Unique on the node however many databases (or resets) its jobs have seen.
+        job = f"run-{result.run_id}-{uuid.uuid4().hex[:12]}"
         args, settings = _job_arguments(result, time_limit, child_settings.crawl)
         try:
             node = await pool.place(job, args, settings, lost)

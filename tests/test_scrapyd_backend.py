@@ -154,7 +154,7 @@ async def test_crawls_go_to_both_nodes_and_store_listings(
     done = runs(db)
     assert len(done) == 4 and all(run.status == vocab.RUN_OK for run in done)
     assert {run.node for run in done} == {node.url for node in nodes}  # both got jobs
-    assert all(run.job == f"run-{run.id}" for run in done)
+    assert all(run.job and run.job.startswith(f"run-{run.id}-") for run in done)
     with db.sessions() as session:
         keys = set(session.scalars(select(Listing.external_id)))
     assert len(keys) == 4
@@ -209,8 +209,8 @@ async def test_a_node_killed_mid_job_loses_the_run_not_the_source(
         stop_nodes(pair)
     lost, retried = runs(db, source_id)
     assert lost.status == vocab.RUN_CANCELLED
-    assert (lost.node, lost.job) == (first.url, f"run-{lost.id}")
-    assert lost.first_error and f"crawl node {first.url} lost job run-{lost.id}" in lost.first_error
+    assert lost.node == first.url and lost.job
+    assert lost.first_error and f"crawl node {first.url} lost job {lost.job}" in lost.first_error
     assert lost.errors == 0
     assert (retried.status, retried.node) == (vocab.RUN_OK, pair[1].url)
     assert results[0].run_id == retried.id and results[0].status == vocab.RUN_OK
@@ -236,3 +236,34 @@ async def test_an_overrunning_job_is_cancelled_on_its_node(
 
     await until(finished_there, 10, "the cancelled job among the node's finished ones")
     assert not any(job["id"] == run.job for job in node.jobs()["running"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (f'[database]\nurl = "postgresql+psycopg://x@127.0.0.1:{free_port()}/x"\n', "database"),
+        ('[database]\nurl = "sqlite:///x.db"\nbusy_timeout_ms = "soon"\n', "settings"),
+    ],
+    ids=["database-unavailable", "bad-settings"],
+)
+async def test_a_node_that_cannot_reach_the_database_does_not_blame_the_source(
+    sqlite_db: Database,
+    site_server: SiteServer,
+    nodes: list[ScrapydNode],
+    settings: str,
+    says: str,
+) -> None:
+    db = sqlite_db
+    (source_id,) = add_sources(db, site_server, "fine")
+    queue = queue_on(db, nodes)
+    for node in nodes:  # after queue_on, which points them at the test's database
+        node.settings_file.write_text(settings)
+    results = await queue.run([source_id])
+    (run,) = runs(db, source_id)
+    assert (results[0].status, run.status) == (vocab.RUN_CANCELLED, vocab.RUN_CANCELLED)
+    assert run.first_error and run.first_error.startswith("the crawl node could not do it: ")
+    assert says in run.first_error
+    assert source_state(db, source_id)[:2] == (vocab.HEALTH_NEW, 0)
+    # The control: the same source on nodes that reach the database is crawled.
+    use_database(nodes, db.url)
+    assert (await queue.run([source_id]))[0].status == vocab.RUN_OK
