@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 # left out of that choice).
 STATUS_TIMEOUT_SECONDS = 5.0
 CANCEL_TIMEOUT_SECONDS = 5.0
+LOST_AFTER_FAILURES = 3
 
 
 class NodePool:
@@ -139,18 +140,22 @@ def _job_state(jobs: dict[str, object], job: str) -> tuple[str, dict[str, object
 async def _follow(pool: NodePool, node: Node, job: str, deadline: float) -> _JobEnd:
     """Read the node's jobs until the job ends, overruns or is lost."""
     unreachable_since: float | None = None
+    failures = 0
     while True:
         await asyncio.sleep(pool.poll_seconds)
         now = time.monotonic()
         try:
             jobs = await node.jobs()
         except NodeError as exc:
-            # Unreachable, or answering without our project (restarted with no eggs).
+            # Unreachable, or answering without our project (restarted with no eggs). Lost
+            # after LOST_AFTER_FAILURES failed reads in a row spanning crawl.scrapyd_lost_seconds
+            # (one slow answer of a busy node is not a loss).
             unreachable_since = unreachable_since or now
-            if now - unreachable_since >= pool.lost_seconds:
+            failures += 1
+            if failures >= LOST_AFTER_FAILURES and now - unreachable_since >= pool.lost_seconds:
                 return _JobEnd("lost", str(exc))
             continue
-        unreachable_since = None
+        unreachable_since, failures = None, 0
         found = _job_state(jobs, job)
         if found is None:
             return _JobEnd("lost", f"{node.url} no longer knows job {job} (restarted?)")

@@ -144,9 +144,8 @@ def test_an_unreachable_node_gets_its_own_error_line_and_exit_1(  # type: ignore
 
 
 async def test_crawls_go_to_both_nodes_and_store_listings(
-    sqlite_db: Database, site_server: SiteServer, nodes: list[ScrapydNode]
+    db: Database, site_server: SiteServer, nodes: list[ScrapydNode]
 ) -> None:
-    db = sqlite_db
     ids = add_sources(db, site_server, "a", "b", "c", "d", delay=0.5)
     queue = queue_on(db, nodes)
     results = await queue.run(ids)

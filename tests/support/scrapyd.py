@@ -35,6 +35,8 @@ from scrapers.runner import child_environment
 from tests.support.children import TEST_CRAWL
 
 START_TIMEOUT_SECONDS = 30.0
+# A node on a loaded machine (the test suite runs beside much else) can be slow to answer.
+HTTP_TIMEOUT_SECONDS = 30.0
 CONF = """\
 [scrapyd]
 bind_address = 127.0.0.1
@@ -74,12 +76,14 @@ class ScrapydNode:
             self.process.wait(timeout=10)
 
     def status(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/daemonstatus.json", timeout=5)
+        response = httpx.get(f"{self.url}/daemonstatus.json", timeout=HTTP_TIMEOUT_SECONDS)
         return dict(response.json())
 
     def jobs(self) -> dict[str, Any]:
         response = httpx.get(
-            f"{self.url}/listjobs.json", params={"project": "tapahtumavahti"}, timeout=5
+            f"{self.url}/listjobs.json",
+            params={"project": "tapahtumavahti"},
+            timeout=HTTP_TIMEOUT_SECONDS,
         )
         return dict(response.json())
 
@@ -168,6 +172,6 @@ def node_crawl(nodes: list[ScrapydNode], **crawl: Any) -> CrawlSettings:
         "backend": "scrapyd",
         "scrapyd_urls": [node.url for node in nodes],
         "scrapyd_poll_seconds": 0.2,
-        "scrapyd_lost_seconds": 2.0,
+        "scrapyd_lost_seconds": 3.0,
     }
     return CrawlSettings(**{**values, **crawl})
