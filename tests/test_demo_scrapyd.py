@@ -22,7 +22,14 @@ from sqlalchemy import select
 
 from store.db import make_engine, session_factory
 from store.models import CrawlRun, Event, Source
-from tests.support.scrapyd import ScrapydNode, free_port, start_nodes, stop_nodes, use_database
+from tests.support.scrapyd import (
+    ScrapydNode,
+    free_port,
+    start_nodes,
+    stop_nodes,
+    use_database,
+    vahti_env_for,
+)
 from web.app import create_app
 from web.config import WebConfig
 
@@ -114,11 +121,7 @@ def events(run_vahti: Any, url: str) -> list[dict[str, Any]]:
 def test_the_demo_through_scrapyd_equals_the_local_demo(  # type: ignore[no-untyped-def]
     run_vahti, tmp_path: Path, nodes: list[ScrapydNode]
 ) -> None:
-    on_nodes = {
-        "VAHTI_CRAWL__BACKEND": "scrapyd",
-        "VAHTI_CRAWL__SCRAPYD_URLS": json.dumps([node.url for node in nodes]),
-        "VAHTI_CRAWL__SCRAPYD_POLL_SECONDS": "0.2",
-    }
+    on_nodes = vahti_env_for(nodes)
     deployed = run_vahti("nodes", "deploy", env=on_nodes, timeout=180)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     sites = {"VAHTI_DEMO__SITES_PORT": str(free_port())}

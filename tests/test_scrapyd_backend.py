@@ -19,15 +19,16 @@ from sqlalchemy import select
 from config import DatabaseSettings
 from scrapers.handoff import ChildSettings
 from services.crawl_queue import CrawlQueue
-from services.nodes import deploy, egg_version
 from store import vocab
 from store.models import CrawlRun, Listing, Source
 from tests.conftest import Database
 from tests.support.http import SiteServer
 from tests.support.scrapyd import (
     ScrapydNode,
+    deploy_to,
     free_port,
     node_crawl,
+    running_nodes,
     start_nodes,
     stop_nodes,
     use_database,
@@ -38,21 +39,10 @@ from tests.test_crawl_runs import PAGE
 pytestmark = pytest.mark.slow
 
 
-async def deploy_to(nodes: list[ScrapydNode]) -> str:
-    version = egg_version("0.0.1")
-    reports = await deploy(node_crawl(nodes), version)
-    assert all(report.ok for report in reports), reports
-    return version
-
-
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ScrapydNode]]:
-    started = start_nodes(2, tmp_path_factory.mktemp("scrapyd"))
-    try:
-        asyncio.run(deploy_to(started))
+    with running_nodes(2, tmp_path_factory.mktemp("scrapyd")) as started:
         yield started
-    finally:
-        stop_nodes(started)
 
 
 def add_sources(db: Database, server: SiteServer, *names: str, delay: float = 0.0) -> list[int]:
