@@ -252,6 +252,9 @@ async def crawl_remote(
             raise
         finally:
             pool.release(node)
+        if end.how == "lost" and not _run_is_open(sessions, result):
+            _read_run(sessions, result)  # the job closed its run before the node went
+            break
         if end.how == "lost":
             lost.add(node.url)
             message = f"crawl node {node.url} lost job {job}: {end.detail}"

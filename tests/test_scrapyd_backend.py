@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from services.crawl_queue import CrawlQueue
 from store import vocab
 from store.models import CrawlRun, Listing, Source
 from tests.conftest import Database
+from tests.support.daemon import FAST, VahtiProcess, wait_for
 from tests.support.http import SiteServer
 from tests.support.scrapyd import (
     ScrapydNode,
@@ -32,6 +34,7 @@ from tests.support.scrapyd import (
     start_nodes,
     stop_nodes,
     use_database,
+    vahti_env_for,
 )
 from tests.test_crawl_queue import until
 from tests.test_crawl_runs import PAGE
@@ -256,3 +259,49 @@ async def test_a_node_that_cannot_reach_the_database_does_not_blame_the_source(
     # The control: the same source on nodes that reach the database is crawled.
     use_database(nodes, db.url)
     assert (await queue.run([source_id]))[0].status == vocab.RUN_OK
+
+
+def test_vahti_run_crawls_through_the_nodes_and_a_shutdown_cancels_the_job(
+    sqlite_db: Database,
+    vahti_env: dict[str, str],
+    site_server: SiteServer,
+    tmp_path: Path,
+    nodes: list[ScrapydNode],
+) -> None:
+    db = sqlite_db
+    quick = add_sources(db, site_server, "yksi", "kaksi")
+    (slow,) = add_sources(db, site_server, "hidas", delay=60.0)
+    use_database(nodes, db.url)
+    env = {
+        **vahti_env,
+        **FAST,
+        **vahti_env_for(nodes),
+        "VAHTI_DATABASE__URL": db.url,
+        "VAHTI_CRAWL__MAX_PARALLEL": "3",
+        "VAHTI_CRAWL__DOWNLOAD_TIMEOUT": "120",
+        "VAHTI_SCHEDULER__STOP_TIMEOUT_SECONDS": "1",
+    }
+    daemon = VahtiProcess("daemon", ["run", "--port", str(free_port())], cwd=tmp_path, env=env)
+    try:
+
+        def quick_ones_done() -> bool:
+            done = [run for source_id in quick for run in runs(db, source_id)]
+            return len(done) == 2 and all(run.status == vocab.RUN_OK for run in done)
+
+        wait_for(quick_ones_done, 120, "the daemon's crawls through the nodes")
+        wait_for(lambda: site_server.hits("/hidas/"), 60, "the slow crawl to reach its page")
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.close()
+    assert {run.node for source_id in quick for run in runs(db, source_id)} <= {
+        node.url for node in nodes
+    }
+    (stopped,) = runs(db, slow)
+    assert stopped.status == vocab.RUN_CANCELLED and "shutdown" in (stopped.first_error or "")
+    assert source_state(db, slow)[:2] == (vocab.HEALTH_NEW, 0)
+    node = next(node for node in nodes if node.url == stopped.node)
+
+    def cancelled_there() -> bool:
+        return any(job["id"] == stopped.job for job in node.jobs()["finished"])
+
+    wait_for(cancelled_there, 30, "the job cancelled on its node")
