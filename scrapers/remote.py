@@ -7,8 +7,10 @@ counterpart of scrapers.runner.crawl_one, with the same CrawlRun bookkeeping.
    ``run-<run id>-<random>``, the source and run ids, the time limit and the crawl section as spider
    arguments (the node's own environment gives the database: vahti.scrapyd_node). The node and
    job are recorded on the run.
-3. listjobs.json is read every `crawl.scrapyd_poll_seconds`. A job still there after the time
-   limit and the kill grace is cancelled (cancel.json, KILL) and its run closed as `timeout`.
+3. listjobs.json is read every `crawl.scrapyd_poll_seconds`. A job running longer than the
+   time limit and the kill grace is cancelled (cancel.json, KILL) and its run closed as
+   `timeout`; one that waited that long in the node's queue without starting, as `cancelled`
+   (the node was too busy, not the source at fault).
    A finished job normally closed its run itself (the same pipeline as a local crawl); one
    still open was a job that died: `failed`, or `cancelled` when its log says the node was at
    fault (its database, its settings).
@@ -123,7 +125,7 @@ class NodePool:
 
 @dataclass
 class _JobEnd:
-    how: str  # "finished", "lost" or "overran"
+    how: str  # "finished", "lost", "overran" or "queued too long"
     detail: str = ""
     log_url: str | None = None
 
@@ -137,8 +139,11 @@ def _job_state(jobs: dict[str, object], job: str) -> tuple[str, dict[str, object
     return None
 
 
-async def _follow(pool: NodePool, node: Node, job: str, deadline: float) -> _JobEnd:
-    """Read the node's jobs until the job ends, overruns or is lost."""
+async def _follow(pool: NodePool, node: Node, job: str, allowed: float) -> _JobEnd:
+    """Read the node's jobs until the job ends, overruns (runs longer than `allowed` seconds,
+    or waits that long in the node's queue) or is lost."""
+    waiting_since = time.monotonic()
+    running_since: float | None = None
     unreachable_since: float | None = None
     failures = 0
     while True:
@@ -163,10 +168,13 @@ async def _follow(pool: NodePool, node: Node, job: str, deadline: float) -> _Job
         if state == "finished":
             log_url = entry.get("log_url")
             return _JobEnd("finished", log_url=log_url if isinstance(log_url, str) else None)
-        if now >= deadline:
+        if state == "running" and running_since is None:
+            running_since = now
+        since = running_since if running_since is not None else waiting_since
+        if now - since >= allowed:
             with contextlib.suppress(NodeError, TimeoutError):
                 await asyncio.wait_for(node.cancel(job), CANCEL_TIMEOUT_SECONDS)
-            return _JobEnd("overran")
+            return _JobEnd("overran" if running_since is not None else "queued too long")
 
 
 def _job_arguments(
@@ -243,8 +251,7 @@ async def crawl_remote(
             break
         try:
             _record_job(sessions, result, node, job)
-            deadline = time.monotonic() + time_limit + kill_grace
-            end = await _follow(pool, node, job, deadline)
+            end = await _follow(pool, node, job, time_limit + kill_grace)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(node.cancel(job), CANCEL_TIMEOUT_SECONDS)
@@ -273,6 +280,13 @@ async def crawl_remote(
         if end.how == "overran":
             status, message = vocab.RUN_TIMEOUT, f"killed after {time_limit + kill_grace:g} s"
             await _close_when_possible(sessions, result, status, message)
+            break
+        if end.how == "queued too long":  # the node was too busy: not the source's fault
+            message = (
+                f"crawl node {node.url} did not start job {job} within "
+                f"{time_limit + kill_grace:g} s (too busy: raise its max_proc)"
+            )
+            await _close_when_possible(sessions, result, vocab.RUN_CANCELLED, message)
             break
         if _run_is_open(sessions, result):
             text = await node.log_tail(end.log_url) if end.log_url else ""
