@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from config import DatabaseSettings
 from scrapers.handoff import ChildSettings
+from scrapers.nodes import Node
 from services.crawl_queue import CrawlQueue
 from store import vocab
 from store.models import CrawlRun, Listing, Source
@@ -305,3 +306,33 @@ def test_vahti_run_crawls_through_the_nodes_and_a_shutdown_cancels_the_job(
         return any(job["id"] == stopped.job for job in node.jobs()["finished"])
 
     wait_for(cancelled_there, 30, "the job cancelled on its node")
+
+
+async def test_a_job_left_waiting_on_a_busy_node_is_cancelled_not_blamed(
+    sqlite_db: Database, site_server: SiteServer, tmp_path: Path
+) -> None:
+    db = sqlite_db
+    (busy,) = start_nodes(1, tmp_path / "busy", max_proc=1)
+    try:
+        await deploy_to([busy])
+        hogging, waiting = add_sources(db, site_server, "hogs", "waits", delay=0.0)
+        site_server.add("/hogs/", PAGE, delay=30.0)  # the one process slot stays taken
+        use_database([busy], db.url)
+        with db.sessions.begin() as session:
+            hog_run = CrawlRun(source_id=hogging)
+            session.add(hog_run)
+            session.flush()
+            hog_args = {"source_id": str(hogging), "run_id": str(hog_run.id), "time_limit": "60"}
+        node = Node(busy.url)
+        await node.schedule("hog", {**hog_args, "crawl": node_crawl([busy]).model_dump_json()}, {})
+        await until(lambda: bool(busy.jobs().get("running")), 30, "the hog running")
+        queue = queue_on(db, [busy], time_limit=1, kill_grace=1.0)
+        results = await asyncio.wait_for(queue.run([waiting]), 60)
+        (run,) = runs(db, waiting)
+        assert (results[0].status, run.status) == (vocab.RUN_CANCELLED, vocab.RUN_CANCELLED)
+        assert run.first_error and "did not start job" in run.first_error
+        assert source_state(db, waiting)[:2] == (vocab.HEALTH_NEW, 0)
+        assert not busy.jobs()["pending"]  # taken out of the node's queue
+        await node.cancel("hog")
+    finally:
+        stop_nodes([busy])

@@ -54,7 +54,7 @@ dbs_dir = {folder}/dbs
 items_dir =
 jobs_to_keep = 50
 finished_to_keep = 200
-max_proc = 4
+max_proc = {max_proc}
 poll_interval = 0.2
 {auth}"""
 
@@ -112,11 +112,15 @@ def _node_environment(folder: Path, settings_file: Path) -> dict[str, str]:
     return env
 
 
-def start_node(folder: Path, *, username: str = "", password: str = "") -> ScrapydNode:
+def start_node(
+    folder: Path, *, username: str = "", password: str = "", max_proc: int = 4
+) -> ScrapydNode:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     auth = f"username = {username}\npassword = {password}\n" if username else ""
-    (folder / "scrapyd.conf").write_text(CONF.format(port=port, folder=folder, auth=auth))
+    (folder / "scrapyd.conf").write_text(
+        CONF.format(port=port, folder=folder, auth=auth, max_proc=max_proc)
+    )
     settings_file = folder / "node-settings.toml"
     settings_file.write_text('[database]\nurl = "sqlite:///nowhere/not-set-yet.db"\n')
     log_file = folder / "scrapyd.log"
@@ -145,11 +149,11 @@ def start_node(folder: Path, *, username: str = "", password: str = "") -> Scrap
     pytest.skip(f"Scrapyd could not start on 127.0.0.1:{port}: {tail or 'no output'}")
 
 
-def start_nodes(count: int, folder: Path, **login: str) -> list[ScrapydNode]:
+def start_nodes(count: int, folder: Path, **options: Any) -> list[ScrapydNode]:
     nodes: list[ScrapydNode] = []
     try:
         for index in range(count):
-            nodes.append(start_node(folder / f"node{index + 1}", **login))
+            nodes.append(start_node(folder / f"node{index + 1}", **options))
     except BaseException:
         stop_nodes(nodes)
         raise
