@@ -11,10 +11,12 @@ from dedupe.model import DedupeListing
 from store.record import EventRecord
 
 LABELLED = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe" / "labelled.json"
+# The cross-language set (issue 15), written by make_xlang.py, split into "tune" and "held-out".
+XLANG = LABELLED.with_name("xlang.json")
 
 
-def load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(LABELLED.read_text(encoding="utf-8"))
+def load(path: Path = LABELLED) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -52,13 +54,18 @@ def to_record(row: dict[str, Any]) -> EventRecord:
     )
 
 
-def listings() -> tuple[list[DedupeListing], dict[int, str]]:
-    """(listings, true group by listing id) for the pure clustering."""
-    data = load()
+def listings(
+    path: Path = LABELLED, half: str | None = None
+) -> tuple[list[DedupeListing], dict[int, str]]:
+    """(listings, true group by listing id) for the pure clustering; `half` picks one half of
+    a split set ("tune" or "held-out")."""
+    data = load(path)
     priority = {s["id"]: s["priority"] for s in data["sources"]}
     result: list[DedupeListing] = []
     labels: dict[int, str] = {}
     for row in data["listings"]:
+        if half is not None and row["half"] != half:
+            continue
         record = to_record(row)
         result.append(
             DedupeListing(
