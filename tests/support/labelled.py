@@ -82,6 +82,7 @@ def listings(
                 page_url=record.page_url,
                 application_url=record.application_url,
                 venue=record.venue,
+                venue_names=dict(row.get("venue_names") or {}),
                 address=record.address,
                 city=record.city,
                 attendance=record.attendance,
