@@ -51,6 +51,7 @@ def to_record(row: dict[str, Any]) -> EventRecord:
         organiser=row["organiser"],
         description_text=row["description_text"],
         series_id=row["series_id"],
+        extra={"venue_names": row["venue_names"]} if row.get("venue_names") else {},
     )
 
 
@@ -82,7 +83,7 @@ def listings(
                 page_url=record.page_url,
                 application_url=record.application_url,
                 venue=record.venue,
-                venue_names=dict(row.get("venue_names") or {}),
+                venue_names=dict(record.extra.get("venue_names") or {}),
                 address=record.address,
                 city=record.city,
                 attendance=record.attendance,
