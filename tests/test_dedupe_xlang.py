@@ -330,3 +330,20 @@ def test_held_out_half_through_the_store(db: Database, now: datetime) -> None:
     quality = pairwise_quality(events.values(), labels)
     assert quality.precision >= MIN_PRECISION, quality
     assert quality.recall >= MIN_RECALL, quality
+
+
+@needs_dictionaries
+def test_a_venue_named_in_three_languages_keeps_another_venue_apart() -> None:
+    names = {"venue_names": NAMES["kirjasto"]}  # as a Linked Events place gives them
+    found = _groups(
+        _listing(1, 1, "Ansioluettelo kuntoon", **names),
+        _listing(2, 2, "Polish your CV", venue="messut"),  # the same minute, another venue
+        *FILLER,
+    )
+    assert [1] in found and [2] in found
+    control = _groups(
+        _listing(1, 1, "Ansioluettelo kuntoon", **names),
+        _listing(2, 2, "Polish your CV"),
+        *FILLER,
+    )
+    assert [1, 2] in control
