@@ -241,11 +241,22 @@ def _across(
     def sources_of(k: int) -> set[int]:
         return {ordered[m].source_id for m in clusters.group(find(k)).members}
 
+    position = {m: k for k, m in enumerate(members)}
+
+    def members_of(k: int) -> list[int]:
+        return [position[m] for m in clusters.group(find(k)).members if m in position]
+
     found = crosslang.candidates(local, languages, bilingual, lambda x, y: find(x) == find(y))
     if not found:
         return []
     joined = crosslang.pair(
-        found, local, find, sources_of, lambda x, y: clusters.join(members[x], members[y])
+        found,
+        local,
+        find,
+        sources_of,
+        members_of,
+        languages,
+        lambda x, y: clusters.join(members[x], members[y]),
     )
     return [(score, members[x], members[y], verdict) for score, x, y, verdict in joined]
 

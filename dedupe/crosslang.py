@@ -25,6 +25,7 @@ their names from the sources: fewer pairs, never an error.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ from rapidfuzz import fuzz
 
 from dedupe.keys import Features, TitleVariant
 from dedupe.model import DedupeListing, PairScore
-from dedupe.score import ORGANISER_SHARE, VENUE_SPELLING, score_pair
-from dedupe.words import ONLINE_CITY, tokens
+from dedupe.places import GENERIC_PLACE_WORDS
+from dedupe.score import ORGANISER_SHARE, VENUE_SPELLING, VENUE_WORD, score_pair
+from dedupe.words import CITY_NAMES, ONLINE_CITY, tokens
 from text.freedict import Dictionaries, en_key
 from text.glossary import STOPWORDS
 from text.language import title_language
@@ -87,6 +89,11 @@ def _languages(item: Features, source: str | None) -> list[str | None]:
     return [declared or source for declared in item.languages]
 
 
+def title_languages(item: Features, source_language: Mapping[int, str | None]) -> set[str]:
+    """The known languages of a listing's titles."""
+    return {lang for lang in _languages(item, source_language.get(item.source_id)) if lang}
+
+
 def _categories_fit(a: Features, b: Features) -> bool:
     ca, cb = a.categories - ANY_CATEGORY, b.categories - ANY_CATEGORY
     return not ca or not cb or bool(ca & cb)
@@ -103,19 +110,37 @@ def _content(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
 
 
+def meeting_words(
+    a: Sequence[str], lang_a: str, b: Sequence[str], lang_b: str, dicts: Dictionaries
+) -> tuple[list[bool], list[bool]]:
+    """For each word on each side: does it meet a word of the other side in English (the word
+    itself, its first five letters, or its English in the dictionaries)?"""
+    keys_a = [dicts.english_words(t, lang_a) | {en_key(t)} for t in a]
+    keys_b = [dicts.english_words(t, lang_b) | {en_key(t)} for t in b]
+    all_a: frozenset[str] = frozenset().union(*keys_a)
+    all_b: frozenset[str] = frozenset().union(*keys_b)
+    return [bool(k & all_b) for k in keys_a], [bool(k & all_a) for k in keys_b]
+
+
 def word_similarity(
     a: Sequence[str], lang_a: str, b: Sequence[str], lang_b: str, dicts: Dictionaries
 ) -> float:
-    """The share of words on both sides that meet a word of the other side in English: the
-    word itself (five letters), or its English in the dictionaries."""
+    """The share of words on both sides that meet a word of the other side in English."""
     if not a or not b:
         return 0.0
-    keys_a = [dicts.english_words(t, lang_a) | {en_key(t)} for t in a]
-    keys_b = [dicts.english_words(t, lang_b) | {en_key(t)} for t in b]
-    all_a = frozenset().union(*keys_a)
-    all_b = frozenset().union(*keys_b)
-    hits = sum(1 for k in keys_a if k & all_b) + sum(1 for k in keys_b if k & all_a)
-    return hits / (len(a) + len(b))
+    met_a, met_b = meeting_words(a, lang_a, b, lang_b, dicts)
+    return (sum(met_a) + sum(met_b)) / (len(a) + len(b))
+
+
+def _unmet_topic(
+    va: TitleVariant, vb: TitleVariant, words_a: Sequence[str], met_a: Sequence[bool]
+) -> bool:
+    """`va` names a topic (a glossary topic family: pay subsidy, CV, IT ...) that `vb` does not
+    name, with a word that meets nothing in `vb` either."""
+    met = dict(zip(words_a, met_a, strict=True))
+    return any(
+        family not in vb.topics and not met.get(word, False) for family, word in va.topic_words
+    )
 
 
 def _families(va: TitleVariant, vb: TitleVariant) -> float:
@@ -132,15 +157,21 @@ def title_evidence(
     dicts: Dictionaries,
 ) -> tuple[float, str] | None:
     """The best title agreement over pairs of titles in two different languages, with the two
-    languages ("fi/en"); None when the listings have no titles in two known languages."""
+    languages ("fi/en"); None when no such pair is known. Titles in one language are the
+    ordinary rules' to compare."""
     best: tuple[float, str] | None = None
     for va, lang_a in zip(a.variants, langs_a, strict=True):
         for vb, lang_b in zip(b.variants, langs_b, strict=True):
             if lang_a is None or lang_b is None or lang_a == lang_b:
                 continue
+            words_a, words_b = _content(va.text), _content(vb.text)
+            if not words_a or not words_b:
+                continue
+            met_a, met_b = meeting_words(words_a, lang_a, words_b, lang_b, dicts)
+            if _unmet_topic(va, vb, words_a, met_a) or _unmet_topic(vb, va, words_b, met_b):
+                continue  # one names a topic the other does not: two events, or unclear
             value = max(
-                word_similarity(_content(va.text), lang_a, _content(vb.text), lang_b, dicts),
-                _families(va, vb),
+                (sum(met_a) + sum(met_b)) / (len(words_a) + len(words_b)), _families(va, vb)
             )
             if best is None or value > best[0]:
                 best = (value, f"{lang_a}/{lang_b}")
@@ -158,7 +189,9 @@ def venue_evidence(
 
     True when a distinctive word of a name is shared, any name from either source counted;
     False when one source names the venue in the other listing's language as well and no name
-    meets; else unknown, with the names' agreement through the dictionaries."""
+    meets, or when both names hold a name-like word (one the dictionaries do not know: names
+    stay names in any language) and none of them meets; else unknown, with the names'
+    agreement through the dictionaries."""
     all_a, all_b = a.venue | a.venue_alt, b.venue | b.venue_alt
     if not a.venue_names or not b.venue_names:
         return None, 0.0
@@ -176,10 +209,34 @@ def venue_evidence(
         return False, 0.0  # one names it in three languages, and not as the other does
     if lang_a is None or lang_b is None:
         return None, 0.0
-    value = word_similarity(
-        _content(a.venue_names[0]), lang_a, _content(b.venue_names[0]), lang_b, dicts
+    words_a, words_b = (
+        _place_words(_name_part(a.venue_names[0])),
+        _place_words(_name_part(b.venue_names[0])),
     )
-    return None, value
+    names_a = [w for w in words_a if not dicts.knows(w, lang_a)]
+    names_b = [w for w in words_b if not dicts.knows(w, lang_b)]
+    if names_a and names_b and not _names_meet(names_a, names_b):
+        return False, 0.0  # names stay names in any language ("Caisa", "Sampola"): two venues
+    return None, word_similarity(words_a, lang_a, words_b, lang_b, dicts)
+
+
+def _names_meet(a: Sequence[str], b: Sequence[str]) -> bool:
+    return any(fuzz.ratio(x, y) >= VENUE_WORD for x in a for y in b)
+
+
+def _name_part(venue: str) -> str:
+    """A venue without the address or note after it: "Luckan, Simonsgatan 8" → "Luckan"."""
+    return re.split(r"[,(]", venue, maxsplit=1)[0]
+
+
+def _place_words(name: str) -> list[str]:
+    """The words of a venue's name that may tell it from another ("talo", "library", a city
+    or a number do not)."""
+    return [
+        t
+        for t in _content(name)
+        if t not in GENERIC_PLACE_WORDS and t not in CITY_NAMES and not t.isdigit()
+    ]
 
 
 def candidates(
@@ -261,16 +318,49 @@ def _candidate(
     )
 
 
+def _venues_differ(
+    first: Sequence[int],
+    second: Sequence[int],
+    items: Sequence[Features],
+    source_language: Mapping[int, str | None],
+) -> bool:
+    for x in first:
+        for y in second:
+            a, b = items[x], items[y]
+            if not title_languages(a, source_language) & title_languages(b, source_language):
+                continue
+            if a.venue_names and b.venue_names and not _names_one_venue(a, b):
+                return True
+    return False
+
+
+def _names_one_venue(a: Features, b: Features) -> bool:
+    """Some name of one listing's venue meets some name of the other's (any language)."""
+    shared = (a.venue | a.venue_alt) & (b.venue | b.venue_alt)
+    if any(not w.startswith("#") for w in shared):
+        return True
+    return any(
+        fuzz.ratio(x.casefold(), y.casefold()) >= VENUE_SPELLING
+        for x in a.venue_names
+        for y in b.venue_names
+    )
+
+
 def pair(
     found: Iterable[_Candidate],
     items: Sequence[Features],
     find: Callable[[int], int],
     sources_of: Callable[[int], set[int]],
+    members_of: Callable[[int], list[int]],
+    source_language: Mapping[int, str | None],
     join: Callable[[int, int], bool],
 ) -> list[tuple[float, int, int, PairScore]]:
-    """Join one-to-one pairs (indexes into `items`; `find`, `sources_of` and `join` take the
-    same indexes): each the clear best of the other among its source's candidates, the event
-    of neither holding a listing of the other's source yet. Returns the joined pairs."""
+    """Join one-to-one pairs (indexes into `items`; the callables take the same indexes and
+    answer for the listing's event so far): each the clear best of the other among its
+    source's candidates, the event of neither holding a listing of the other's source yet,
+    and no two of their listings with titles in one language naming two venues (two events
+    that both have a Finnish title at two venues were the ordinary rules' to keep apart).
+    Returns the joined pairs."""
     # (an event, another source) → the best score of each event of that source it could join
     ranked: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
     keyed: list[tuple[_Candidate, tuple[int, int], tuple[int, int]]] = []
@@ -293,6 +383,8 @@ def pair(
             continue
         if b.source_id in sources_of(c.first) or a.source_id in sources_of(c.second):
             continue  # already paired with that source (in its own language or another)
+        if _venues_differ(members_of(c.first), members_of(c.second), items, source_language):
+            continue  # two venues, as two listings in one language name them
         if join(c.first, c.second):
             verdict = PairScore(c.score, True, False, "cross-language", c.evidence)
             joined.append((c.score, c.first, c.second, verdict))

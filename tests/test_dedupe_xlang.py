@@ -158,6 +158,22 @@ NAMES = {
         "en": "Helsinki City Library",
     },
     "messut": {"fi": "Messukeskus", "sv": "Mässcentrum", "en": "Expo and Convention Centre"},
+    "caisa": {
+        "fi": "Kulttuurikeskus Caisa",
+        "sv": "Kulturcentret Caisa",
+        "en": "Caisa Cultural Centre",
+    },
+    "itis": {
+        "fi": "Itäkeskuksen kirjasto",
+        "sv": "Östra centrums bibliotek",
+        "en": "Itäkeskus Library",
+    },
+    "luckan": {"fi": "Luckan", "sv": "Luckan", "en": "Luckan"},
+    "stoa": {
+        "fi": "Kulttuurikeskus Stoa",
+        "sv": "Kulturcentret Stoa",
+        "en": "Stoa Cultural Centre",
+    },
 }
 LANGUAGE = {1: "fi", 2: "en", 3: "fi", 4: "sv"}
 
@@ -347,3 +363,55 @@ def test_a_venue_named_in_three_languages_keeps_another_venue_apart() -> None:
         *FILLER,
     )
     assert [1, 2] in control
+
+
+@needs_dictionaries
+def test_a_parallel_session_listed_in_one_language_only_stays_apart() -> None:
+    found = _groups(
+        _listing(1, 1, "Verkostoitumisilta kansainvälisille osaajille", venue="caisa"),
+        _listing(2, 2, "Pay subsidy for employers of international talents", venue="caisa"),
+        *FILLER,
+    )
+    assert [1] in found and [2] in found  # one audience, two topics
+    control = _groups(
+        _listing(1, 1, "Verkostoitumisilta kansainvälisille osaajille", venue="caisa"),
+        _listing(2, 2, "Networking evening for international talents", venue="caisa"),
+        *FILLER,
+    )
+    assert [1, 2] in control
+
+
+@needs_dictionaries
+def test_venue_names_that_are_names_keep_two_venues_apart() -> None:
+    found = _groups(
+        _listing(1, 1, "Englantia työnhakijoille", venue="caisa"),
+        _listing(2, 2, "English for job seekers", venue="stoa"),  # "Caisa" is no "Stoa"
+        *FILLER,
+    )
+    assert [1] in found and [2] in found
+    control = _groups(
+        _listing(1, 1, "Englantia työnhakijoille", venue="caisa"),
+        _listing(2, 2, "English for job seekers", venue="caisa"),
+        *FILLER,
+    )
+    assert [1, 2] in control
+
+
+@needs_dictionaries
+def test_an_event_that_has_a_title_in_one_language_at_another_venue_is_not_joined() -> None:
+    """One title at one minute at two venues: the Swedish listing joins the event whose Finnish
+    listing names its venue, and is not paired with the other one."""
+    found = _groups(
+        _listing(1, 1, "CV-klinikka maahanmuuttajille", venue="itis"),
+        _listing(2, 3, "CV-klinikka maahanmuuttajille", venue="luckan"),
+        _listing(3, 4, "CV-klinik för invandrare", venue="luckan"),
+        *FILLER,
+    )
+    assert [1] in found and [2, 3] in found
+    control = _groups(
+        _listing(1, 1, "CV-klinikka maahanmuuttajille", venue="luckan"),
+        _listing(2, 3, "CV-klinikka maahanmuuttajille", venue="luckan"),
+        _listing(3, 4, "CV-klinik för invandrare", venue="luckan"),
+        *FILLER,
+    )
+    assert [1, 2, 3] in control

@@ -51,6 +51,7 @@ EN_STOPWORDS: Final = frozenset(_EN_STOPWORDS.split())
 STEM_MIN: Final = 4
 HEAD_MIN: Final = 3
 ENDING_MAX: Final = 5
+KNOWN_ENDING: Final = 3
 EN_KEY: Final = 5
 
 
@@ -117,6 +118,8 @@ class Dictionaries:
     fi: dict[str, frozenset[str]] = field(default_factory=dict)
     sv: dict[str, frozenset[str]] = field(default_factory=dict)
     found: tuple[str, ...] = ()
+    # Every English key the dictionaries know (a word not among them is a name: "Caisa").
+    english: frozenset[str] = frozenset()
     _stems: dict[str, dict[str, list[str]]] = field(default_factory=dict, init=False, repr=False)
     _cache: dict[tuple[str, str], frozenset[str]] = field(
         default_factory=dict, init=False, repr=False
@@ -155,11 +158,14 @@ class Dictionaries:
             if english:
                 for phrase in phrases:
                     sv[fold(phrase)] |= english
+        fi_table = {w: frozenset(k) for w, k in fi.items() if k and " " not in w}
+        sv_table = {w: frozenset(k) for w, k in sv.items() if k and " " not in w}
         return cls(
             folder=folder,
-            fi={w: frozenset(k) for w, k in fi.items() if k and " " not in w},
-            sv={w: frozenset(k) for w, k in sv.items() if k and " " not in w},
+            fi=fi_table,
+            sv=sv_table,
             found=present,
+            english=frozenset().union(*fi_table.values(), *sv_table.values()),
         )
 
     def __post_init__(self) -> None:
@@ -168,6 +174,15 @@ class Dictionaries:
 
     def __bool__(self) -> bool:
         return bool(self.fi or self.sv)
+
+    def knows(self, token: str, language: str) -> bool:
+        """Is this a word of the language (not a name) as far as the dictionaries tell? Stricter
+        than `english_words`: endings of at most three letters."""
+        if not token.isalpha():
+            return False  # "Maria01", "Stoa2"
+        if language == "en":
+            return en_key(token) in self.english
+        return bool(self._lookup(token, language, KNOWN_ENDING))
 
     def english_words(self, token: str, language: str) -> frozenset[str]:
         """English keys of one folded word in `language` (fi, sv; en: the word itself)."""
@@ -179,7 +194,7 @@ class Dictionaries:
             found = self._cache[key] = self._lookup(token, language)
         return found
 
-    def _lookup(self, token: str, language: str) -> frozenset[str]:
+    def _lookup(self, token: str, language: str, ending: int = ENDING_MAX) -> frozenset[str]:
         table = self.fi if language == "fi" else self.sv if language == "sv" else {}
         if not table:
             return frozenset()
@@ -187,12 +202,12 @@ class Dictionaries:
         if exact:
             return exact
         stems = self._stems[language]
-        inflected = self._by_stem(token, stems, table, ENDING_MAX)
+        inflected = self._by_stem(token, stems, table, ending)
         if inflected:
             return inflected
         for split in range(HEAD_MIN, len(token) - STEM_MIN + 1):
             head, tail = token[:split], token[split:]
-            tail_keys = table.get(tail) or self._by_stem(tail, stems, table, ENDING_MAX)
+            tail_keys = table.get(tail) or self._by_stem(tail, stems, table, ending)
             if not tail_keys:
                 continue
             head_keys = self._head(head, stems, table)
