@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
 # In the crawler's stats when the run could not be closed: the database's words.
 DATABASE_UNAVAILABLE = "vahti/database_unavailable"
+# The start of the error logged then (a Scrapyd job's log says so with it: scrapers.remote).
+DATABASE_UNAVAILABLE_LOG = "cannot store the crawl: the database is unavailable"
 STATUS_PREFIX = "vahti/status/"
 FETCH_PREFIX = "vahti/fetch/"
 
@@ -90,18 +92,23 @@ class StorePipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if isinstance(item, RecordItem):
-            record: EventRecord = item["record"]
-            self.buffer.append(record)
-            self.seen.add(record.key())
-            self.crawler.stats.inc_value("vahti/records")
-            if len(self.buffer) >= self.flush_at:
-                self._flush_while_crawling()
+            self._take([item["record"]])
         elif isinstance(item, PageItem):
+            self._take(item.get("records", []))
             self.pages.append(item["page"])
         elif isinstance(item, CarriedItem):
             self.carried.append(item["page"])
             self.crawler.stats.inc_value("vahti/records", len(item["page"].record_keys))
         return item
+
+    def _take(self, records: list[EventRecord]) -> None:
+        for record in records:
+            self.buffer.append(record)
+            self.seen.add(record.key())
+        if records:
+            self.crawler.stats.inc_value("vahti/records", len(records))
+        if len(self.buffer) >= self.flush_at:
+            self._flush_while_crawling()
 
     def _flush(self) -> None:
         if not self.buffer:
@@ -155,7 +162,7 @@ class StorePipeline:
             if not database_unavailable(exc):
                 raise
             self.crawler.stats.set_value(DATABASE_UNAVAILABLE, describe(exc))
-            log.error("cannot store the crawl: the database is unavailable (%s)", describe(exc))
+            log.error("%s (%s)", DATABASE_UNAVAILABLE_LOG, describe(exc))
         finally:
             self.engine.dispose()
 
@@ -175,6 +182,8 @@ class PrintPipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if isinstance(item, RecordItem):
             self.records.append(item["record"].to_json())
+        elif isinstance(item, PageItem):
+            self.records.extend(record.to_json() for record in item.get("records", []))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
