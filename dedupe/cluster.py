@@ -172,9 +172,9 @@ def _cluster(
 ) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
     languages = crosslang.source_languages(ordered)
-    across = len({lang for lang in languages.values() if lang}) > 1 or any(
-        listing.titles for listing in ordered
-    )
+    written = {lang for lang in languages.values() if lang}
+    written.update(lang for listing in ordered for lang, text in listing.titles.items() if text)
+    across = len(written) > 1  # titles in two languages or more: pair across them
     if across and bilingual is None:
         bilingual = dictionaries()
     urls = [listing_urls(listing) for listing in ordered]
