@@ -8,8 +8,10 @@ a pair of its own."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import signal
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from config import DatabaseSettings
 from scrapers.handoff import ChildSettings
 from scrapers.nodes import Node
 from services.crawl_queue import CrawlQueue
+from services.nodes import build_egg
 from store import vocab
 from store.models import CrawlRun, Listing, Source
 from tests.conftest import Database
@@ -91,6 +94,18 @@ def source_state(db: Database, source_id: int) -> tuple[str, int, object]:
 
 
 # -- vahti nodes --
+
+
+def test_the_egg_holds_the_crawler_its_data_and_the_settings_entry_point() -> None:
+    egg = zipfile.ZipFile(io.BytesIO(build_egg("0.0.1")))
+    names = set(egg.namelist())
+    assert {"vahti/scrapyd_node.py", "scrapers/crawl_child.py", "store/models.py"} <= names
+    assert "text/data/yso_categories.json" in names  # package data the crawl reads
+    assert "store/migrations/script.py.mako" in names
+    assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
+    assert not any(name.startswith(("web/", "digest/", "dedupe/")) for name in names)
+    entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
+    assert "[scrapy]\nsettings = vahti.scrapyd_node" in entry_points
 
 
 def test_nodes_deploy_and_list_show_every_node(run_vahti, nodes: list[ScrapydNode]) -> None:  # type: ignore[no-untyped-def]
