@@ -98,9 +98,7 @@ def _data_files(package: Path) -> list[str]:
     return sorted(
         str(path.relative_to(package))
         for path in package.rglob("*")
-        if path.is_file()
-        and path.suffix not in (".py", ".pyc")
-        and "__pycache__" not in path.parts
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
     )
 
 
