@@ -28,6 +28,7 @@ from scheduler import jobs
 from scheduler.cleanup import Retention, clean_up
 from scheduler.crawls import (
     SAME_TIME,
+    claim_crawl_requests,
     close_abandoned_runs,
     enabled_sources,
     plan_crawl_jobs,
@@ -71,6 +72,7 @@ class ActiveRuntime:
         self.scheduler: AsyncIOScheduler | None = None
         self.active = False
         self.chores: dict[str, asyncio.Task[None]] = {}
+        self._requests: asyncio.Task[None] | None = None
 
     # -- the term --
 
@@ -87,6 +89,7 @@ class ActiveRuntime:
         jobs.bind(self)
         self.active = True
         self.crawls.open(self._may_crawl, self.stats)
+        self._requests = asyncio.create_task(self._follow_requests(), name="crawl requests")
         self.scheduler.resume()
 
     async def stop(self, timeout: float, hurry: asyncio.Event) -> None:
@@ -95,6 +98,8 @@ class ActiveRuntime:
         digest run to hand back what it has not sent."""
         self.active = False
         jobs.bind(None)
+        if self._requests is not None:
+            self._requests.cancel()  # a claim it loses stays due: the next sync schedules it
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.flags.finish.set()
@@ -175,6 +180,25 @@ class ActiveRuntime:
             if row.next_crawl_at is not None and row.next_crawl_at > now + SAME_TIME:
                 return False
             return source_id not in sources_being_crawled(session, now, self.abandon_after)
+
+    def _claim_requests(self) -> list[int]:
+        with self.sessions.begin() as session:
+            return claim_crawl_requests(session)
+
+    async def _follow_requests(self) -> None:
+        """Claim the "crawl now" requests of every web process, every
+        `crawl_request_seconds`, and queue them (the admission check still applies)."""
+        while self.active:
+            try:
+                claimed = await asyncio.to_thread(self._claim_requests)
+            except Exception as exc:
+                log.warning("crawl requests: cannot read them (%s)", exc)
+                claimed = []
+            for source_id in claimed:
+                if self.active:
+                    log.info("crawl: source=%d asked for; queued", source_id)
+                    self.crawls.submit(source_id)
+            await asyncio.sleep(self.config.crawl_request_seconds)
 
     def _sync_now(self, crawling: frozenset[int]) -> tuple[int, int, int]:
         """Close abandoned runs, then set and remove crawl jobs (in a thread)."""
