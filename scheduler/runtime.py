@@ -216,12 +216,14 @@ class ActiveRuntime:
             now,
             self.config.crawl_jitter_seconds,
         )
-        for source_id, when in plan.schedule.items():
-            if self.active:
-                jobs.set_crawl(self.scheduler, source_id, when)
-        for source_id in plan.remove:
-            if self.active:
-                jobs.remove_crawl(self.scheduler, source_id)
+        if plan.schedule or plan.remove:
+            with jobs.batch(self.scheduler):
+                for source_id, when in plan.schedule.items():
+                    if self.active:
+                        jobs.set_crawl(self.scheduler, source_id, when)
+                for source_id in plan.remove:
+                    if self.active:
+                        jobs.remove_crawl(self.scheduler, source_id)
         return len(plan.schedule), len(plan.remove), abandoned
 
     async def _sync(self) -> None:
