@@ -1,11 +1,11 @@
 """The whole system losing nodes (issue 16, item 4), on PostgreSQL.
 
-Two `vahti run` (a leader and a standby), two `vahti worker`, the crawl backend's nodes (two
-Scrapyd nodes on 127.0.0.1 with `crawl.backend = "scrapyd"`; crawl processes of the leader with
-the local backend), 100 sources served by a site server on 127.0.0.1 and 5,000 subscribers
-whose digest is due now, sent into an aiosmtpd sink. At random moments (drawn from the seed)
-the leader, one worker and one Scrapyd node are killed with SIGKILL, and every database
-connection of the system is terminated once (pg_terminate_backend). In the end:
+Two `vahti run` (a leader and a standby), two `vahti worker`, two Scrapyd nodes on 127.0.0.1
+(`crawl.backend = "scrapyd"`, the project deployed by `vahti nodes deploy`), 100 sources served
+by a site server on 127.0.0.1 and 5,000 subscribers whose digest is due now, sent into an
+aiosmtpd sink. At random moments (drawn from the seed) the leader, one worker and one Scrapyd
+node (with its running jobs) are killed with SIGKILL, and every database connection of the
+system is terminated once (pg_terminate_backend). In the end:
 
 - every source was crawled successfully exactly once (runs the faults cut short are closed as
   cancelled or failed, never left "running");
@@ -22,6 +22,8 @@ import json
 import random
 import re
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -40,6 +42,7 @@ from tests.conftest import POSTGRES_ENV, POSTGRES_URL, fresh_database_url
 from tests.support.daemon import FAST, VahtiProcess, free_port
 from tests.support.digest import add_event
 from tests.support.http import SiteServer
+from tests.support.scrapyd import ScrapydNode, start_nodes, stop_nodes, use_database
 from tests.support.smtp import SmtpServer
 
 pytestmark = [
@@ -94,6 +97,7 @@ class System:
     engine: Engine
     folder: Path
     env: dict[str, str]
+    nodes: list[ScrapydNode] = field(default_factory=list)
     daemons: list[VahtiProcess] = field(default_factory=list)
     workers: list[VahtiProcess] = field(default_factory=list)
     started: float = 0.0
@@ -192,7 +196,7 @@ def system(
             "VAHTI_MAIL__CONNECTIONS": "2",
             "VAHTI_MAIL__RETRY_BACKOFF_SECONDS": "0.5",
             "VAHTI_MAIL__MESSAGE_ID_DOMAIN": "vahti.example",
-            "VAHTI_CRAWL__MAX_PARALLEL": "4",
+            "VAHTI_CRAWL__MAX_PARALLEL": "6",
             "VAHTI_CRAWL__TIME_LIMIT_SECONDS": "30",
             "VAHTI_SCHEDULER__CRAWL_REQUEST_SECONDS": "0.5",
             # A standby takes over within 8 + 2 s of a leader's death; a leader whose loop is
@@ -202,13 +206,34 @@ def system(
             "VAHTI_SCHEDULER__SOURCE_SYNC_SECONDS": "2",
             "VAHTI_SCHEDULER__STOP_TIMEOUT_SECONDS": "5",
         }
+        nodes = start_nodes(2, tmp_path / "scrapyd")  # skips when Scrapyd cannot start
         engine = make_engine(base_url)
-        found = System(url, tag, engine, tmp_path, env)
+        found = System(url, tag, engine, tmp_path, env, nodes)
         try:
+            use_database(nodes, url)
+            env.update(
+                {
+                    "VAHTI_CRAWL__BACKEND": "scrapyd",
+                    "VAHTI_CRAWL__SCRAPYD_URLS": json.dumps([node.url for node in nodes]),
+                    "VAHTI_CRAWL__SCRAPYD_POLL_SECONDS": "0.5",
+                    "VAHTI_CRAWL__SCRAPYD_LOST_SECONDS": "3",
+                }
+            )
+            deployed = subprocess.run(
+                [sys.executable, "-m", "vahti", "nodes", "deploy"],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert deployed.returncode == 0, deployed.stderr
             yield found
         finally:
             for process in found.daemons + found.workers:
                 process.close()
+            stop_nodes(nodes)
             engine.dispose()
 
 
@@ -232,6 +257,7 @@ def plan_faults(rng: random.Random) -> list[Fault]:
     faults = [
         Fault(rng.uniform(*FAULT_WINDOW), "SIGKILL the leader"),
         Fault(rng.uniform(*FAULT_WINDOW), "SIGKILL a worker"),
+        Fault(rng.uniform(*FAULT_WINDOW), "SIGKILL a Scrapyd node"),
         Fault(rng.uniform(*FAULT_WINDOW), "terminate every database connection"),
     ]
     return sorted(faults, key=lambda fault: fault.at)
@@ -246,6 +272,11 @@ def act(system: System, fault: Fault, rng: random.Random) -> None:
         fault.done = kill(leader)
     elif fault.what == "SIGKILL a worker":
         fault.done = kill(rng.choice(system.workers))
+    elif fault.what == "SIGKILL a Scrapyd node":
+        node = rng.choice(system.nodes)
+        running = len(node.jobs().get("running", []))
+        node.kill()
+        fault.done = f"node on port {node.port} with {running} running jobs"
     else:
         fault.done = f"{system.terminate_connections()} connections"
 

@@ -1,7 +1,7 @@
 """crawl requests: the admin's "crawl now" from any web process, claimed by the active daemon
 
-Revision ID: 0009_deploy_crawl_requests
-Revises: 0008_web_state
+Revision ID: 0010_deploy_crawl_requests
+Revises: 0009_scrapyd_run_node
 Create Date: 2026-12-07
 
 With several `vahti serve` processes and a separate `vahti run`, "crawl now" is asked on one
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0009_deploy_crawl_requests"
-down_revision = "0008_web_state"
+revision = "0010_deploy_crawl_requests"
+down_revision = "0009_scrapyd_run_node"
 branch_labels = None
 depends_on = None
 
