@@ -15,7 +15,8 @@ counterpart of scrapers.runner.crawl_one, with the same CrawlRun bookkeeping.
 4. A node that cannot be reached for `crawl.scrapyd_lost_seconds`, or that no longer knows the
    job (restarted), has lost it: the run is closed as `cancelled` ("node ... lost job ...": not
    the source's fault, so its health, failure count and next crawl stay), and the crawl starts
-   again, as a new run, on another node (at most once per node).
+   again, as a new run, on another node (at most once per node). A job that had closed its run
+   before its node went was not lost: its crawl is done, and not run twice.
 5. A shutdown cancels the job on its node and closes the run as cancelled.
 """
 
@@ -242,6 +243,10 @@ async def crawl_remote(
             raise
         finally:
             pool.release(node)
+        if end.how == "lost" and not _run_is_open(sessions, result):
+            # The job closed its run (the crawl is done) before its node went: not lost.
+            _read_run(sessions, result)
+            break
         if end.how == "lost":
             lost.add(node.url)
             message = f"crawl node {node.url} lost job {job}: {end.detail}"
