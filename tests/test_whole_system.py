@@ -27,7 +27,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +42,13 @@ from tests.conftest import POSTGRES_ENV, POSTGRES_URL, fresh_database_url
 from tests.support.daemon import FAST, VahtiProcess, free_port
 from tests.support.digest import add_event
 from tests.support.http import SiteServer
-from tests.support.scrapyd import ScrapydNode, start_nodes, stop_nodes, use_database
+from tests.support.scrapyd import (
+    ScrapydNode,
+    restart_node,
+    start_nodes,
+    stop_nodes,
+    use_database,
+)
 from tests.support.smtp import SmtpServer
 
 pytestmark = [
@@ -59,6 +65,8 @@ SEEDS = [1, 2, 3, 4, 5]
 # are running.
 FAULT_WINDOW = (0.5, 15.0)
 DONE_WITHIN = 600.0
+# A killed process is started again this long after (systemd's RestartSec in deploy/).
+RESTART_AFTER = 3.0
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
 RECIPIENT = re.compile(rb"^To:\s*([^\r\n]+)", re.MULTILINE | re.IGNORECASE)
 
@@ -102,6 +110,17 @@ class System:
     workers: list[VahtiProcess] = field(default_factory=list)
     started: float = 0.0
     led: float | None = None
+    # (when, what): killed processes to start again, as their supervisor would.
+    restarts: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
+
+    def restart_later(self, again: Callable[[], None]) -> None:
+        self.restarts.append((time.monotonic() + RESTART_AFTER, again))
+
+    def restart_due(self) -> None:
+        due = [item for item in self.restarts if item[0] <= time.monotonic()]
+        for item in due:
+            self.restarts.remove(item)
+            item[1]()
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -197,7 +216,7 @@ def system(
             "VAHTI_MAIL__RETRY_BACKOFF_SECONDS": "0.5",
             "VAHTI_MAIL__MESSAGE_ID_DOMAIN": "vahti.example",
             "VAHTI_CRAWL__MAX_PARALLEL": "6",
-            "VAHTI_CRAWL__TIME_LIMIT_SECONDS": "30",
+            "VAHTI_CRAWL__TIME_LIMIT_SECONDS": "300",  # a busy machine is no fault
             "VAHTI_SCHEDULER__CRAWL_REQUEST_SECONDS": "0.5",
             # A standby takes over within 8 + 2 s of a leader's death; a leader whose loop is
             # slow for a moment on a busy machine keeps its lease.
@@ -247,9 +266,17 @@ def start(system: System) -> None:
         system.workers.append(VahtiProcess(name, ["worker"], system.folder, system.env))
 
 
-def kill(process: VahtiProcess) -> str:
+def kill(system: System, process: VahtiProcess, group: list[VahtiProcess]) -> str:
+    """SIGKILL a daemon or worker; its supervisor starts it again RESTART_AFTER later."""
     process.send_signal(signal.SIGKILL)
     process.process.wait(10)
+
+    def again() -> None:
+        args = [str(arg) for arg in process.process.args][3:]  # after python -m vahti
+        group.append(VahtiProcess(f"{process.name}-again", args, system.folder,
+                                  system.env))  # fmt: skip
+
+    system.restart_later(again)
     return f"{process.name} (pid {process.pid})"
 
 
@@ -269,13 +296,20 @@ def act(system: System, fault: Fault, rng: random.Random) -> None:
         if leader is None:  # between two leaders: wait for the next one
             fault.at += 0.5
             return
-        fault.done = kill(leader)
+        fault.done = kill(system, leader, system.daemons)
     elif fault.what == "SIGKILL a worker":
-        fault.done = kill(rng.choice(system.workers))
+        worker = rng.choice([w for w in system.workers if w.process.poll() is None])
+        fault.done = kill(system, worker, system.workers)
     elif fault.what == "SIGKILL a Scrapyd node":
-        node = rng.choice(system.nodes)
+        index = rng.randrange(len(system.nodes))
+        node = system.nodes[index]
         running = len(node.jobs().get("running", []))
         node.kill()
+
+        def again() -> None:
+            system.nodes[index] = restart_node(node)
+
+        system.restart_later(again)
         fault.done = f"node on port {node.port} with {running} running jobs"
     else:
         fault.done = f"{system.terminate_connections()} connections"
@@ -312,6 +346,7 @@ def run_with_faults(system: System, faults: list[Fault], rng: random.Random) -> 
     pending = list(faults)
     deadline = system.started + DONE_WITHIN
     while True:
+        system.restart_due()
         since = system.since_lead()
         while pending and since is not None and since >= pending[0].at:
             fault = pending.pop(0)
