@@ -26,6 +26,9 @@ from store.models import CrawlRequest, CrawlRun, Source
 # keeps times as floats).
 SAME_TIME = timedelta(seconds=1)
 ABANDONED = "abandoned: the process running this crawl stopped before closing it"
+NEVER_PLACED = (
+    "abandoned: the process that started this crawl stopped before handing it to a Scrapyd node"
+)
 
 
 @dataclass(frozen=True)
@@ -166,3 +169,33 @@ def claim_crawl_requests(session: Session, source_ids: Iterable[int] | None = No
         .execution_options(synchronize_session=False)
     )
     return sorted(taken)
+
+
+def close_unplaced_runs(
+    session: Session, now: datetime, seconds: float, skip: Iterable[int] = ()
+) -> int:
+    """With crawl.backend "scrapyd": close as cancelled the runs still "running" that no node
+    took (no job recorded) `seconds` after they started. Every process that starts a crawl
+    records its node and job within a few seconds, or closes the run; one that did neither
+    died in between (a leader killed then), and no node will ever close the run: waiting for
+    the time limit would keep the source from being crawled that long. Cancelled is not the
+    source's fault: it stays due, and is crawled again. `skip`: sources this process is
+    crawling now. The caller commits."""
+    before = now - timedelta(seconds=seconds)
+    result = session.execute(
+        update(CrawlRun)
+        .where(
+            CrawlRun.status == "running",
+            CrawlRun.job.is_(None),
+            CrawlRun.started_at < before,
+            CrawlRun.source_id.not_in(list(skip)),
+        )
+        .values(
+            status="cancelled",
+            finished_at=now,
+            first_error=NEVER_PLACED,
+            error_messages=[NEVER_PLACED],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

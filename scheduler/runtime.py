@@ -30,6 +30,7 @@ from scheduler.crawls import (
     SAME_TIME,
     claim_crawl_requests,
     close_abandoned_runs,
+    close_unplaced_runs,
     enabled_sources,
     plan_crawl_jobs,
     sources_being_crawled,
@@ -42,6 +43,9 @@ from store.models import Source
 log = logging.getLogger("vahti.daemon")
 # A run left "running" this long after the longest a crawl can take was abandoned.
 ABANDON_MARGIN_SECONDS = 120.0
+# With the Scrapyd backend, a run that no node took this long (plus crawl.scrapyd_lost_seconds)
+# after it started was abandoned by the process that started it.
+UNPLACED_SECONDS = 60.0
 
 
 class ActiveRuntime:
@@ -68,6 +72,11 @@ class ActiveRuntime:
             unconfirmed_days=self.config.unconfirmed_days,
         )
         self.abandon_after = crawls.crawl_deadline_seconds + ABANDON_MARGIN_SECONDS
+        self.unplaced_after = (
+            UNPLACED_SECONDS + settings.crawl.scrapyd_lost_seconds
+            if settings.crawl.backend == "scrapyd"
+            else None
+        )
         self.flags = StopFlags()
         self.scheduler: AsyncIOScheduler | None = None
         self.active = False
@@ -206,6 +215,8 @@ class ActiveRuntime:
         now = self.clock()
         with self.sessions.begin() as session:
             abandoned = close_abandoned_runs(session, now, self.abandon_after)
+            if self.unplaced_after is not None:
+                abandoned += close_unplaced_runs(session, now, self.unplaced_after, crawling)
         with self.sessions() as session:
             sources = enabled_sources(session)
             busy = sources_being_crawled(session, now, self.abandon_after) | crawling
