@@ -76,7 +76,9 @@ def two_web_processes(
                 "VAHTI_MAIL__OUTBOX_DIR": str(folder / "outbox"),
             }
             log_path = folder / "serve.log"
-            stack.enter_context(vahti_serve(port, cwd=folder, env=full_env, log_path=log_path))
+            stack.enter_context(
+                vahti_serve(port, cwd=folder, env=full_env, log_path=log_path, wait=90)
+            )
             webs.append(Web(base_url, folder / "outbox", log_path))
         yield webs[0], webs[1]
 
