@@ -301,9 +301,10 @@ def act(system: System, fault: Fault, rng: random.Random) -> None:
         worker = rng.choice([w for w in system.workers if w.process.poll() is None])
         fault.done = kill(system, worker, system.workers)
     elif fault.what == "SIGKILL a Scrapyd node":
-        index = rng.randrange(len(system.nodes))
-        node = system.nodes[index]
-        running = len(node.jobs().get("running", []))
+        # The node with the most running jobs (one drawn from the seed when none has any).
+        busy = [len(node.jobs().get("running", [])) for node in system.nodes]
+        index = busy.index(max(busy)) if max(busy) else rng.randrange(len(system.nodes))
+        node, running = system.nodes[index], busy[index]
         node.kill()
 
         def again() -> None:
