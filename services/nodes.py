@@ -26,7 +26,8 @@ from scrapers.nodes import PROJECT, Node, NodeError, nodes_for
 ROOT = Path(__file__).resolve().parent.parent
 # What a node imports: the crawl and what it stands on.
 EGG_PACKAGES = ("config", "store", "text", "scrapers", "vahti")
-PACKAGE_DATA = ["*.toml", "*.json", "*.ini", "*.mako", "*.txt"]
+# Data files of the packages, and of their data folders (text/data/yso_categories.json).
+PACKAGE_DATA = ["*.toml", "*.json", "*.ini", "*.mako", "*.txt", "data/*.json"]
 SETTINGS_MODULE = "vahti.scrapyd_node"
 BUILD_TIMEOUT_SECONDS = 300.0
 

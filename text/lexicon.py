@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 from store import vocab
 from text.morphology import base_forms, stem, word_forms
 from text.sanitise import fold
 
-YSO_CONCEPTS = Path(__file__).resolve().parent / "data" / "yso_categories.json"
+# Read as a package resource: on a Scrapyd node the package is a zipped egg, not a folder.
+YSO_CONCEPTS = resources.files("text") / "data" / "yso_categories.json"
 
 CATEGORY_WORDS: dict[str, str] = {
     "job-fair": (
