@@ -191,6 +191,7 @@ class SchedulerSettings(Section):
     lease_renew_seconds: float = Field(default=10.0, gt=0)
     source_sync_seconds: float = Field(default=60.0, gt=0)
     crawl_jitter_seconds: float = Field(default=120.0, ge=0)
+    crawl_request_seconds: float = Field(default=2.0, gt=0)
     digest_tick_seconds: float = Field(default=60.0, gt=0)
     send_digests: bool = True
     worker_poll_seconds: float = Field(default=10.0, gt=0)

@@ -360,6 +360,19 @@ class SchedulerLease(Base):
     expires_at: Mapped[datetime]
 
 
+class CrawlRequest(Base):
+    """A crawl someone asked for ("crawl now" on any web process), waiting for the active
+    daemon to claim it. The source's `next_crawl_at` (set to now with it) is what keeps the
+    request when a claim is lost with its daemon; the row only wakes the daemon up at once."""
+
+    __tablename__ = "crawl_requests"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    requested_at: Mapped[datetime]
+
+
 # --- state the web processes share (several `vahti serve` behind one proxy) -----------------
 
 
