@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -401,3 +402,21 @@ class SentSignupMail(Base):
     address_key: Mapped[str] = mapped_column(String(320))
     client: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RenderedFeed(Base):
+    """One feed as it was last rendered, shared by every web process (see web/feeds/cache.py).
+
+    `key_hash` names the feed (format, language, URL with its query or token); the row is valid
+    only while the store's data version is still `data_version` (and, for a personal feed, the
+    subscriber unchanged: `version`). Rows of an older data version are deleted as new ones come.
+    """
+
+    __tablename__ = "rendered_feeds"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data_version: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[str] = mapped_column(String(300))
+    etag: Mapped[str] = mapped_column(String(80))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime]

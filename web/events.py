@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from digest.match import match_event
@@ -140,20 +140,44 @@ def matches_preferences(event: Event, subscriber: Subscriber) -> bool:
     return match_event(EventView.from_row(event), Preferences.from_row(subscriber)) is not None
 
 
+def _upcoming(now: datetime, *columns: Any) -> Select[Any]:
+    ends = func.coalesce(Event.end_at, Event.start_at)
+    return (
+        select(*columns)
+        .where(Event.gone_at.is_(None), ends >= now)
+        .order_by(Event.start_at, Event.id)
+    )
+
+
 def upcoming(session: Session, now: datetime) -> list[Event]:
     """Events not yet over and still listed somewhere, soonest first (cancelled ones too)."""
-    ends = func.coalesce(Event.end_at, Event.start_at)
-    return list(
-        session.scalars(
-            select(Event)
-            .where(Event.gone_at.is_(None), ends >= now)
-            .order_by(Event.start_at, Event.id)
-        )
-    )
+    return list(session.scalars(_upcoming(now, Event)))
 
 
 def filtered(session: Session, wanted: EventFilter, now: datetime) -> list[Event]:
     return [event for event in upcoming(session, now) if matches_filter(event, wanted)]
+
+
+def filtered_versions(
+    session: Session, wanted: EventFilter, now: datetime
+) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the events :func:`filtered` returns, in its order, reading only the
+    columns the filter needs (the texts only for a text search): a feed whose entries are
+    kept per event version loads whole rows only for the events that changed."""
+    columns: list[Any] = [Event.id, Event.updated_at, Event.city, Event.attendance, Event.language]
+    columns.append(Event.categories)
+    if wanted.text:
+        columns += [Event.title, Event.titles, Event.description_text]
+    rows = session.execute(_upcoming(now, *columns))
+    return [
+        (row.id, row.updated_at) for row in rows if matches_filter(cast(EventLike, row), wanted)
+    ]
+
+
+def events_by_id(session: Session, ids: Sequence[int]) -> dict[int, Event]:
+    if not ids:
+        return {}
+    return {event.id: event for event in session.scalars(select(Event).where(Event.id.in_(ids)))}
 
 
 def for_subscriber(session: Session, subscriber: Subscriber, now: datetime) -> list[Event]:
