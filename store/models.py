@@ -216,10 +216,12 @@ class Listing(EventFields, Base):
 
 class Event(EventFields, Base):
     __tablename__ = "events"
-    # Feeds ask for the newest change and the next end without reading the events.
+    # Feeds ask for the newest change and the next end without reading the events, and list
+    # the window's events in order with their versions from one covering index.
     __table_args__ = (
         Index("ix_events_updated_at", "updated_at"),
         Index("ix_events_end_at", "end_at"),
+        Index("ix_events_feed_window", "start_at", "id", "end_at", "gone_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

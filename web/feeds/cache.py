@@ -108,7 +108,11 @@ class FeedCache:
         self._memory.put((key, version), found)
         return found
 
-    def put(
+    def keep(self, key: str, version: str, rendered: Rendered) -> None:
+        """Keep the feed in this process."""
+        self._memory.put((key, version), rendered)
+
+    def share(
         self,
         sessions: sessionmaker[Session],
         key: str,
@@ -117,8 +121,8 @@ class FeedCache:
         rendered: Rendered,
         now: datetime,
     ) -> None:
-        """Keep the feed here and in the shared table, where rows of other data versions go."""
-        self._memory.put((key, version), rendered)
+        """Write the feed to the shared table, where rows of other data versions go (run after
+        the response is sent: the client does not wait for this write)."""
         try:
             with sessions.begin() as session:
                 session.execute(

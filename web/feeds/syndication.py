@@ -33,8 +33,9 @@ def _frame(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     feed.link(href=info.home_url, rel="alternate")
     feed.link(href=info.feed_url, rel="self")
     feed.language(info.language)
-    feed.updated(last_updated(items))
-    feed.lastBuildDate(last_updated(items))
+    updated = last_updated(items)
+    feed.updated(updated)
+    feed.lastBuildDate(updated)
     feed.generator("Tapahtumavahti", uri=info.base_url)
     return feed
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from digest.links import load_event_links
 from store import vocab
@@ -62,8 +63,9 @@ def _render(
     return ical.calendar(info, items, gettext)
 
 
-# The events a feed shows, in order, as (id, updated_at): their versions.
-Versions = Sequence[tuple[int, datetime | None]]
+# The events a feed shows, in order, as (id, version): the version is their updated_at (as a
+# datetime or as the store's text of it: only compared).
+Versions = Sequence[tuple[int, object]]
 
 
 def feed_response(
@@ -105,6 +107,7 @@ def feed_response(
     config = found.config
     key = feed_key(fmt, language, feed_url, config.feed_limit, config.timezone)
     rendered = found.feed_cache.get(session, key, version)
+    share = None
     if rendered is None:
         rendered = _build(
             found,
@@ -118,11 +121,14 @@ def feed_response(
             feed_url,
             home_url,
         )
-        found.feed_cache.put(found.sessions, key, data_version, version, rendered, now)
+        found.feed_cache.keep(key, version, rendered)
+        share = BackgroundTask(
+            found.feed_cache.share, found.sessions, key, data_version, version, rendered, now
+        )
     headers["ETag"] = rendered.etag
     if is_not_modified(request, rendered.etag, shown):
-        return Response(status_code=304, headers=headers)
-    return Response(rendered.body, media_type=MEDIA_TYPES[fmt], headers=headers)
+        return Response(status_code=304, headers=headers, background=share)
+    return Response(rendered.body, media_type=MEDIA_TYPES[fmt], headers=headers, background=share)
 
 
 def _build(

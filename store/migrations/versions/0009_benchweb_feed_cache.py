@@ -6,7 +6,8 @@ Create Date: 2026-12-07
 
 A feed is rendered once per data version and shared by every `vahti serve` process: the row
 holds the body and its ETag, valid while the store's data version (its change mark: the newest
-event and source change and the window's expiries) is still the one it was rendered at.
+event change and the window's expiries) is still the one it was rendered at. A covering index
+lists the window's events in order with their versions without reading the rows.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_rendered_feeds_data_version"), "rendered_feeds", ["data_version"], unique=False
     )
+    op.create_index(
+        "ix_events_feed_window",
+        "events",
+        ["start_at", "id", "end_at", "gone_at", "updated_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_feed_window", table_name="events")
     op.drop_index(op.f("ix_rendered_feeds_data_version"), table_name="rendered_feeds")
     op.drop_table("rendered_feeds")
