@@ -14,7 +14,9 @@
    and the ratio is taken to the mean of the two.
 5. Prints digests per second, the ratio to the raw limit (goal >= 0.75), the child's peak memory
    and its memory after 10 % and 50 % of the digests (goal: flat, independent of N; subscribers
-   are streamed in claimed batches).
+   are streamed in claimed batches), and records the row `digests` in var/bench/results.json
+   (bench/results.py). Compose processes: digest.compose_processes's default (one per core)
+   unless --compose-processes says otherwise.
 """
 
 from __future__ import annotations
