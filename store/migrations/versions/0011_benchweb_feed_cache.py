@@ -1,7 +1,7 @@
 """rendered feeds shared by web processes
 
-Revision ID: 0009_benchweb_feed_cache
-Revises: 0008_web_state
+Revision ID: 0011_benchweb_feed_cache
+Revises: 0010_deploy_crawl_requests
 Create Date: 2026-12-07
 
 A feed is rendered once per data version and shared by every `vahti serve` process: the row
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_benchweb_feed_cache"
-down_revision = "0008_web_state"
+revision = "0011_benchweb_feed_cache"
+down_revision = "0010_deploy_crawl_requests"
 branch_labels = None
 depends_on = None
 
