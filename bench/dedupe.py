@@ -3,6 +3,8 @@
     python bench/dedupe.py                 # 100,000 listings, pure clustering
     python bench/dedupe.py -n 1000000      # the 1M run
     python bench/dedupe.py --store 20000   # the store job on SQLite (first and second run)
+    python bench/dedupe.py --english-source  # source 2 writes every title in English, so
+                                             # the cross-language pairing runs (and its cost)
 
 Prints the time, the peak memory (the process's peak resident set, so an upper bound that
 includes the generated listings) and pairwise precision/recall against the generator's truth.
@@ -144,12 +146,18 @@ def as_listing(event: dict[str, object], listing_id: int, source: int) -> Dedupe
 
 
 def variant(
-    rng: random.Random, original: DedupeListing, titles: dict[str, str], listing_id: int
+    rng: random.Random,
+    original: DedupeListing,
+    titles: dict[str, str],
+    listing_id: int,
+    english_source: bool = False,
 ) -> DedupeListing:
     source = rng.randint(2, 12)
     title = original.title
     roll = rng.random()
-    if roll < 0.25:
+    if english_source and source == 2:
+        title = titles["en"]  # a site that writes in English (dedupe/crosslang.py)
+    elif roll < 0.25:
         title = titles[rng.choice(["sv", "en"])]
     if rng.random() < 0.4:
         title = rng.choice(PREFIXES) + title
@@ -187,7 +195,9 @@ def variant(
     )
 
 
-def generate(count: int, seed: int = 7) -> tuple[list[DedupeListing], dict[int, str]]:
+def generate(
+    count: int, seed: int = 7, english_source: bool = False
+) -> tuple[list[DedupeListing], dict[int, str]]:
     rng = random.Random(seed)
     world = World(rng, count)
     listings: list[DedupeListing] = []
@@ -227,7 +237,8 @@ def generate(count: int, seed: int = 7) -> tuple[list[DedupeListing], dict[int, 
     while len(listings) < count:
         original = rng.choice(originals)
         group = labels[original.id]
-        copy = variant(rng, original, translations[group.split("/")[0]], len(listings) + 1)
+        titles = translations[group.split("/")[0]]
+        copy = variant(rng, original, titles, len(listings) + 1, english_source)
         listings.append(copy)
         labels[copy.id] = group
     return listings, labels
@@ -237,9 +248,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_pure(count: int) -> None:
+def bench_pure(count: int, english_source: bool = False) -> None:
     started = time.perf_counter()
-    listings, labels = generate(count)
+    listings, labels = generate(count, english_source=english_source)
     generated = time.perf_counter() - started
     print(f"generated {len(listings):,} listings in {generated:.1f} s (peak {peak_mb():.0f} MB)")
     started, cpu = time.perf_counter(), time.process_time()
@@ -322,12 +333,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100_000, help="listings to generate")
     parser.add_argument("--store", type=int, default=0, help="also run the store job on N")
+    parser.add_argument(
+        "--english-source", action="store_true", help="source 2 writes its titles in English"
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.store:
         bench_store(args.store)
     else:
-        bench_pure(args.n)
+        bench_pure(args.n, args.english_source)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from dedupe import crosslang
 from dedupe.keys import (
     NEAR_MINUTES,
     Features,
@@ -42,6 +43,7 @@ from dedupe.model import (
 )
 from dedupe.score import score_pair
 from dedupe.words import ONLINE_CITY
+from text.freedict import Dictionaries, dictionaries
 
 # Vetoes the cluster check below does not cover (day, time, part and city it does): these are
 # remembered per pair so that no later join brings the two together.
@@ -147,18 +149,34 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = ()) -> Clustering:
+def cluster(
+    listings: Sequence[DedupeListing],
+    decisions: Sequence[Decision] = (),
+    bilingual: Dictionaries | None = None,
+) -> Clustering:
     """Group listings into events. Deterministic: the same input gives the same clusters.
 
     Listings are taken one local day at a time (a pair on two days is never one event, and
     joins never cross days), so memory follows the busiest day, not the whole calendar.
+    `bilingual`: the dictionaries for cross-language pairing (default: Debian's FreeDict
+    files where installed, read only when sources write in two languages or more).
     """
     with paused_gc():
-        return _cluster(listings, decisions)
+        return _cluster(listings, decisions, bilingual)
 
 
-def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -> Clustering:
+def _cluster(
+    listings: Sequence[DedupeListing],
+    decisions: Sequence[Decision],
+    bilingual: Dictionaries | None,
+) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
+    languages = crosslang.source_languages(ordered)
+    written = {lang for lang in languages.values() if lang}
+    written.update(lang for listing in ordered for lang, text in listing.titles.items() if text)
+    across = len(written) > 1  # titles in two languages or more: pair across them
+    if across and bilingual is None:
+        bilingual = dictionaries()
     urls = [listing_urls(listing) for listing in ordered]
     generic = generic_urls(ordered, urls)
     current: dict[int, Features] = {}
@@ -194,6 +212,8 @@ def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -
         day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
         for _score, a, b, _verdict in day_matches:
             clusters.join(a, b)
+        if across and bilingual is not None:
+            day_matches.extend(_across(clusters, local, members, ordered, languages, bilingual))
         _explain(clusters, day_matches, ordered, why)
         matched += len(day_matches)
     current = {}
@@ -203,6 +223,42 @@ def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -
         scored_pairs=candidates,
         matched_pairs=matched,
     )
+
+
+def _across(
+    clusters: _Clusters,
+    local: Sequence[Features],
+    members: Sequence[int],
+    ordered: Sequence[DedupeListing],
+    languages: dict[int, str | None],
+    bilingual: Dictionaries,
+) -> list[tuple[float, int, int, PairScore]]:
+    """The day's cross-language pairs (dedupe/crosslang.py), joined; indexes into `ordered`."""
+
+    def find(k: int) -> int:
+        return clusters.find(members[k])
+
+    def sources_of(k: int) -> set[int]:
+        return {ordered[m].source_id for m in clusters.group(find(k)).members}
+
+    position = {m: k for k, m in enumerate(members)}
+
+    def members_of(k: int) -> list[int]:
+        return [position[m] for m in clusters.group(find(k)).members if m in position]
+
+    found = crosslang.candidates(local, languages, bilingual, lambda x, y: find(x) == find(y))
+    if not found:
+        return []
+    joined = crosslang.pair(
+        found,
+        local,
+        find,
+        sources_of,
+        members_of,
+        languages,
+        lambda x, y: clusters.join(members[x], members[y]),
+    )
+    return [(score, members[x], members[y], verdict) for score, x, y, verdict in joined]
 
 
 def _apply_decisions(

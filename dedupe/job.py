@@ -75,6 +75,7 @@ def to_dedupe_listing(listing: Listing, priority: int) -> DedupeListing:
         page_url=listing.page_url,
         application_url=listing.application_url,
         venue=listing.venue,
+        venue_names=(listing.extra or {}).get("venue_names") or {},
         address=listing.address,
         city=listing.city,
         attendance=listing.attendance,

@@ -86,6 +86,11 @@ class Features:
     online_url: str | None
     series_id: str | None
     block: frozenset[str]
+    # For cross-language pairing (dedupe/crosslang.py): the listing's categories, and its
+    # venue's names in every language its source gives (the listing's own name first).
+    categories: frozenset[str]
+    venue_names: tuple[str, ...]
+    venue_alt: frozenset[str]
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -209,6 +214,9 @@ def features(
         if online_url and "online:" + online_url in generic:
             online_url = None
     venue = place_bag(listing.venue, listing.address)
+    venue_names = tuple(
+        dict.fromkeys(n for n in (listing.venue, *listing.venue_names.values()) if n and n.strip())
+    )
     organiser = place_bag(listing.organiser)
     block = frozenset(
         {w for w in words if not w.startswith("@")}
@@ -237,6 +245,9 @@ def features(
         online_url=online_url,
         series_id=listing.series_id,
         block=block,
+        categories=frozenset(listing.values.get("categories") or ()),
+        venue_names=venue_names,
+        venue_alt=place_bag(*venue_names[1:]) if len(venue_names) > 1 else frozenset(),
     )
 
 
