@@ -253,3 +253,71 @@ def test_a_series_that_cannot_be_expanded_is_skipped_alone(
     assert [key.split("#")[0] for key in series] == ["after@x"] * 2 + ["before@x"] * 3
     assert result.skipped == 1
     assert any("'broken@x' cannot be expanded" in error for error in result.errors)
+
+
+def _two_series(rule: str) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        + _series("fine@x", "RRULE:FREQ=WEEKLY;COUNT=3", "CV-klinikka")
+        + _series("odd@x", rule, "Kielikahvila")
+        + "END:VCALENDAR\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ("RRULE:FREQ=DAILY;INTERVAL=0", "INTERVAL=0 (it must be 1 or more)"),
+        ("RRULE:FREQ=SECONDLY", "repeats more than 24 times a day"),
+        ("RRULE:FREQ=MINUTELY;INTERVAL=2", "repeats more than 24 times a day"),
+        ("RRULE:FREQ=DAILY;BYHOUR=9,10;BYMINUTE=0,15,30,45;BYSECOND=0,30,45,59", "24 times"),
+    ],
+    ids=["interval-0", "secondly", "minutely", "daily-by-second"],
+)
+def test_a_rule_that_would_hang_the_crawl_is_refused_alone(
+    monkeypatch: pytest.MonkeyPatch, fast: bool, rule: str, says: str
+) -> None:
+    # dateutil loops forever on INTERVAL=0 and lists every occurrence of the window first:
+    # before this check FREQ=SECONDLY took minutes and a gigabyte, INTERVAL=0 never ended.
+    from scrapers.extractors import ics
+
+    monkeypatch.setattr(ics, "FAST_OCCURRENCES", fast)
+    result = extract("ics", _two_series(rule), context(URL))
+    assert sorted({r.external_id.split("#")[0] for r in result.records if r.external_id}) == [
+        "fine@x"
+    ]
+    assert result.skipped == 1
+    assert any(says in error for error in result.errors), result.errors
+
+
+@pytest.mark.parametrize(
+    "rule", ["RRULE:FREQ=DAILY;INTERVAL=2;COUNT=5", "RRULE:FREQ=SECONDLY;COUNT=5"]
+)
+def test_the_same_rules_within_bounds_are_read(rule: str) -> None:
+    # The control: a sane interval, or a short COUNT, expands as usual.
+    result = extract("ics", _two_series(rule), context(URL))
+    odd = [r for r in result.records if (r.external_id or "").startswith("odd@x#")]
+    assert len(odd) == 5
+    assert result.skipped == 0 and not result.errors
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_series_is_cut_at_its_first_thousand_occurrences(
+    monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    from scrapers.extractors import ics
+
+    monkeypatch.setattr(ics, "FAST_OCCURRENCES", fast)
+    monkeypatch.setattr(ics, "MAX_OCCURRENCES", 10)
+    hourly = extract("ics", _two_series("RRULE:FREQ=HOURLY"), context(URL))
+    starts = sorted(
+        r.start_at for r in hourly.records if (r.external_id or "").startswith("odd@x#")
+    )
+    assert len(starts) == 10
+    assert starts[0] == utc(2027, 1, 5, 10) and starts[-1] == utc(2027, 1, 5, 19)
+    assert any("repeats more than 10 times" in error for error in hourly.errors)
+    # The control: a series within the cap keeps every occurrence and says nothing.
+    daily = extract("ics", _two_series("RRULE:FREQ=DAILY;COUNT=10"), context(URL))
+    assert len([r for r in daily.records if (r.external_id or "").startswith("odd@x#")]) == 10
+    assert not daily.errors

@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,11 @@ _URL = re.compile(r"^https?://\S+$")
 # knows (VT, FF, FS, GS, RS, NEL, U+2028, U+2029), which may stand inside a value.
 _LINES = re.compile(r"\r\n|\r|\n")
 _EARLY = datetime(1900, 1, 1, tzinfo=UTC)
+# A series yields at most this many occurrences in the crawl window; the rest are dropped with
+# an error (a hostile FREQ=MINUTELY would otherwise give half a million events a year).
+MAX_OCCURRENCES = 1000
+MAX_PER_DAY = 24
+_BY_TIME = ("BYSECOND", "BYMINUTE", "BYHOUR")
 # Properties of a VEVENT that are read (the rest is dropped before parsing).
 _READ = frozenset(
     {
@@ -249,7 +255,46 @@ def _parse_event(
         why = problems.get("DTSTART", "no DTSTART")
         result.skip(f"{ctx.url}: the VEVENT at line {line} has no usable start ({why})")
         return None
+    bad_rule = _bad_rule(component)
+    if bad_rule:
+        result.skip(f"{ctx.url}: the VEVENT at line {line} has a repeat rule {bad_rule}; skipped")
+        return None
     return component
+
+
+def _bad_rule(component: icalendar.Event) -> str | None:
+    """What is wrong with a VEVENT's RRULE/EXRULE, or None: dateutil loops forever on
+    INTERVAL=0, and lists every occurrence in the window before the first is read, so a rule
+    repeating more than MAX_PER_DAY times a day (FREQ=SECONDLY, a DAILY rule with sixty
+    BYMINUTE values) would take minutes and gigabytes unless its COUNT is small."""
+    for name in ("RRULE", "EXRULE"):
+        rules = component.get(name)
+        for rule in rules if isinstance(rules, list) else [rules] if rules else []:
+            try:
+                interval = int((rule.get("INTERVAL") or [1])[0])
+                count = int((rule.get("COUNT") or [0])[0])
+            except (TypeError, ValueError):
+                return "with an INTERVAL or COUNT that is not a whole number"
+            if interval < 1:
+                return f"with INTERVAL={interval} (it must be 1 or more)"
+            if 0 < count <= MAX_OCCURRENCES:
+                continue
+            if _per_day(rule, interval) > MAX_PER_DAY:
+                return f"that repeats more than {MAX_PER_DAY} times a day"
+    return None
+
+
+def _per_day(rule: Any, interval: int) -> float:
+    """At most how many times a day a rule repeats (BYxxx filters only lower it)."""
+    freq = str((rule.get("FREQ") or ["DAILY"])[0]).upper()
+    seconds, minutes, hours = (len(rule.get(part) or [0]) for part in _BY_TIME)
+    if freq == "SECONDLY":
+        return 86400 / interval
+    if freq == "MINUTELY":
+        return 1440 / interval * seconds
+    if freq == "HOURLY":
+        return 24 / interval * minutes * seconds
+    return hours * minutes * seconds
 
 
 def _expand_series(
@@ -286,6 +331,7 @@ def _expand_series(
             continue
         try:
             spans = [span for one in by_uid[uid] for span in _series_spans(one, begin, end)]
+            spans = _capped(result, uid, spans, ctx)
         except _NotAsExpected:  # the library's internals changed: its public path
             _expand(result, uid, components, zones, calendar_zone, ctx)
             continue
@@ -303,12 +349,32 @@ def _series_spans(one: Any, begin: datetime, end: datetime) -> list[tuple[Any, A
     """(source VEVENT, start, end) of a series' occurrences between `begin` and `end`, read
     as `occurrence_spans` reads them."""
     spans = []
-    for occurrence in one.between(begin, end):
+    for occurrence in islice(one.between(begin, end), MAX_OCCURRENCES + 1):
         source = getattr(getattr(occurrence, "_adapter", None), "_component", None)
         if source is None or getattr(occurrence, "sequence", -1) >= 0:
             raise _NotAsExpected
         spans.append((source, occurrence.start, occurrence.end))
     return spans
+
+
+def _capped(
+    result: Extraction, uid: str, spans: list[tuple[Any, Any, Any]], ctx: ExtractContext
+) -> list[tuple[Any, Any, Any]]:
+    """The first MAX_OCCURRENCES occurrences of a series, with an error when there were more."""
+    if len(spans) <= MAX_OCCURRENCES:
+        return spans
+    spans.sort(key=lambda span: _sort_key(span[1]))
+    result.errors.append(
+        f"{ctx.url}: the series {uid!r} repeats more than {MAX_OCCURRENCES} times in the crawl"
+        f" window; its first {MAX_OCCURRENCES} occurrences were kept"
+    )
+    return spans[:MAX_OCCURRENCES]
+
+
+def _sort_key(moment: Any) -> datetime:
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
 
 
 def _expand(
@@ -330,7 +396,7 @@ def _expand(
     except Exception as exc:  # the library raises its own and dateutil's errors
         result.skip(f"{ctx.url}: the series {uid!r} cannot be expanded ({exc})")
         return
-    _add_spans(result, uid, spans, calendar_zone, ctx)
+    _add_spans(result, uid, _capped(result, uid, spans, ctx), calendar_zone, ctx)
 
 
 def _add_spans(
@@ -364,16 +430,13 @@ def occurrence_spans(query: Any, begin: datetime, end: datetime) -> list[tuple[A
     are not as expected it falls back to the public `between()`, which gives the same answer
     (a test compares both).
     """
-    inner = getattr(query, "_occurrences_between", None)
-    if FAST_OCCURRENCES and inner is not None and hasattr(query, "to_datetime"):
-        spans = []
-        for occurrence in inner(query.to_datetime(begin), query.to_datetime(end)):
-            source = getattr(getattr(occurrence, "_adapter", None), "_component", None)
-            if source is None or getattr(occurrence, "sequence", -1) >= 0:
-                break
-            spans.append((source, occurrence.start, occurrence.end))
-        else:
-            return spans
+    series = getattr(query, "series", None)
+    if FAST_OCCURRENCES and series is not None and hasattr(query, "to_datetime"):
+        first, last = query.to_datetime(begin), query.to_datetime(end)
+        try:  # each series read lazily, MAX_OCCURRENCES + 1 at most (see _capped)
+            return [span for one in series for span in _series_spans(one, first, last)]
+        except _NotAsExpected:
+            pass
     return [
         (
             component,
