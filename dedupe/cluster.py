@@ -20,7 +20,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dedupe.keys import (
     NEAR_MINUTES,
@@ -41,6 +41,9 @@ from dedupe.model import (
     PairScore,
 )
 from dedupe.score import score_pair
+
+if TYPE_CHECKING:
+    from dedupe.memory import Memory
 from dedupe.words import ONLINE_CITY
 
 # Vetoes the cluster check below does not cover (day, time, part and city it does): these are
@@ -147,21 +150,31 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision] = ()) -> Clustering:
+def cluster(
+    listings: Sequence[DedupeListing],
+    decisions: Sequence[Decision] = (),
+    memory: Memory | None = None,
+) -> Clustering:
     """Group listings into events. Deterministic: the same input gives the same clusters.
 
     Listings are taken one local day at a time (a pair on two days is never one event, and
-    joins never cross days), so memory follows the busiest day, not the whole calendar.
+    joins never cross days), so memory follows the busiest day, not the whole calendar. Given
+    a `Memory`, everything a later incremental run needs is kept in it (dedupe/memory.py).
     """
     with paused_gc():
-        return _cluster(listings, decisions)
+        return _cluster(listings, decisions, memory)
 
 
-def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -> Clustering:
+def _cluster(
+    listings: Sequence[DedupeListing], decisions: Sequence[Decision], memory: Memory | None
+) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
+    ids = [listing.id for listing in ordered]
     urls = [listing_urls(listing) for listing in ordered]
     generic = generic_urls(ordered, urls)
     current: dict[int, Features] = {}
+    if memory is not None:
+        memory.start(ordered, urls)
 
     def make_group(index: int) -> _Group:
         item = current.get(index) or features(ordered[index], 0, generic, urls[index])
@@ -170,7 +183,7 @@ def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -
     clusters = _Clusters(len(ordered), make_group)
     position = {listing.id: index for index, listing in enumerate(ordered)}
     why: dict[int, dict[str, Any]] = {}
-    _apply_decisions(clusters, decisions, position, ordered, why)
+    _apply_decisions(clusters, decisions, position, ids, why)
     days: dict[int, list[int]] = defaultdict(list)
     for index, listing in enumerate(ordered):
         days[local_day(listing)].append(index)
@@ -184,6 +197,8 @@ def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -
             candidates += 1
             first, second = members[a], members[b]
             verdict = score_pair(local[a], local[b])
+            if memory is not None:
+                memory.note_pair(day, ids[first], ids[second], verdict)
             if verdict is None:
                 continue
             if verdict.apart and verdict.rule in PAIR_VETOES:
@@ -194,22 +209,57 @@ def _cluster(listings: Sequence[DedupeListing], decisions: Sequence[Decision]) -
         day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
         for _score, a, b, _verdict in day_matches:
             clusters.join(a, b)
-        _explain(clusters, day_matches, ordered, why)
+        _explain(clusters, day_matches, ids, why)
         matched += len(day_matches)
+        if memory is not None:
+            memory.keep_features(local)
     current = {}
+    found = _collect(clusters, ids, why)
+    if memory is not None:
+        memory.finish(decisions, found)
     return Clustering(
-        clusters=_collect(clusters, ordered, why),
+        clusters=found,
         candidate_pairs=candidates,
         scored_pairs=candidates,
         matched_pairs=matched,
     )
 
 
+def recluster(
+    ids: Sequence[int],
+    items: dict[int, Features],
+    matches: Sequence[tuple[int, float, int, int, PairScore]],
+    vetoes: Sequence[tuple[int, int]],
+    decisions: Sequence[Decision],
+) -> list[Cluster]:
+    """Cluster a region of listings closed under matches (dedupe/memory.py): the same joins,
+    in the same order, as `cluster` makes for them in a full run. `matches` are (day, score,
+    id, other id, verdict) with id < other id; `vetoes` the pair vetoes between them."""
+    ordered = sorted(ids)
+    position = {listing_id: index for index, listing_id in enumerate(ordered)}
+    clusters = _Clusters(len(ordered), lambda index: _Group(items[ordered[index]], index))
+    why: dict[int, dict[str, Any]] = {}
+    _apply_decisions(clusters, decisions, position, ordered, why)
+    for a, b in vetoes:
+        clusters.apart[position[a]].add(position[b])
+        clusters.apart[position[b]].add(position[a])
+    by_day: dict[int, list[tuple[float, int, int, PairScore]]] = defaultdict(list)
+    for day, score, a, b, verdict in matches:
+        by_day[day].append((score, position[a], position[b], verdict))
+    for day in sorted(by_day):
+        day_matches = by_day[day]
+        day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
+        for _score, a, b, _verdict in day_matches:
+            clusters.join(a, b)
+        _explain(clusters, day_matches, ordered, why)
+    return _collect(clusters, ordered, why)
+
+
 def _apply_decisions(
     clusters: _Clusters,
     decisions: Sequence[Decision],
     position: dict[int, int],
-    ordered: Sequence[DedupeListing],
+    ids: Sequence[int],
     why: dict[int, dict[str, Any]],
 ) -> None:
     """Admin "apart" decisions become vetoes; "same" decisions join at once, unconditionally."""
@@ -227,13 +277,13 @@ def _apply_decisions(
     for a, b in admin_same:
         clusters.join(a, b, force=True)
         for x, y in ((a, b), (b, a)):
-            why.setdefault(x, {"with": ordered[y].id, "rule": "admin"})
+            why.setdefault(x, {"with": ids[y], "rule": "admin"})
 
 
 def _explain(
     clusters: _Clusters,
     matches: list[tuple[float, int, int, PairScore]],
-    ordered: Sequence[DedupeListing],
+    ids: Sequence[int],
     why: dict[int, dict[str, Any]],
 ) -> None:
     """For each joined listing, the best match inside its cluster (matches come best first)."""
@@ -242,20 +292,20 @@ def _explain(
             continue
         for x, y in ((a, b), (b, a)):
             if x not in why:
-                why[x] = {"with": ordered[y].id, "score": score, "rule": verdict.rule}
+                why[x] = {"with": ids[y], "score": score, "rule": verdict.rule}
                 why[x].update(verdict.evidence)
 
 
 def _collect(
-    clusters: _Clusters, ordered: Sequence[DedupeListing], why: dict[int, dict[str, Any]]
+    clusters: _Clusters, ids: Sequence[int], why: dict[int, dict[str, Any]]
 ) -> list[Cluster]:
     members: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(ordered)):
+    for index in range(len(ids)):
         members[clusters.find(index)].append(index)
     result: list[Cluster] = []
     for indices in members.values():
-        ids = [ordered[m].id for m in indices]
-        reasons = {ordered[m].id: why[m] for m in indices if len(indices) > 1 and m in why}
-        result.append(Cluster(listing_ids=ids, why=reasons))
+        listing_ids = [ids[m] for m in indices]
+        reasons = {ids[m]: why[m] for m in indices if len(indices) > 1 and m in why}
+        result.append(Cluster(listing_ids=listing_ids, why=reasons))
     result.sort(key=lambda c: c.listing_ids[0])
     return result

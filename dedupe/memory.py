@@ -1,0 +1,346 @@
+"""What a dedupe run remembers for the next one, so that the next run re-blocks and re-scores
+only what changed (pure: no database).
+
+A full run (`dedupe.cluster.cluster(..., memory=m)`) keeps each listing's match features,
+each day's candidate pairs and the verdicts that clustering uses (matches and the pair
+vetoes), and the clusters. `Memory.update` then takes the listings that changed since
+(new or changed content, gone from the window) and:
+
+1. recomputes their features (and those of listings whose URL stopped or started being a
+   URL one source uses for several listings: it is no evidence then);
+2. re-blocks every day that holds a changed listing (blocking looks at a whole half hour, so
+   a changed listing can add or remove pairs of two unchanged ones) and scores only the pairs
+   that are new or involve a changed listing; the others keep their verdicts;
+3. takes the region of listings that can be affected: closed under the old matches, the new
+   matches, the admin's "same" decisions and the current events (a listing whose event is
+   held by another listing brings it along), starting from the changed listings and the ends
+   of every pair whose verdict changed;
+4. clusters that region again with `dedupe.cluster.recluster`: the same joins in the same
+   order as a full run makes there. Outside the region nothing changed: a cluster depends
+   only on the matches and vetoes inside its connected component of matches.
+
+So the result is the full run's, cluster for cluster (tests/test_dedupe_incremental.py
+compares them on random changes).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from dedupe.cluster import PAIR_VETOES, paused_gc, recluster
+from dedupe.keys import Features, ListingUrls, candidate_pairs, features, listing_urls
+from dedupe.model import SAME, Cluster, Decision, DedupeListing, PairScore
+from dedupe.score import score_pair
+
+_SHIFT = 32
+_LOW = (1 << _SHIFT) - 1
+
+
+def _key(a: int, b: int) -> int:
+    """One int for a pair of listing ids (a < b): a set of ints is a third of a set of tuples."""
+    return a << _SHIFT | b
+
+
+def _ends(key: int) -> tuple[int, int]:
+    return key >> _SHIFT, key & _LOW
+
+
+def _kept(verdict: PairScore | None) -> bool:
+    """Whether clustering uses the verdict: a match or a veto remembered per pair."""
+    return verdict is not None and (
+        verdict.match or (verdict.apart and verdict.rule in PAIR_VETOES)
+    )
+
+
+@dataclass
+class Region:
+    """What an incremental run clustered again: the listings (present ones), their clusters."""
+
+    listing_ids: set[int]
+    clusters: list[Cluster]
+    scored_pairs: int
+    changed: int
+
+
+@dataclass
+class Memory:
+    """A dedupe run's state, kept by a long-lived caller (the daemon) between runs."""
+
+    features: dict[int, Features] = field(default_factory=dict)
+    raw_urls: dict[int, ListingUrls] = field(default_factory=dict)
+    url_uses: Counter[tuple[int, str]] = field(default_factory=Counter)
+    # URL → how many sources use it for several listings (> 0: the URL is generic).
+    generic_count: Counter[str] = field(default_factory=Counter)
+    days: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    pairs: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    verdicts: dict[int, tuple[int, PairScore]] = field(default_factory=dict)
+    matches_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    vetoes_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    decisions: frozenset[Decision] = frozenset()
+    clusters: int = 0
+    # Filled by the job (dedupe/job.py): what each listing was when it was last grouped,
+    # the source priorities then, and the event each listing was put in.
+    marks: dict[int, tuple[str, datetime | None]] = field(default_factory=dict)
+    priorities: dict[int, int] = field(default_factory=dict)
+    event_of: dict[int, int] = field(default_factory=dict)
+    cluster_of: dict[int, int] = field(default_factory=dict)
+    ready: bool = False
+
+    def clear(self) -> None:
+        """Forget everything: the next run is a full one."""
+        self.__init__()  # type: ignore[misc]
+
+    # -- filled by a full run (dedupe.cluster.cluster) --
+
+    def start(self, ordered: Sequence[DedupeListing], urls: Sequence[ListingUrls]) -> None:
+        self.clear()
+        for listing, found in zip(ordered, urls, strict=True):
+            self.raw_urls[listing.id] = found
+            self._count_urls(listing.source_id, found, 1)
+
+    def note_pair(self, day: int, a: int, b: int, verdict: PairScore | None) -> None:
+        key = _key(a, b) if a < b else _key(b, a)
+        self.pairs[day].add(key)
+        if _kept(verdict):
+            assert verdict is not None
+            self._set_verdict(key, day, verdict)
+
+    def keep_features(self, items: Iterable[Features]) -> None:
+        for item in items:
+            self.features[item.id] = item
+            self.days[item.day].add(item.id)
+
+    def finish(self, decisions: Sequence[Decision], clusters: Sequence[Cluster]) -> None:
+        self.decisions = frozenset(decisions)
+        for found in clusters:
+            first = found.listing_ids[0]
+            for listing_id in found.listing_ids:
+                self.cluster_of[listing_id] = first
+        self.clusters = len(clusters)
+        self.ready = True
+
+    # -- an incremental run --
+
+    def update(
+        self,
+        changed: Mapping[int, DedupeListing],
+        removed: Collection[int],
+        decisions: Sequence[Decision],
+        forced: Collection[int] = (),
+        companions: Callable[[int], Iterable[int]] = lambda _id: (),
+    ) -> Region:
+        """Take the changes in and cluster the region they can affect again.
+
+        `changed`: listings new or with new content; `removed`: listings no longer taking
+        part; `forced`: listings whose own features did not change but whose event must be
+        written again (gone or back, a new priority, an event changed elsewhere);
+        `companions(id)`: the other listings that hold the listing's current event.
+        """
+        with paused_gc():
+            return self._update(changed, removed, decisions, forced, companions)
+
+    def _update(
+        self,
+        changed: Mapping[int, DedupeListing],
+        removed: Collection[int],
+        decisions: Sequence[Decision],
+        forced: Collection[int],
+        companions: Callable[[int], Iterable[int]],
+    ) -> Region:
+        dirty, touched_days = self._take_changes(changed, removed)
+        edges, scored = self._rescore(touched_days, dirty)
+        seeds = set(dirty) | set(removed) | set(forced)
+        for key in edges:
+            seeds.update(_ends(key))
+        new_decisions = frozenset(decisions)
+        for decision in self.decisions ^ new_decisions:
+            seeds.update((decision.listing_id, decision.other_listing_id))
+        old_same = _same_edges(self.decisions)
+        new_same = _same_edges(new_decisions)
+        # The matches before this run differ from today's only in the pairs whose verdict
+        # changed: walking both reaches every old and every new match.
+        changed_edges: dict[int, set[int]] = defaultdict(set)
+        for key in edges:
+            a, b = _ends(key)
+            changed_edges[a].add(b)
+            changed_edges[b].add(a)
+        region: set[int] = set()
+        frontier = list(seeds)
+        while frontier:
+            x = frontier.pop()
+            if x in region:
+                continue
+            region.add(x)
+            frontier.extend(changed_edges.get(x, ()))
+            frontier.extend(self.matches_of.get(x, ()))
+            frontier.extend(old_same.get(x, ()))
+            frontier.extend(new_same.get(x, ()))
+            frontier.extend(companions(x))
+        present = {x for x in region if x in self.features}
+        matches: list[tuple[int, float, int, int, PairScore]] = []
+        vetoes: list[tuple[int, int]] = []
+        for x in present:
+            for y in self.matches_of.get(x, ()):
+                if x < y:
+                    day, verdict = self.verdicts[_key(x, y)]
+                    matches.append((day, verdict.score, x, y, verdict))
+            vetoes.extend((x, y) for y in self.vetoes_of.get(x, ()) if x < y and y in present)
+        clusters = recluster(sorted(present), self.features, matches, vetoes, decisions)
+        # The region holds whole clusters of the last run (it is closed under its matches).
+        old_clusters = {self.cluster_of[x] for x in region if x in self.cluster_of}
+        for listing_id in region:
+            self.cluster_of.pop(listing_id, None)
+        for found in clusters:
+            first = found.listing_ids[0]
+            for listing_id in found.listing_ids:
+                self.cluster_of[listing_id] = first
+        self.clusters += len(clusters) - len(old_clusters)
+        self.decisions = new_decisions
+        return Region(present, clusters, scored, len(dirty) + len(removed))
+
+    def _take_changes(
+        self, changed: Mapping[int, DedupeListing], removed: Collection[int]
+    ) -> tuple[set[int], set[int]]:
+        """New features for changed listings (and for those whose URLs' standing changed);
+        the changed listings and the days to block again."""
+        touched_days: set[int] = set()
+        touched_urls: set[str] = set()
+        generic_before = self.generic()
+        for listing_id in removed:
+            old = self.features.pop(listing_id, None)
+            if old is not None:
+                touched_days.add(old.day)
+                self.days[old.day].discard(listing_id)
+                touched_urls |= self._count_urls(old.source_id, self.raw_urls.pop(listing_id), -1)
+        raw: dict[int, ListingUrls] = {}
+        for listing_id, listing in changed.items():
+            old = self.features.get(listing_id)
+            if old is not None:
+                touched_days.add(old.day)
+                self.days[old.day].discard(listing_id)
+                touched_urls |= self._count_urls(old.source_id, self.raw_urls[listing_id], -1)
+            raw[listing_id] = self.raw_urls[listing_id] = listing_urls(listing)
+            touched_urls |= self._count_urls(listing.source_id, raw[listing_id], 1)
+        generic = self.generic()
+        flipped = {u for u in touched_urls if (u in generic) != (u in generic_before)}
+        for listing_id, listing in changed.items():
+            item = features(listing, 0, generic, raw[listing_id])
+            self.features[listing_id] = item
+            self.days[item.day].add(listing_id)
+            touched_days.add(item.day)
+        dirty = set(changed)
+        if flipped:
+            for listing_id, (urls, online) in self.raw_urls.items():
+                if listing_id in dirty or listing_id not in self.features:
+                    continue
+                if urls & flipped or (online and "online:" + online in flipped):
+                    item = self.features[listing_id]
+                    kept_urls, kept_online = _without_generic((urls, online), generic)
+                    self.features[listing_id] = replace(
+                        item, urls=kept_urls, online_url=kept_online
+                    )
+                    dirty.add(listing_id)
+                    touched_days.add(item.day)
+        return dirty, touched_days
+
+    def _rescore(self, days: Iterable[int], dirty: set[int]) -> tuple[set[int], int]:
+        """Block the days again and score the pairs that are new or involve a changed
+        listing; returns the pairs whose kept verdict changed, and how many were scored."""
+        edges: set[int] = set()
+        scored = 0
+        for day in days:
+            members = sorted(self.days.get(day, ()))
+            items = [self.features[m] for m in members]
+            for index, item in enumerate(items):
+                item.index = index
+            new: set[int] = set()
+            old = self.pairs.get(day, set())
+            for a, b in candidate_pairs(items):
+                key = _key(members[a], members[b])
+                new.add(key)
+                if key in old and members[a] not in dirty and members[b] not in dirty:
+                    continue
+                scored += 1
+                verdict = score_pair(items[a], items[b])
+                kept = self.verdicts.get(key)
+                if not _kept(verdict):
+                    if kept is not None:
+                        self._drop_verdict(key)
+                        edges.add(key)
+                    continue
+                assert verdict is not None
+                if kept is None or kept[1] != verdict:
+                    if kept is not None:
+                        self._drop_verdict(key)
+                    self._set_verdict(key, day, verdict)
+                    edges.add(key)
+            for key in old - new:
+                if key in self.verdicts:
+                    self._drop_verdict(key)
+                    edges.add(key)
+            if new:
+                self.pairs[day] = new
+            else:
+                self.pairs.pop(day, None)
+            if not members:
+                self.days.pop(day, None)
+        return edges, scored
+
+    # -- bookkeeping --
+
+    def generic(self) -> frozenset[str]:
+        return frozenset(url for url, n in self.generic_count.items() if n > 0)
+
+    def _count_urls(self, source_id: int, found: ListingUrls, step: int) -> set[str]:
+        urls, online = found
+        keys = set(urls)
+        if online:
+            keys.add("online:" + online)
+        for url in keys:
+            before = self.url_uses[(source_id, url)]
+            after = before + step
+            if after > 0:
+                self.url_uses[(source_id, url)] = after
+            else:
+                del self.url_uses[(source_id, url)]
+            if (before > 1) != (after > 1):
+                self.generic_count[url] += 1 if after > 1 else -1
+                if self.generic_count[url] <= 0:
+                    del self.generic_count[url]
+        return keys
+
+    def _set_verdict(self, key: int, day: int, verdict: PairScore) -> None:
+        self.verdicts[key] = (day, verdict)
+        a, b = _ends(key)
+        adjacency = self.matches_of if verdict.match else self.vetoes_of
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+
+    def _drop_verdict(self, key: int) -> None:
+        _day, verdict = self.verdicts.pop(key)
+        a, b = _ends(key)
+        adjacency = self.matches_of if verdict.match else self.vetoes_of
+        adjacency[a].discard(b)
+        adjacency[b].discard(a)
+
+
+def _same_edges(decisions: Iterable[Decision]) -> dict[int, set[int]]:
+    edges: dict[int, set[int]] = defaultdict(set)
+    for decision in decisions:
+        if decision.kind == SAME:
+            edges[decision.listing_id].add(decision.other_listing_id)
+            edges[decision.other_listing_id].add(decision.listing_id)
+    return edges
+
+
+def _without_generic(found: ListingUrls, generic: frozenset[str]) -> ListingUrls:
+    """The listing's URLs as evidence: those one source uses for several listings left out
+    (as dedupe.keys.features does)."""
+    urls, online = found
+    urls = urls - generic
+    if online and "online:" + online in generic:
+        online = None
+    return urls, online
