@@ -2,7 +2,8 @@
 
     python bench/dedupe.py                 # 100,000 listings, pure clustering
     python bench/dedupe.py -n 1000000      # the 1M run
-    python bench/dedupe.py --store 20000   # the store job on SQLite (first and second run)
+    python bench/dedupe.py --incremental 100000  # the store job on SQLite: full, 1 % changed,
+                                                 # incremental, full again (the anchor)
 
 Prints the time, the peak memory (the process's peak resident set, so an upper bound that
 includes the generated listings) and pairwise precision/recall against the generator's truth.
@@ -20,13 +21,17 @@ look-alike that the cross-language rule must keep apart).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import resource
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from dedupe.cluster import cluster  # noqa: E402 (the repository root goes on the path first)
 from dedupe.model import DedupeListing  # noqa: E402
 from dedupe.quality import pairwise_quality  # noqa: E402
+from store.record import EventRecord  # noqa: E402
 from text.language import title_language  # noqa: E402
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -233,6 +239,22 @@ def generate(count: int, seed: int = 7) -> tuple[list[DedupeListing], dict[int, 
     return listings, labels
 
 
+@contextmanager
+def profiled(on: bool, what: str) -> Iterator[None]:
+    """cProfile around a step, its top functions by own time printed afterwards."""
+    if not on:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        print(f"--- profile of the {what}, by own time ---")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -264,14 +286,61 @@ def bench_pure(count: int) -> None:
     print(f"goal 100k: ≤ 30 s and ≤ 1024 MB; load average now {os.getloadavg()[0]:.2f}")
 
 
-def bench_store(count: int) -> None:
+def _record_of(item: DedupeListing, key: str | None = None) -> EventRecord:
+    return EventRecord(
+        external_id=key or str(item.id),
+        title=item.title,
+        start_at=item.start_at,
+        timezone=item.timezone,
+        all_day=item.all_day,
+        venue=item.venue,
+        city=item.city,
+        organiser=item.organiser,
+        url=item.url,
+        description_text=item.description_text,
+    )
+
+
+def _changes(
+    rng: random.Random, listings: list[DedupeListing], share: float
+) -> tuple[dict[int, list[EventRecord]], list[tuple[int, str]]]:
+    """`share` of the listings changed: titles reworded, times moved, places changed, new
+    listings (copies under a new key on another source), listings gone."""
+    puts: dict[int, list[EventRecord]] = {}
+    gone: list[tuple[int, str]] = []
+    for n, item in enumerate(rng.sample(listings, int(len(listings) * share))):
+        roll = rng.random()
+        if roll < 0.15:
+            gone.append((item.source_id, str(item.id)))
+            continue
+        key = None
+        if roll < 0.45:
+            item = replace(item, title=item.title + " (uusi)")
+        elif roll < 0.65:
+            item = replace(item, start_at=item.start_at + timedelta(minutes=rng.choice([15, 60])))
+        elif roll < 0.8:
+            item = replace(item, venue=rng.choice(listings).venue)
+        else:
+            item = replace(item, source_id=rng.randint(2, 12))
+            key = f"new-{n}"
+        puts.setdefault(item.source_id, []).append(_record_of(item, key))
+    return puts, gone
+
+
+def bench_incremental(count: int, share: float, profile: bool = False) -> None:
+    """The store job on SQLite: a full run, `share` of the listings changed, an incremental
+    run, and a full run on the same data (the anchor, which must find nothing to change)."""
+    from sqlalchemy import update
+
+    from bench.results import load_average, record
     from dedupe.job import run_dedupe
+    from dedupe.memory import Memory
     from store.db import make_engine, session_factory
     from store.listings import upsert_listings
     from store.migrate import upgrade
-    from store.models import Source
-    from store.record import EventRecord
+    from store.models import Listing, Source
 
+    load_before = load_average()
     listings, _labels = generate(count)
     now = datetime(2027, 1, 1, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as folder:
@@ -288,44 +357,79 @@ def bench_store(count: int) -> None:
             session.flush()
             by_source: dict[int, list[EventRecord]] = {}
             for item in listings:
-                by_source.setdefault(item.source_id, []).append(
-                    EventRecord(
-                        external_id=str(item.id),
-                        title=item.title,
-                        start_at=item.start_at,
-                        timezone=item.timezone,
-                        all_day=item.all_day,
-                        venue=item.venue,
-                        city=item.city,
-                        organiser=item.organiser,
-                        url=item.url,
-                        description_text=item.description_text,
-                    )
-                )
+                by_source.setdefault(item.source_id, []).append(_record_of(item))
             for source_id, records in by_source.items():
                 upsert_listings(session, sources[source_id].id, records, now)
         print(f"stored {count:,} listings in {time.perf_counter() - started:.1f} s")
-        for run in ("first", "second"):
-            started = time.perf_counter()
-            with sessions.begin() as session:
-                counts = run_dedupe(session, now, past_days=30)
-            print(
-                f"{run} run: {time.perf_counter() - started:.1f} s, events {counts.events:,}, "
-                f"created {counts.events_created:,}, updated {counts.events_updated:,}, "
-                f"peak memory {peak_mb():.0f} MB"
-            )
+        memory = Memory()
+        with sessions.begin() as session:
+            first = run_dedupe(session, now, past_days=30, memory=memory)
+        print(f"first run (full, fills the memory): {first.seconds:.1f} s, {first.events:,} events")
+        puts, gone = _changes(random.Random(11), listings, share)
+        later = now + timedelta(hours=1)
+        with sessions.begin() as session:
+            for source_id, records in puts.items():
+                upsert_listings(session, sources[source_id].id, records, later)
+            for source_id, key in gone:
+                session.execute(
+                    update(Listing)
+                    .where(Listing.source_id == sources[source_id].id, Listing.external_id == key)
+                    .values(gone_at=later)
+                )
+        changed = sum(map(len, puts.values())) + len(gone)
+        with sessions.begin() as session, profiled(profile, "incremental run"):
+            step = run_dedupe(session, later, past_days=30, memory=memory)
+        print(
+            f"incremental run after {changed:,} changes: {step.seconds:.2f} s, regrouped "
+            f"{step.regrouped:,} listings, scored {step.candidate_pairs:,} pairs, "
+            f"created {step.events_created:,}, updated {step.events_updated:,}"
+        )
+        with sessions.begin() as session, profiled(profile, "full run"):
+            full = run_dedupe(session, later, past_days=30)
+        print(
+            f"full run on the same data: {full.seconds:.2f} s; it changed "
+            f"{'something: the incremental run was WRONG' if full.changed else 'nothing'}"
+        )
         engine.dispose()
-    print(f"load average now {os.getloadavg()[0]:.2f}")
+    print(f"peak memory {peak_mb():.0f} MB")
+    record(
+        "dedupe 100k, 1 % changed: incremental / full"
+        if count == 100_000
+        else f"dedupe {count:,}, {share:.0%} changed: incremental / full",
+        figure=step.seconds,
+        anchor=full.seconds,
+        ratio=step.seconds / full.seconds,
+        goal=0.1,
+        higher_is_better=False,
+        unit="s",
+        load_before=load_before,
+        details={
+            "listings": count,
+            "changes": changed,
+            "regrouped": step.regrouped,
+            "pairs_scored": step.candidate_pairs,
+            "same_as_full": not full.changed,
+            "first_full_run_s": round(first.seconds, 2),
+        },
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100_000, help="listings to generate")
-    parser.add_argument("--store", type=int, default=0, help="also run the store job on N")
+    parser.add_argument(
+        "--incremental",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the store job on N listings: full, 1 %% changed, incremental, full again",
+    )
+    parser.add_argument("--share", type=float, default=0.01, help="share changed (--incremental)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the runs")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    if args.store:
-        bench_store(args.store)
+    if args.incremental:
+        bench_incremental(args.incremental, args.share, args.profile)
     else:
         bench_pure(args.n)
 

@@ -17,14 +17,18 @@ The store side (dedupe/job.py) turns clusters into Event rows with stable ids.
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from dedupe.keys import (
     NEAR_MINUTES,
     Features,
+    ListingUrls,
     candidate_pairs,
     features,
     generic_urls,
@@ -41,6 +45,7 @@ from dedupe.model import (
     PairScore,
 )
 from dedupe.score import score_pair
+from text.language import title_language
 
 if TYPE_CHECKING:
     from dedupe.memory import Memory
@@ -154,19 +159,165 @@ def cluster(
     listings: Sequence[DedupeListing],
     decisions: Sequence[Decision] = (),
     memory: Memory | None = None,
+    processes: int | None = None,
 ) -> Clustering:
     """Group listings into events. Deterministic: the same input gives the same clusters.
 
     Listings are taken one local day at a time (a pair on two days is never one event, and
     joins never cross days), so memory follows the busiest day, not the whole calendar. Given
     a `Memory`, everything a later incremental run needs is kept in it (dedupe/memory.py).
+
+    The days are scored in `processes` worker processes (by default one per core, from
+    `PARALLEL_FROM` listings on) while this process joins the clusters, day by day, in the
+    same order as alone: the result is the same. A run that fills a memory stays in one.
     """
+    if processes is None:
+        workers = _cores() if len(listings) >= PARALLEL_FROM else 1
+    else:
+        workers = processes
     with paused_gc():
-        return _cluster(listings, decisions, memory)
+        if memory is None and workers > 1:
+            return _cluster(listings, decisions, None, workers)
+        return _cluster(listings, decisions, memory, 1)
+
+
+# Below this many listings the days are scored in this process (starting workers and
+# handing them the listings costs more than it saves).
+PARALLEL_FROM = 40_000
+# Days handed to a worker at once.
+DAYS_PER_TASK = 4
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# The verdicts on one day's candidate pairs, as `_cluster` needs them: how many pairs were
+# scored, matches (score, index, other index, verdict), pair vetoes (index, other index),
+# and what a cluster must stay consistent with, for each listing in a match.
+DayScores = tuple[
+    int,
+    list[tuple[float, int, int, PairScore]],
+    list[tuple[int, int]],
+    dict[int, Features],
+]
+
+
+def _score_day(
+    members: Sequence[int],
+    local: Sequence[Features],
+    day: int,
+    ids: Sequence[int],
+    memory: Memory | None,
+) -> DayScores:
+    matches: list[tuple[float, int, int, PairScore]] = []
+    vetoes: list[tuple[int, int]] = []
+    candidates = 0
+    for a, b in candidate_pairs(local):
+        candidates += 1
+        first, second = members[a], members[b]
+        verdict = score_pair(local[a], local[b])
+        if memory is not None:
+            memory.note_pair(day, ids[first], ids[second], verdict)
+        if verdict is None:
+            continue
+        if verdict.apart and verdict.rule in PAIR_VETOES:
+            vetoes.append((first, second))
+        elif verdict.match:
+            matches.append((verdict.score, first, second, verdict))
+    joined = {k for _s, a, b, _v in matches for k in (a, b)}
+    by_index = dict(zip(members, local, strict=True))
+    return candidates, matches, vetoes, {k: _slim(by_index[k]) for k in joined}
+
+
+def _slim(item: Features) -> Features:
+    """What `_Group` reads of a listing's features, small enough to hand between processes."""
+    return replace(
+        item,
+        variants=[],
+        languages=[],
+        words=frozenset(),
+        numbers=frozenset(),
+        venue=frozenset(),
+        venue_text="",
+        rooms=frozenset(),
+        organiser=frozenset(),
+        urls=frozenset(),
+        block=frozenset(),
+    )
+
+
+# A listing as a worker needs it (`_fields`), and the worker's share of the run's state.
+_Fields = tuple[Any, ...]
+_WORKER_GENERIC: frozenset[str] = frozenset()
+
+
+def _fields(listing: DedupeListing) -> _Fields:
+    return (
+        listing.id,
+        listing.source_id,
+        listing.title,
+        dict(listing.titles) or None,
+        listing.start_at,
+        listing.timezone,
+        listing.all_day,
+        listing.venue,
+        listing.address,
+        listing.city,
+        listing.attendance,
+        listing.organiser,
+        listing.series_id,
+    )
+
+
+def _unpack(fields: _Fields) -> DedupeListing:
+    (id_, source, title, titles, start, zone, all_day, venue, address, city, attendance,
+     organiser, series) = fields  # fmt: skip
+    return DedupeListing(
+        id=id_,
+        source_id=source,
+        title=title,
+        titles=titles or {},
+        start_at=start,
+        timezone=zone,
+        all_day=all_day,
+        venue=venue,
+        address=address,
+        city=city,
+        attendance=attendance,
+        organiser=organiser,
+        series_id=series,
+    )
+
+
+def _start_worker(generic: frozenset[str]) -> None:
+    global _WORKER_GENERIC
+    _WORKER_GENERIC = generic
+    gc.disable()  # as in the parent (paused_gc): many small objects, few freed
+
+
+def _worker_days(
+    task: list[tuple[int, list[int], list[_Fields], list[ListingUrls]]],
+) -> list[DayScores]:
+    """Score a few days in a worker process (members are indices into the parent's list)."""
+    result: list[DayScores] = []
+    for day, members, fields, urls in task:
+        local = [
+            features(_unpack(f), k, _WORKER_GENERIC, u)
+            for k, (f, u) in enumerate(zip(fields, urls, strict=True))
+        ]
+        result.append(_score_day(members, local, day, (), None))
+    return result
 
 
 def _cluster(
-    listings: Sequence[DedupeListing], decisions: Sequence[Decision], memory: Memory | None
+    listings: Sequence[DedupeListing],
+    decisions: Sequence[Decision],
+    memory: Memory | None,
+    workers: int,
 ) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
     ids = [listing.id for listing in ordered]
@@ -187,32 +338,53 @@ def _cluster(
     days: dict[int, list[int]] = defaultdict(list)
     for index, listing in enumerate(ordered):
         days[local_day(listing)].append(index)
-    candidates = matched = 0
-    for day in sorted(days):
-        members = days[day]
-        local = [features(ordered[g], k, generic, urls[g]) for k, g in enumerate(members)]
-        current = dict(zip(members, local, strict=True))
-        day_matches: list[tuple[float, int, int, PairScore]] = []
-        for a, b in candidate_pairs(local):
-            candidates += 1
-            first, second = members[a], members[b]
-            verdict = score_pair(local[a], local[b])
+    order = sorted(days)
+
+    def scored_here() -> Iterator[DayScores]:
+        for day in order:
+            members = days[day]
+            local = [features(ordered[g], k, generic, urls[g]) for k, g in enumerate(members)]
+            yield _score_day(members, local, day, ids, memory)
             if memory is not None:
-                memory.note_pair(day, ids[first], ids[second], verdict)
-            if verdict is None:
-                continue
-            if verdict.apart and verdict.rule in PAIR_VETOES:
+                memory.keep_features(local)
+
+    def tasks() -> Iterator[list[tuple[int, list[int], list[_Fields], list[ListingUrls]]]]:
+        for start in range(0, len(order), DAYS_PER_TASK):
+            yield [
+                (
+                    day,
+                    days[day],
+                    [_fields(ordered[g]) for g in days[day]],
+                    [urls[g] for g in days[day]],
+                )
+                for day in order[start : start + DAYS_PER_TASK]
+            ]
+
+    candidates = matched = 0
+    with ExitStack() as stack:
+        if workers > 1:
+            title_language("Kurs i finska")  # lingua's models loaded once, shared by the workers
+            pool = stack.enter_context(
+                multiprocessing.get_context("fork").Pool(
+                    workers, initializer=_start_worker, initargs=(generic,)
+                )
+            )
+            scored: Iterable[DayScores] = (
+                day for chunk in pool.imap(_worker_days, tasks()) for day in chunk
+            )
+        else:
+            scored = scored_here()
+        for count, day_matches, vetoes, seeds in scored:
+            candidates += count
+            current = seeds
+            for first, second in vetoes:
                 clusters.apart[first].add(second)
                 clusters.apart[second].add(first)
-            elif verdict.match:
-                day_matches.append((verdict.score, first, second, verdict))
-        day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
-        for _score, a, b, _verdict in day_matches:
-            clusters.join(a, b)
-        _explain(clusters, day_matches, ids, why)
-        matched += len(day_matches)
-        if memory is not None:
-            memory.keep_features(local)
+            day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
+            for _score, a, b, _verdict in day_matches:
+                clusters.join(a, b)
+            _explain(clusters, day_matches, ids, why)
+            matched += len(day_matches)
     current = {}
     found = _collect(clusters, ids, why)
     if memory is not None:
