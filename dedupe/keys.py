@@ -88,6 +88,7 @@ class Features:
     block: frozenset[str]
 
 
+@lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -191,14 +192,21 @@ def features(
     declared = {text: lang for lang, text in listing.titles.items() if text}
     titles = [listing.title, *(t for t in listing.titles.values() if t and t != listing.title)]
     variants: list[TitleVariant] = []
-    words: set[str] = set()
     numbers: frozenset[str] = frozenset()
-    for title in titles:
-        variant, full_bag = _variant(title, local.year)
-        if not variants:
-            numbers = frozenset(w for w in full_bag if w.startswith("#"))
+    year = local.year
+    if len(titles) == 1:
+        variant, words = _variant(listing.title, year)
         variants.append(variant)
-        words.update(full_bag)
+        numbers = _numbers(words)
+    else:
+        collected: set[str] = set()
+        for title in titles:
+            variant, full_bag = _variant(title, year)
+            if not variants:
+                numbers = _numbers(full_bag)
+            variants.append(variant)
+            collected.update(full_bag)
+        words = frozenset(collected)
     online = listing.attendance == "online"
     city = city_key(listing.city, listing.address, listing.venue)
     if city is None and online:
@@ -208,13 +216,8 @@ def features(
         urls = urls - generic
         if online_url and "online:" + online_url in generic:
             online_url = None
-    venue = place_bag(listing.venue, listing.address)
-    organiser = place_bag(listing.organiser)
-    block = frozenset(
-        {w for w in words if not w.startswith("@")}
-        | {"v:" + w for w in venue}
-        | {"o:" + w for w in organiser}
-    )
+    venue, venue_text, venue_block = _venue(listing.venue, listing.address)
+    organiser, organiser_block = _organiser(listing.organiser)
     return Features(
         index=index,
         id=listing.id,
@@ -225,19 +228,44 @@ def features(
         utc_zone=utc_zone,
         variants=variants,
         languages=[declared.get(title) for title in titles],
-        words=frozenset(words),
+        words=words,
         part=part_number(listing.title),
         numbers=numbers,
         city=city,
         venue=venue,
-        venue_text=" ".join(sorted(venue)),
+        venue_text=venue_text,
         rooms=room_numbers(listing.venue, listing.address),
         organiser=organiser,
         urls=urls,
         online_url=online_url,
         series_id=listing.series_id,
-        block=block,
+        block=_title_block(words) | venue_block | organiser_block,
     )
+
+
+@lru_cache(maxsize=100_000)
+def _numbers(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(w for w in words if w.startswith("#"))
+
+
+@lru_cache(maxsize=100_000)
+def _title_block(words: frozenset[str]) -> frozenset[str]:
+    """The words of a title that pair listings for scoring (cities do not)."""
+    return frozenset(w for w in words if not w.startswith("@"))
+
+
+@lru_cache(maxsize=100_000)
+def _venue(venue: str | None, address: str | None) -> tuple[frozenset[str], str, frozenset[str]]:
+    """A venue's bag of words, that bag as text, and its blocking words (cached: a venue
+    hosts many events)."""
+    bag = place_bag(venue, address)
+    return bag, " ".join(sorted(bag)), frozenset("v:" + w for w in bag)
+
+
+@lru_cache(maxsize=100_000)
+def _organiser(organiser: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    bag = place_bag(organiser)
+    return bag, frozenset("o:" + w for w in bag)
 
 
 def _bucket_pairs(members: list[int], items: Sequence[Features]) -> Iterator[tuple[int, int]]:
