@@ -42,6 +42,9 @@ class DatabaseSettings(Section):
 
 
 class CrawlSettings(Section):
+    # The Scrapyd nodes' login: environment only (VAHTI_CRAWL__SCRAPYD_USERNAME, ..._PASSWORD).
+    secret_keys: ClassVar[tuple[str, ...]] = ("scrapyd_username", "scrapyd_password")
+
     allow_private_networks: bool = False
     trusted_hosts: list[str] = Field(default_factory=list)
     max_parallel: int = Field(default=2, ge=1, le=64)
@@ -64,8 +67,43 @@ class CrawlSettings(Section):
     horizon_days: int = Field(default=365, ge=1)
     default_timezone: str = "Europe/Helsinki"
     languages: list[Language] = Field(default_factory=lambda: list(_ALL_LANGUAGES))
+    # Where crawls run: "local" (a child process of the asking process) or "scrapyd" (a job
+    # on the least busy of the Scrapyd nodes in scrapyd_urls; docs/crawling.md).
+    backend: Literal["local", "scrapyd"] = "local"
+    scrapyd_urls: list[str] = Field(default_factory=list)
+    scrapyd_username: str = ""
+    scrapyd_password: SecretStr = SecretStr("")
+    scrapyd_poll_seconds: float = Field(default=2.0, gt=0)
+    scrapyd_lost_seconds: float = Field(default=30.0, gt=0)
 
     _tz = field_validator("default_timezone")(_check_timezone)
+
+    @field_validator("scrapyd_urls")
+    @classmethod
+    def _node_urls(cls, value: list[str]) -> list[str]:
+        urls = [item.strip().rstrip("/") for item in value]
+        for url in urls:
+            if not url.startswith(("http://", "https://")) or "@" in url:
+                raise ValueError(
+                    f"{url!r} is not a Scrapyd node URL (http://host:port, no user or password "
+                    "in it: those come from VAHTI_CRAWL__SCRAPYD_USERNAME and ..._PASSWORD)"
+                )
+        if len(set(urls)) != len(urls):
+            raise ValueError("a node is listed twice")
+        return urls
+
+    @model_validator(mode="after")
+    def _nodes_for_scrapyd(self) -> CrawlSettings:
+        if self.backend == "scrapyd" and not self.scrapyd_urls:
+            raise ValueError(
+                'backend "scrapyd" needs at least one node in scrapyd_urls, e.g. '
+                "VAHTI_CRAWL__SCRAPYD_URLS='[\"http://127.0.0.1:6800\"]'"
+            )
+        return self
+
+    def for_nodes(self) -> CrawlSettings:
+        """The section as a Scrapyd job carries it: without the nodes' login."""
+        return self.model_copy(update={"scrapyd_username": "", "scrapyd_password": SecretStr("")})
 
 
 class MailSettings(Section):

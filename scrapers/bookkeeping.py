@@ -153,8 +153,13 @@ def finish_run(
     carried: Iterable[PageMemory] = (),
 ) -> CrawlRun:
     """Close the run: touch carried listings, mark vanished ones gone (unless the crawl was
-    incomplete or suspect), remember the pages, and set the source's health and next crawl."""
+    incomplete or suspect), remember the pages, and set the source's health and next crawl.
+
+    A run closed already is left as it is: its crawl was given up (a Scrapyd node taken for
+    lost, whose job ran on; a run closed by its parent) and another may be under way."""
     run = session.get_one(CrawlRun, run_id)
+    if run.status != vocab.RUN_RUNNING:
+        return run
     source = session.get_one(Source, run.source_id)
     carried = list(carried)
     carried_keys = {key for page in carried for key in page.record_keys}

@@ -22,11 +22,13 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
+from sqlalchemy.orm import Session, sessionmaker
 
 from config import CrawlSettings, DatabaseSettings
 from scrapers.bookkeeping import DATABASE_UNAVAILABLE_EXIT, close_broken_run
@@ -35,7 +37,7 @@ from scrapers.handoff import HandoffError, read_settings
 from scrapers.pipelines import DATABASE_UNAVAILABLE
 from scrapers.scrapy_settings import scrapy_settings
 from scrapers.spec import SourceSpec
-from scrapers.spiders import UnknownSpider, spider_class
+from scrapers.spiders import SourceSpider, UnknownSpider, spider_class
 from store.db import make_engine, session_factory, session_scope
 from store.models import CrawlRun, Source
 from store.outage import database_unavailable, describe
@@ -112,6 +114,60 @@ def _run_spider(
     return dict(crawler.stats.get_stats())
 
 
+@dataclass
+class PreparedCrawl:
+    """A stored crawl ready to start: the spider, its arguments and the Scrapy settings of the
+    crawl (ours, the store pipeline and the run it closes). `vahti.scrapyd_node` starts the
+    same on a Scrapyd node."""
+
+    spider: type[SourceSpider]
+    spider_kwargs: dict[str, Any]
+    settings: dict[str, Any]
+
+
+def prepare_crawl(
+    crawl: CrawlSettings,
+    database: DatabaseSettings,
+    sessions: sessionmaker[Session],
+    source_id: int,
+    run_id: int,
+    now: datetime,
+    time_limit: int | None,
+) -> PreparedCrawl | None:
+    """Read the source and its page memory; None when the run was closed here instead (a
+    ``spider:NAME`` kind no spider has)."""
+    with session_scope(sessions) as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise SystemExit(f"no source with id {source_id}")
+        spec = SourceSpec.from_source(source, tuple(crawl.languages))
+        memory = load_memory(session, source_id)
+    try:
+        spider = spider_class(spec.kind)
+    except UnknownSpider as exc:
+        with session_scope(sessions) as session:
+            close_broken_run(session, run_id, "failed", f"kind {spec.kind}: {exc}", now)
+        return None
+    settings = {
+        **scrapy_settings(crawl, time_limit=time_limit),
+        "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
+        "VAHTI_SOURCE_ID": source_id,
+        "VAHTI_RUN_ID": run_id,
+        "VAHTI_NOW": now.isoformat(),
+        "VAHTI_DATABASE_URL": database.url,
+        "VAHTI_BUSY_TIMEOUT_MS": database.busy_timeout_ms,
+    }
+    kwargs = {
+        "spec": spec,
+        "max_detail_pages": crawl.max_detail_pages,
+        "max_pages": crawl.max_pages,
+        "horizon_days": crawl.horizon_days,
+        "now": now,
+        "page_memory": memory,
+    }
+    return PreparedCrawl(spider=spider, spider_kwargs=kwargs, settings=settings)
+
+
 def crawl_source(
     crawl: CrawlSettings,
     database: DatabaseSettings,
@@ -127,39 +183,24 @@ def crawl_source(
         ensure_schema(engine)
     sessions = session_factory(engine)
     now = datetime.now(UTC)
-    with session_scope(sessions) as session:
-        source = session.get(Source, source_id)
-        if source is None:
-            raise SystemExit(f"no source with id {source_id}")
-        spec = SourceSpec.from_source(source, tuple(crawl.languages))
-        if run_id is None:
+    if run_id is None:
+        with session_scope(sessions) as session:
+            if session.get(Source, source_id) is None:
+                raise SystemExit(f"no source with id {source_id}")
             run = CrawlRun(source_id=source_id, started_at=now)
             session.add(run)
             session.flush()
             run_id = run.id
-        memory = load_memory(session, source_id)
-    try:
-        spider_class(spec.kind)
-    except UnknownSpider as exc:
-        with session_scope(sessions) as session:
-            close_broken_run(session, run_id, "failed", f"kind {spec.kind}: {exc}", now)
-    else:
-        stats = _run_spider(
-            crawl,
-            spec,
-            {
-                "ITEM_PIPELINES": {"scrapers.pipelines.StorePipeline": 500},
-                "EXTENSIONS": {"scrapers.crawl_child.ProgressReporter": 500},
-                "VAHTI_SOURCE_ID": source_id,
-                "VAHTI_RUN_ID": run_id,
-                "VAHTI_NOW": now.isoformat(),
-                "VAHTI_DATABASE_URL": database.url,
-                "VAHTI_BUSY_TIMEOUT_MS": database.busy_timeout_ms,
-            },
-            now,
-            time_limit,
-            memory,
+    prepared = prepare_crawl(crawl, database, sessions, source_id, run_id, now, time_limit)
+    if prepared is not None:
+        process = CrawlerProcess(
+            {**prepared.settings, "EXTENSIONS": {"scrapers.crawl_child.ProgressReporter": 500}}
         )
+        crawler = process.create_crawler(prepared.spider)
+        process.crawl(crawler, **prepared.spider_kwargs)
+        process.start()
+        assert crawler.stats is not None
+        stats = crawler.stats.get_stats()
         if stats.get(DATABASE_UNAVAILABLE):
             engine.dispose()
             raise DatabaseUnavailable(str(stats[DATABASE_UNAVAILABLE]))

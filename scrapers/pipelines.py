@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
 # In the crawler's stats when the run could not be closed: the database's words.
 DATABASE_UNAVAILABLE = "vahti/database_unavailable"
+# The start of the error logged then (a Scrapyd job's log says so with it: scrapers.remote).
+DATABASE_UNAVAILABLE_LOG = "cannot store the crawl: the database is unavailable"
 STATUS_PREFIX = "vahti/status/"
 FETCH_PREFIX = "vahti/fetch/"
 
@@ -155,7 +157,7 @@ class StorePipeline:
             if not database_unavailable(exc):
                 raise
             self.crawler.stats.set_value(DATABASE_UNAVAILABLE, describe(exc))
-            log.error("cannot store the crawl: the database is unavailable (%s)", describe(exc))
+            log.error("%s (%s)", DATABASE_UNAVAILABLE_LOG, describe(exc))
         finally:
             self.engine.dispose()
 

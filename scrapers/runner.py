@@ -66,6 +66,9 @@ class CrawlResult:
     duration_s: float = 0.0
     # Seconds from the spider's opening to its last report (the crawl without process start).
     crawl_seconds: float | None = None
+    # The Scrapyd node (URL) and job of a crawl run there (scrapers.remote).
+    node: str | None = None
+    job: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -7,7 +7,10 @@ scheduled crawls all go through a `CrawlQueue`.
 - One crawl per source at a time: `submit` refuses a source already queued or running.
 - Each crawl runs in a child process through `scrapers.runner.crawl_one`, which writes the
   CrawlRun row before the child starts and closes it however the child ends; a crawl that is
-  cancelled (a shutdown) has its child killed and its run closed as `cancelled`.
+  cancelled (a shutdown) has its child killed and its run closed as `cancelled`. With
+  `crawl.backend = "scrapyd"` it runs as a job on the least busy Scrapyd node instead
+  (`scrapers.remote.crawl_remote`: the same run row first, the same closing rules, and a
+  crawl whose node was lost starts again on another).
 - One dedupe trigger (when the queue is given `dedupe_past_days`): after crawls that changed
   listings, dedupe runs once, in a thread, when nothing more is queued or running, or at once
   when the last dedupe was more than `DEDUPE_AT_LEAST_EVERY_SECONDS` ago (a queue that never
@@ -37,6 +40,7 @@ from dedupe.memory import Memory
 from scheduler.crawls import sources_being_crawled
 from scheduler.interface import Tally
 from scrapers.handoff import ChildSettings
+from scrapers.remote import NodePool, crawl_remote
 from scrapers.runner import KILL_GRACE_SECONDS, CrawlResult, ProgressCallback, crawl_one
 from store.clock import utcnow
 from store.models import Source
@@ -90,6 +94,10 @@ class CrawlQueue:
         self._dedupe_memory = Memory()
         self._last_full_dedupe = 0.0
         self._deduping: asyncio.Task[None] | None = None
+        # crawl.backend "scrapyd": each crawl a job on the least busy node (scrapers.remote).
+        self._nodes = (
+            NodePool(child_settings.crawl) if child_settings.crawl.backend == "scrapyd" else None
+        )
 
     # -- what is going on --
 
@@ -199,14 +207,7 @@ class CrawlQueue:
                 self._crawling.add(source_id)
                 self._count_running()
                 try:
-                    result = await crawl_one(
-                        self.sessions,
-                        source_id,
-                        time_limit=self.time_limit,
-                        child_settings=self.child_settings,
-                        on_event=self.on_event,
-                        kill_grace=self.kill_grace,
-                    )
+                    result = await self._crawl_once(source_id)
                 finally:
                     self._crawling.discard(source_id)
                     self._count_running()
@@ -222,6 +223,27 @@ class CrawlQueue:
         self._record("crawl", not result.failed)
         self._dedupe_wanted = self._dedupe_wanted or result.changed
         return result
+
+    async def _crawl_once(self, source_id: int) -> CrawlResult:
+        """One crawl on the configured backend: a child process, or a Scrapyd job."""
+        if self._nodes is not None:
+            return await crawl_remote(
+                self.sessions,
+                source_id,
+                self._nodes,
+                time_limit=self.time_limit,
+                child_settings=self.child_settings,
+                on_event=self.on_event,
+                kill_grace=self.kill_grace,
+            )
+        return await crawl_one(
+            self.sessions,
+            source_id,
+            time_limit=self.time_limit,
+            child_settings=self.child_settings,
+            on_event=self.on_event,
+            kill_grace=self.kill_grace,
+        )
 
     def _done(self, source_id: int, task: asyncio.Task[CrawlResult | None]) -> None:
         if self._tasks.get(source_id) is task:

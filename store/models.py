@@ -119,6 +119,9 @@ class CrawlRun(Base):
     first_error: Mapped[str | None] = mapped_column(Text)
     # The first few errors and notes of the run (first_error is the first of them).
     error_messages: Mapped[list[str]] = mapped_column(default=list)
+    # The Scrapyd node (its URL) and job id of a crawl run there (crawl.backend "scrapyd").
+    node: Mapped[str | None] = mapped_column(String(300))
+    job: Mapped[str | None] = mapped_column(String(64))
 
     source: Mapped[Source] = relationship(back_populates="runs")
 

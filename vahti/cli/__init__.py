@@ -16,7 +16,7 @@ import typer
 
 from config.loader import SettingsError, load_settings
 from store.db import DatabaseError
-from vahti.cli import db, demo, digest, events, run, serve, sources, subscribers
+from vahti.cli import db, demo, digest, events, nodes, run, serve, sources, subscribers
 from vahti.cli.common import fail, state
 from vahti.unavailable import DATABASE_DOWN, Unavailable, database_unavailable
 
@@ -53,6 +53,7 @@ app.command("dedupe")(events.dedupe)
 app.add_typer(events.app, name="events")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(digest.app, name="digest")
+app.add_typer(nodes.app, name="nodes")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("run")(run.run)
