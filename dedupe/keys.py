@@ -325,27 +325,68 @@ def _rare_word_pairs(
                     yield index, other
 
 
+# A block: ("b", day, half-hour bucket) or ("u", day, URL); ("a", day) is a day's all-day
+# block, made of the whole day.
+BlockKey = tuple[str, int, int | str]
+
+
+def block_keys(item: Features) -> list[BlockKey]:
+    """The time buckets and URL blocks a listing belongs to (all on its own day)."""
+    keys: list[BlockKey] = []
+    if item.minute is not None:
+        for minute in (item.minute, item.alt_minute):
+            if minute is None:
+                continue
+            for bucket in {minute // BUCKET_MINUTES, (minute + NEAR_MINUTES) // BUCKET_MINUTES}:
+                keys.append(("b", item.day, bucket))
+    for url in item.urls:
+        keys.append(("u", item.day, url))
+    if item.online_url:
+        keys.append(("u", item.day, "online:" + item.online_url))
+    return keys
+
+
+def block_pairs(
+    kind: str, members: list[int], items: Sequence[Features]
+) -> Iterator[tuple[int, int]]:
+    """The pairs a time bucket ("b") or a URL block ("u") yields (indices into `items`, in
+    either order; members in index order)."""
+    if kind == "b":
+        if len(members) > 1:
+            for a, b in _bucket_pairs(members, items):
+                if a != b:
+                    yield a, b
+        return
+    size = min(len(members), 20)
+    for x in range(size):
+        for y in range(x + 1, size):
+            if members[x] != members[y]:
+                yield members[x], members[y]
+
+
+def all_day_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
+    """An all-day listing paired with listings of its day through its rarest words."""
+    listed = [item.index for item in items if item.minute is None]
+    if not listed:
+        return
+    wanted: set[str] = set()
+    for index in listed:
+        wanted |= items[index].block
+    postings: dict[str, list[int]] = defaultdict(list)
+    timed = [item.index for item in items if item.minute is not None]
+    for index in timed + listed:
+        for word in items[index].block & wanted:
+            postings[word].append(index)
+    yield from _rare_word_pairs(listed, items, postings, ALLDAY_POSTING_CAP)
+
+
 def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
-    """Every pair worth scoring, once each, as (smaller index, larger index)."""
-    buckets: dict[int, list[int]] = defaultdict(list)
-    by_url: dict[tuple[int, str], list[int]] = defaultdict(list)
-    all_day: dict[int, list[int]] = defaultdict(list)
-    timed: dict[int, list[int]] = defaultdict(list)
+    """Every pair worth scoring among one day's listings, once each, as (smaller index,
+    larger index)."""
+    blocks: dict[BlockKey, list[int]] = defaultdict(list)
     for item in items:
-        if item.minute is None:
-            all_day[item.day].append(item.index)
-        else:
-            timed[item.day].append(item.index)
-            for minute in (item.minute, item.alt_minute):
-                if minute is None:
-                    continue
-                keys = {minute // BUCKET_MINUTES, (minute + NEAR_MINUTES) // BUCKET_MINUTES}
-                for key in keys:
-                    buckets[key].append(item.index)
-        for url in item.urls:
-            by_url[(item.day, url)].append(item.index)
-        if item.online_url:
-            by_url[(item.day, "online:" + item.online_url)].append(item.index)
+        for key in block_keys(item):
+            blocks[key].append(item.index)
     seen: set[int] = set()
     total = len(items)
 
@@ -356,22 +397,10 @@ def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
         seen.add(key)
         return True
 
-    for members in buckets.values():
-        if len(members) > 1:
-            for a, b in _bucket_pairs(members, items):
-                if a != b and fresh(a, b):
-                    yield min(a, b), max(a, b)
-    for members in by_url.values():
-        for x in range(min(len(members), 20)):
-            for y in range(x + 1, min(len(members), 20)):
-                a, b = members[x], members[y]
-                if a != b and fresh(a, b):
-                    yield min(a, b), max(a, b)
-    for day, listed in all_day.items():
-        postings: dict[str, list[int]] = defaultdict(list)
-        for index in timed.get(day, []) + listed:
-            for word in items[index].block:
-                postings[word].append(index)
-        for a, b in _rare_word_pairs(listed, items, postings, ALLDAY_POSTING_CAP):
+    for key, members in blocks.items():
+        for a, b in block_pairs(key[0], members, items):
             if fresh(a, b):
                 yield min(a, b), max(a, b)
+    for a, b in all_day_pairs(items):
+        if fresh(a, b):
+            yield min(a, b), max(a, b)

@@ -25,13 +25,23 @@ compares them on random changes).
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from dedupe.cluster import PAIR_VETOES, paused_gc, recluster
-from dedupe.keys import Features, ListingUrls, candidate_pairs, features, listing_urls
+from dedupe.keys import (
+    BlockKey,
+    Features,
+    ListingUrls,
+    all_day_pairs,
+    block_keys,
+    block_pairs,
+    features,
+    listing_urls,
+)
 from dedupe.model import SAME, Cluster, Decision, DedupeListing, PairScore
 from dedupe.score import score_pair
 
@@ -75,7 +85,11 @@ class Memory:
     # URL → how many sources use it for several listings (> 0: the URL is generic).
     generic_count: Counter[str] = field(default_factory=Counter)
     days: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
-    pairs: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Each block's listings, the pairs each block yields, and how many blocks yield a pair
+    # (a pair stays a candidate while one does). The all-day block ("a", day) is the day.
+    members: dict[BlockKey, set[int]] = field(default_factory=lambda: defaultdict(set))
+    block_pairs: dict[BlockKey, set[int]] = field(default_factory=dict)
+    pair_blocks: Counter[int] = field(default_factory=Counter)
     verdicts: dict[int, tuple[int, PairScore]] = field(default_factory=dict)
     matches_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     vetoes_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -102,16 +116,28 @@ class Memory:
             self._count_urls(listing.source_id, found, 1)
 
     def note_pair(self, day: int, a: int, b: int, verdict: PairScore | None) -> None:
-        key = _key(a, b) if a < b else _key(b, a)
-        self.pairs[day].add(key)
         if _kept(verdict):
             assert verdict is not None
-            self._set_verdict(key, day, verdict)
+            self._set_verdict(_key(a, b) if a < b else _key(b, a), day, verdict)
 
-    def keep_features(self, items: Iterable[Features]) -> None:
+    def keep_features(self, items: Sequence[Features]) -> None:
+        """One day's features (`index` their position), and the pairs of its blocks."""
+        blocks: dict[BlockKey, list[int]] = defaultdict(list)
         for item in items:
             self.features[item.id] = item
             self.days[item.day].add(item.id)
+            for key in block_keys(item):
+                blocks[key].append(item.index)
+                self.members[key].add(item.id)
+        for key, positions in blocks.items():
+            self._set_pairs(key, _keys(block_pairs(key[0], positions, items), items))
+        if items:
+            self._set_pairs(("a", items[0].day, 0), _keys(all_day_pairs(items), items))
+
+    def _set_pairs(self, key: BlockKey, pairs: set[int]) -> None:
+        if pairs:
+            self.block_pairs[key] = pairs
+            self.pair_blocks.update(pairs)
 
     def finish(self, decisions: Sequence[Decision], clusters: Sequence[Cluster]) -> None:
         self.decisions = frozenset(decisions)
@@ -121,6 +147,10 @@ class Memory:
                 self.cluster_of[listing_id] = first
         self.clusters = len(clusters)
         self.ready = True
+        # The memory lives as long as the process: keep the cyclic garbage collector from
+        # walking its millions of objects after every run (a second at 20,000 listings).
+        # They are freed by reference counting when the memory is cleared.
+        gc.freeze()
 
     # -- an incremental run --
 
@@ -150,8 +180,8 @@ class Memory:
         forced: Collection[int],
         companions: Callable[[int], Iterable[int]],
     ) -> Region:
-        dirty, touched_days = self._take_changes(changed, removed)
-        edges, scored = self._rescore(touched_days, dirty)
+        dirty, versions = self._take_changes(changed, removed)
+        edges, scored = self._rescore(dirty, versions)
         seeds = set(dirty) | set(removed) | set(forced)
         for key in edges:
             seeds.update(_ends(key))
@@ -203,34 +233,29 @@ class Memory:
 
     def _take_changes(
         self, changed: Mapping[int, DedupeListing], removed: Collection[int]
-    ) -> tuple[set[int], set[int]]:
+    ) -> tuple[set[int], dict[int, list[Features]]]:
         """New features for changed listings (and for those whose URLs' standing changed);
-        the changed listings and the days to block again."""
-        touched_days: set[int] = set()
+        the changed listings, and each one's features before and after."""
+        versions: dict[int, list[Features]] = defaultdict(list)
         touched_urls: set[str] = set()
         generic_before = self.generic()
         for listing_id in removed:
             old = self.features.pop(listing_id, None)
             if old is not None:
-                touched_days.add(old.day)
-                self.days[old.day].discard(listing_id)
+                versions[listing_id].append(old)
                 touched_urls |= self._count_urls(old.source_id, self.raw_urls.pop(listing_id), -1)
         raw: dict[int, ListingUrls] = {}
         for listing_id, listing in changed.items():
             old = self.features.get(listing_id)
             if old is not None:
-                touched_days.add(old.day)
-                self.days[old.day].discard(listing_id)
+                versions[listing_id].append(old)
                 touched_urls |= self._count_urls(old.source_id, self.raw_urls[listing_id], -1)
             raw[listing_id] = self.raw_urls[listing_id] = listing_urls(listing)
             touched_urls |= self._count_urls(listing.source_id, raw[listing_id], 1)
         generic = self.generic()
         flipped = {u for u in touched_urls if (u in generic) != (u in generic_before)}
         for listing_id, listing in changed.items():
-            item = features(listing, 0, generic, raw[listing_id])
-            self.features[listing_id] = item
-            self.days[item.day].add(listing_id)
-            touched_days.add(item.day)
+            self.features[listing_id] = features(listing, 0, generic, raw[listing_id])
         dirty = set(changed)
         if flipped:
             for listing_id, (urls, online) in self.raw_urls.items():
@@ -238,54 +263,102 @@ class Memory:
                     continue
                 if urls & flipped or (online and "online:" + online in flipped):
                     item = self.features[listing_id]
+                    versions[listing_id].append(item)
                     kept_urls, kept_online = _without_generic((urls, online), generic)
                     self.features[listing_id] = replace(
                         item, urls=kept_urls, online_url=kept_online
                     )
                     dirty.add(listing_id)
-                    touched_days.add(item.day)
-        return dirty, touched_days
+        for listing_id, olds in versions.items():
+            for old in olds:
+                self.days[old.day].discard(listing_id)
+                for key in block_keys(old):
+                    self.members[key].discard(listing_id)
+        for listing_id in dirty:
+            item = self.features[listing_id]
+            versions[listing_id].append(item)
+            self.days[item.day].add(listing_id)
+            for key in block_keys(item):
+                self.members[key].add(listing_id)
+        return dirty, versions
 
-    def _rescore(self, days: Iterable[int], dirty: set[int]) -> tuple[set[int], int]:
-        """Block the days again and score the pairs that are new or involve a changed
-        listing; returns the pairs whose kept verdict changed, and how many were scored."""
-        edges: set[int] = set()
-        scored = 0
-        for day in days:
-            members = sorted(self.days.get(day, ()))
+    def _rescore(
+        self, dirty: set[int], versions: dict[int, list[Features]]
+    ) -> tuple[set[int], int]:
+        """Block again the blocks a changed listing is or was in (a block's pairs depend on
+        all its listings' words), and score the pairs that became candidates or involve a
+        changed listing; returns the pairs whose kept verdict changed, and how many were
+        scored."""
+        touched: set[BlockKey] = set()
+        words: dict[int, set[str]] = defaultdict(set)
+        all_day: set[int] = set()
+        for olds_and_new in versions.values():
+            for item in olds_and_new:
+                touched.update(block_keys(item))
+                words[item.day] |= item.block
+                if item.minute is None:
+                    all_day.add(item.day)
+        for day, changed_words in words.items():
+            # A day's all-day pairs follow only the words of its all-day listings.
+            if day in all_day or any(
+                self.features[m].minute is None and changed_words & self.features[m].block
+                for m in self.days.get(day, ())
+            ):
+                touched.add(("a", day, 0))
+        before: dict[int, int] = {}
+        involved: set[int] = set()
+        for key in touched:
+            if key[0] == "a":
+                members = sorted(self.days.get(key[1], ()))
+            else:
+                members = sorted(self.members.get(key, ()))
+                if not members:
+                    self.members.pop(key, None)
             items = [self.features[m] for m in members]
             for index, item in enumerate(items):
                 item.index = index
-            new: set[int] = set()
-            old = self.pairs.get(day, set())
-            for a, b in candidate_pairs(items):
-                key = _key(members[a], members[b])
-                new.add(key)
-                if key in old and members[a] not in dirty and members[b] not in dirty:
-                    continue
-                scored += 1
-                verdict = score_pair(items[a], items[b])
-                kept = self.verdicts.get(key)
-                if not _kept(verdict):
-                    if kept is not None:
-                        self._drop_verdict(key)
-                        edges.add(key)
-                    continue
-                assert verdict is not None
-                if kept is None or kept[1] != verdict:
-                    if kept is not None:
-                        self._drop_verdict(key)
-                    self._set_verdict(key, day, verdict)
-                    edges.add(key)
-            for key in old - new:
-                if key in self.verdicts:
-                    self._drop_verdict(key)
-                    edges.add(key)
-            if new:
-                self.pairs[day] = new
+            if key[0] == "a":
+                new = _keys(all_day_pairs(items), items)
             else:
-                self.pairs.pop(day, None)
-            if not members:
+                new = _keys(block_pairs(key[0], list(range(len(items))), items), items)
+            old = self.block_pairs.get(key, set())
+            for pair in new - old:
+                before.setdefault(pair, self.pair_blocks[pair])
+                self.pair_blocks[pair] += 1
+            for pair in old - new:
+                before.setdefault(pair, self.pair_blocks[pair])
+                self.pair_blocks[pair] -= 1
+                if self.pair_blocks[pair] <= 0:
+                    del self.pair_blocks[pair]
+            involved.update(p for p in new if _ends(p)[0] in dirty or _ends(p)[1] in dirty)
+            if new:
+                self.block_pairs[key] = new
+            else:
+                self.block_pairs.pop(key, None)
+        edges: set[int] = set()
+        scored = 0
+        for pair in involved | set(before):
+            a, b = _ends(pair)
+            verdict: PairScore | None = None
+            if self.pair_blocks.get(pair, 0) > 0:
+                if before.get(pair, 1) > 0 and a not in dirty and b not in dirty:
+                    continue  # a candidate before and after, neither listing changed
+                scored += 1
+                verdict = score_pair(self.features[a], self.features[b])
+            kept = self.verdicts.get(pair)
+            if not _kept(verdict):
+                if kept is not None:
+                    self._drop_verdict(pair)
+                    edges.add(pair)
+                continue
+            assert verdict is not None
+            if kept is None or kept[1] != verdict:
+                if kept is not None:
+                    self._drop_verdict(pair)
+                self._set_verdict(pair, self.features[a].day, verdict)
+                edges.add(pair)
+        for day in words:
+            if not self.days.get(day):
                 self.days.pop(day, None)
         return edges, scored
 
@@ -325,6 +398,15 @@ class Memory:
         adjacency = self.matches_of if verdict.match else self.vetoes_of
         adjacency[a].discard(b)
         adjacency[b].discard(a)
+
+
+def _keys(pairs: Iterable[tuple[int, int]], items: Sequence[Features]) -> set[int]:
+    """Pairs of positions in `items` as pair keys of listing ids."""
+    result: set[int] = set()
+    for a, b in pairs:
+        x, y = items[a].id, items[b].id
+        result.add(_key(x, y) if x < y else _key(y, x))
+    return result
 
 
 def _same_edges(decisions: Iterable[Decision]) -> dict[int, set[int]]:
