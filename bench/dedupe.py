@@ -292,15 +292,15 @@ class PeakMemory(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0.0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._done.wait(0.2):
             total = sum(_pss_kb(pid) for pid in _family(os.getpid())) / 1024
             self.peak = max(self.peak, total)
 
     def stop(self) -> float:
-        self._stop.set()
+        self._done.set()
         self.join()
         return self.peak
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from dedupe.keys import (
     NEAR_MINUTES,
+    URL_TEXT,
     Features,
-    ListingUrls,
     candidate_pairs,
     features,
     generic_urls,
@@ -270,12 +270,17 @@ def _fields(listing: DedupeListing) -> _Fields:
         listing.attendance,
         listing.organiser,
         listing.series_id,
+        listing.url,
+        listing.page_url,
+        listing.application_url,
+        listing.online_url,
+        listing.description_text[:URL_TEXT],
     )
 
 
 def _unpack(fields: _Fields) -> DedupeListing:
     (id_, source, title, titles, start, zone, all_day, venue, address, city, attendance,
-     organiser, series) = fields  # fmt: skip
+     organiser, series, url, page_url, application_url, online_url, text) = fields  # fmt: skip
     return DedupeListing(
         id=id_,
         source_id=source,
@@ -290,6 +295,11 @@ def _unpack(fields: _Fields) -> DedupeListing:
         attendance=attendance,
         organiser=organiser,
         series_id=series,
+        url=url,
+        page_url=page_url,
+        application_url=application_url,
+        online_url=online_url,
+        description_text=text,
     )
 
 
@@ -299,16 +309,11 @@ def _start_worker(generic: frozenset[str]) -> None:
     gc.disable()  # as in the parent (paused_gc): many small objects, few freed
 
 
-def _worker_days(
-    task: list[tuple[int, list[int], list[_Fields], list[ListingUrls]]],
-) -> list[DayScores]:
+def _worker_days(task: list[tuple[int, list[int], list[_Fields]]]) -> list[DayScores]:
     """Score a few days in a worker process (members are indices into the parent's list)."""
     result: list[DayScores] = []
-    for day, members, fields, urls in task:
-        local = [
-            features(_unpack(f), k, _WORKER_GENERIC, u)
-            for k, (f, u) in enumerate(zip(fields, urls, strict=True))
-        ]
+    for day, members, fields in task:
+        local = [features(_unpack(f), k, _WORKER_GENERIC) for k, f in enumerate(fields)]
         result.append(_score_day(members, local, day, (), None))
     return result
 
@@ -321,20 +326,27 @@ def _cluster(
 ) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
     ids = [listing.id for listing in ordered]
-    urls = [listing_urls(listing) for listing in ordered]
-    generic = generic_urls(ordered, urls)
+    # Workers read each listing's URLs again rather than be handed them: less to keep here.
+    urls = [listing_urls(listing) for listing in ordered] if workers == 1 else None
+    generic = generic_urls(
+        (listing.source_id, urls[index] if urls else listing_urls(listing))
+        for index, listing in enumerate(ordered)
+    )
     current: dict[int, Features] = {}
     if memory is not None:
+        assert urls is not None
         memory.start(ordered, urls)
 
     def make_group(index: int) -> _Group:
-        item = current.get(index) or features(ordered[index], 0, generic, urls[index])
+        found = urls[index] if urls else None
+        item = current.get(index) or features(ordered[index], 0, generic, found)
         return _Group(item, index)
 
     clusters = _Clusters(len(ordered), make_group)
-    position = {listing.id: index for index, listing in enumerate(ordered)}
     why: dict[int, dict[str, Any]] = {}
-    _apply_decisions(clusters, decisions, position, ids, why)
+    if decisions:
+        position = {listing.id: index for index, listing in enumerate(ordered)}
+        _apply_decisions(clusters, decisions, position, ids, why)
     days: dict[int, list[int]] = defaultdict(list)
     for index, listing in enumerate(ordered):
         days[local_day(listing)].append(index)
@@ -343,20 +355,16 @@ def _cluster(
     def scored_here() -> Iterator[DayScores]:
         for day in order:
             members = days[day]
+            assert urls is not None
             local = [features(ordered[g], k, generic, urls[g]) for k, g in enumerate(members)]
             yield _score_day(members, local, day, ids, memory)
             if memory is not None:
                 memory.keep_features(local)
 
-    def tasks() -> Iterator[list[tuple[int, list[int], list[_Fields], list[ListingUrls]]]]:
+    def tasks() -> Iterator[list[tuple[int, list[int], list[_Fields]]]]:
         for start in range(0, len(order), DAYS_PER_TASK):
             yield [
-                (
-                    day,
-                    days[day],
-                    [_fields(ordered[g]) for g in days[day]],
-                    [urls[g] for g in days[day]],
-                )
+                (day, days[day], [_fields(ordered[g]) for g in days[day]])
                 for day in order[start : start + DAYS_PER_TASK]
             ]
 

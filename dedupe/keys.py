@@ -10,7 +10,7 @@ distinctive word of the title, venue or organiser (a bit mask test, ~0.1 µs a p
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,6 +43,8 @@ RARE_WORDS = 4
 COMMON_WORD = 24
 ALLDAY_POSTING_CAP = 300
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# How much of a description is searched for event URLs.
+URL_TEXT = 2000
 
 
 @dataclass(slots=True)
@@ -155,22 +157,22 @@ def listing_urls(listing: DedupeListing) -> ListingUrls:
     """The listing's event URLs (its own, registration, page, those in the description) and
     meeting link, normalised."""
     raw = [listing.url, listing.application_url, listing.page_url]
-    raw += urls_in(listing.description_text)
+    raw += urls_in(listing.description_text, URL_TEXT)
     urls = frozenset(u for u in (normalise_url(r) for r in raw if r) if u)
     online = normalise_url(listing.online_url) if listing.online_url else None
     return urls, online
 
 
-def generic_urls(listings: Sequence[DedupeListing], found: Sequence[ListingUrls]) -> frozenset[str]:
+def generic_urls(found: Iterable[tuple[int, ListingUrls]]) -> frozenset[str]:
     """URLs that one source uses for several listings (a feed, a series page, a venue's
     calendar): only a URL that points at one event is evidence. Meeting links as "online:...".
-    `found` holds `listing_urls` of each listing, in the same order."""
+    `found` holds each listing's source id and `listing_urls`."""
     uses: Counter[tuple[int, str]] = Counter()
-    for listing, (urls, online) in zip(listings, found, strict=True):
+    for source_id, (urls, online) in found:
         for url in urls:
-            uses[(listing.source_id, url)] += 1
+            uses[(source_id, url)] += 1
         if online:
-            uses[(listing.source_id, "online:" + online)] += 1
+            uses[(source_id, "online:" + online)] += 1
     return frozenset(url for (_source, url), count in uses.items() if count > 1)
 
 
