@@ -187,21 +187,21 @@ def _incremental(session: Session, now: datetime, past_days: int, memory: Memory
     }
     changed_ids: list[int] = []
     forced: set[int] = set()
-    holders: dict[int, list[int]] = defaultdict(list)
+    holders: dict[int | None, list[int]] = defaultdict(list)
     current: dict[int, int | None] = {}
-    for row in window:
-        current[row.id] = row.event_id
-        if row.event_id is not None:
-            holders[row.event_id].append(row.id)
-        mark = memory.marks.get(row.id)
-        if mark is None or mark[0] != row.content_hash:
-            changed_ids.append(row.id)
+    marks, event_of = memory.marks, memory.event_of
+    for listing_id, source_id, digest, gone_at, event_id in window:
+        current[listing_id] = event_id
+        holders[event_id].append(listing_id)
+        mark = marks.get(listing_id)
+        if mark is None or mark[0] != digest:
+            changed_ids.append(listing_id)
         elif (
-            mark[1] != row.gone_at
-            or row.event_id != memory.event_of.get(row.id)
-            or row.source_id in changed_sources
+            mark[1] != gone_at
+            or event_id != event_of.get(listing_id)
+            or source_id in changed_sources
         ):
-            forced.add(row.id)
+            forced.add(listing_id)
     removed = [listing_id for listing_id in memory.marks if listing_id not in current]
     rows = {row.id: row for row in _listings(session, changed_ids)}
     changed = {
@@ -213,7 +213,7 @@ def _incremental(session: Session, now: datetime, past_days: int, memory: Memory
         removed,
         _decisions(session, list(current)),
         forced,
-        lambda x: holders.get(current.get(x) or 0, ()),
+        lambda x: holders.get(current[x], ()) if current.get(x) is not None else (),
     )
     rows.update({row.id: row for row in _listings(session, region.listing_ids - rows.keys())})
     inputs = [

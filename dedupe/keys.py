@@ -327,8 +327,8 @@ def _rare_word_pairs(
                     yield index, other
 
 
-# A block: ("b", day, half-hour bucket) or ("u", day, URL); ("a", day) is a day's all-day
-# block, made of the whole day.
+# A block: ("b", day, half-hour bucket) or ("u", day, URL); ("a", day, listing id) holds the
+# pairs of an all-day listing with the listings of its day.
 BlockKey = tuple[str, int, int | str]
 
 
@@ -366,20 +366,24 @@ def block_pairs(
                 yield members[x], members[y]
 
 
-def all_day_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
-    """An all-day listing paired with listings of its day through its rarest words."""
-    listed = [item.index for item in items if item.minute is None]
+def all_day_pairs(
+    items: Sequence[Features], listed: Sequence[int] | None = None
+) -> Iterator[tuple[int, int]]:
+    """Each all-day listing of a day (or those of `listed`) paired with listings of its day
+    through its rarest words, as (the all-day listing, the other). An all-day listing's pairs
+    depend only on how many listings of the day have each of its words."""
+    if listed is None:
+        listed = [item.index for item in items if item.minute is None]
     if not listed:
         return
     wanted: set[str] = set()
     for index in listed:
         wanted |= items[index].block
     postings: dict[str, list[int]] = defaultdict(list)
-    timed = [item.index for item in items if item.minute is not None]
-    for index in timed + listed:
-        for word in items[index].block & wanted:
-            postings[word].append(index)
-    yield from _rare_word_pairs(listed, items, postings, ALLDAY_POSTING_CAP)
+    for item in items:
+        for word in item.block & wanted:
+            postings[word].append(item.index)
+    yield from _rare_word_pairs(list(listed), items, postings, ALLDAY_POSTING_CAP)
 
 
 def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:

@@ -131,8 +131,8 @@ class Memory:
                 self.members[key].add(item.id)
         for key, positions in blocks.items():
             self._set_pairs(key, _keys(block_pairs(key[0], positions, items), items))
-        if items:
-            self._set_pairs(("a", items[0].day, 0), _keys(all_day_pairs(items), items))
+        for key, pairs in _by_all_day_listing(items, None).items():
+            self._set_pairs(key, pairs)
 
     def _set_pairs(self, key: BlockKey, pairs: set[int]) -> None:
         if pairs:
@@ -291,35 +291,39 @@ class Memory:
         scored."""
         touched: set[BlockKey] = set()
         words: dict[int, set[str]] = defaultdict(set)
-        all_day: set[int] = set()
         for olds_and_new in versions.values():
             for item in olds_and_new:
                 touched.update(block_keys(item))
                 words[item.day] |= item.block
                 if item.minute is None:
-                    all_day.add(item.day)
+                    touched.add(("a", item.day, item.id))
+        results: dict[BlockKey, set[int]] = {}
         for day, changed_words in words.items():
-            # A day's all-day pairs follow only the words of its all-day listings.
-            if day in all_day or any(
-                self.features[m].minute is None and changed_words & self.features[m].block
-                for m in self.days.get(day, ())
-            ):
-                touched.add(("a", day, 0))
+            # An all-day listing's pairs follow the words it shares with the changed ones.
+            members = sorted(self.days.get(day, ()))
+            items = [self.features[m] for m in members]
+            listed: list[int] = []
+            for index, item in enumerate(items):
+                item.index = index
+                if item.minute is None and (
+                    item.id in dirty or not changed_words.isdisjoint(item.block)
+                ):
+                    listed.append(index)
+                    touched.add(("a", day, item.id))
+            if listed:
+                results.update(_by_all_day_listing(items, listed))
         before: dict[int, int] = {}
         involved: set[int] = set()
         for key in touched:
             if key[0] == "a":
-                members = sorted(self.days.get(key[1], ()))
+                new = results.get(key, set())
             else:
                 members = sorted(self.members.get(key, ()))
                 if not members:
                     self.members.pop(key, None)
-            items = [self.features[m] for m in members]
-            for index, item in enumerate(items):
-                item.index = index
-            if key[0] == "a":
-                new = _keys(all_day_pairs(items), items)
-            else:
+                items = [self.features[m] for m in members]
+                for index, item in enumerate(items):
+                    item.index = index
                 new = _keys(block_pairs(key[0], list(range(len(items))), items), items)
             old = self.block_pairs.get(key, set())
             for pair in new - old:
@@ -398,6 +402,21 @@ class Memory:
         adjacency = self.matches_of if verdict.match else self.vetoes_of
         adjacency[a].discard(b)
         adjacency[b].discard(a)
+
+
+def _by_all_day_listing(
+    items: Sequence[Features], listed: Sequence[int] | None
+) -> dict[BlockKey, set[int]]:
+    """The pairs of each all-day listing of one day's `items` (those of `listed`), by block."""
+    found: dict[BlockKey, set[int]] = {}
+    if listed is not None:
+        for index in listed:
+            found[("a", items[index].day, items[index].id)] = set()
+    for a, b in all_day_pairs(items, listed):
+        x, y = items[a].id, items[b].id
+        key: BlockKey = ("a", items[a].day, x)
+        found.setdefault(key, set()).add(_key(x, y) if x < y else _key(y, x))
+    return found
 
 
 def _keys(pairs: Iterable[tuple[int, int]], items: Sequence[Features]) -> set[int]:
