@@ -2,7 +2,8 @@
 
 Each benchmark measures its figure and its anchor in the same run and calls `record(...)`;
 the row is merged into var/bench/results.json (rows keyed by `name`, newest wins) and printed.
-`python bench/results.py` prints the whole file as a table.
+`python bench/results.py [FILE]` prints the whole file (default var/bench/results.json) as a
+table.
 
 Row fields: name, figure, anchor, unit, ratio, goal, met, higher_is_better, load_before,
 load_after, date (UTC ISO), plus any `details` the benchmark adds.
@@ -85,10 +86,12 @@ def line(row: dict[str, Any]) -> str:
     )
 
 
-def main() -> int:
-    rows = read()
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else RESULTS
+    rows = read(path)
     if not rows:
-        print(f"no results yet in {RESULTS}", file=sys.stderr)
+        print(f"no results yet in {path}", file=sys.stderr)
         return 1
     for row in rows:
         print(line(row))

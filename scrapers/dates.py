@@ -25,10 +25,22 @@ _WEEKDAY_WORDS = (
     "maanantaina tiistaina keskiviikkona torstaina perjantaina lauantaina sunnuntaina "
     "måndag tisdag onsdag torsdag fredag lördag söndag mån tis ons tor tors fre lör sön "
     "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur "
-    "thurs fri sat sun"
+    "thurs fri sat sun måndagen tisdagen onsdagen torsdagen fredagen lördagen söndagen"
 )
 _WEEKDAYS = frozenset(_WEEKDAY_WORDS.split())
 _DASH = r"\s*(?:[-–—]|\bto\b|\btill\b|\buntil\b)\s*"
+# A weekday before a date, in any of the three languages ("ti", "tis", "Tue.", "torstaina").
+_WEEKDAY = (
+    r"\b(?:"
+    + "|".join(sorted(_WEEKDAYS | {"ma", "ti", "ke", "to", "pe", "la", "su"}, key=len)[::-1])
+    + r")\b\.?,?"
+)
+# Between the two ends of a range: a dash, and the second end's weekday ("ma 31.1. – ti 1.2.").
+_RANGE = _DASH + r"(?:" + _WEEKDAY + r"\s*)?"
+# Between a time written first and its date: "klo 18 to 3.2.", "at 5 pm on Wednesday, 3 Feb".
+_CLOCK_TO_DATE = re.compile(
+    r"[\s,]*(?:(?:on|den)\s+)?(?:" + _WEEKDAY + r"\s*)?(?:(?:the|den)\s+)?", re.IGNORECASE
+)
 _NUMERIC = re.compile(
     r"(?<![\d.:/])(?:(?P<d0>\d{1,2})\.(?:(?P<m0>\d{1,2})\.)?" + _DASH + r")?"
     r"(?P<d>\d{1,2})[./](?P<m>\d{1,2})(?:(?P<sep>[./])(?P<y>\d{4}|\d{2}(?![\d:]))?)?"
@@ -44,13 +56,16 @@ _DAY_FIRST = re.compile(
     re.IGNORECASE,
 )
 _MONTH_FIRST = re.compile(
-    _WORD + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:" + _DASH + r"(?P<d1>\d{1,2})(?!\d))?"
+    _WORD
+    + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th|\.\s*päivänä)?(?:"
+    + _DASH
+    + r"(?P<d1>\d{1,2})(?!\d))?"
     r"(?:,?\s+(?P<y>\d{4}))?(?![\d.:])",
     re.IGNORECASE,
 )
 _CLOCK = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}p>[ap]\.?m\b\.?)?"
 _TIME = re.compile(
-    r"^[\s,;:(]*(?:(?:klo|kl|kello|at|from|alkaen|fr\.?o\.?m\.?|@)\.?\s*)?"
+    r"^[\s,;:(]*(?:(?:klo|klockan|kl|kello|at|from|alkaen|fr\.?o\.?m\.?|@)\.?\s*)?"
     + _CLOCK.format("a")
     + r"(?:"
     + _DASH
@@ -60,9 +75,11 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _TIME_START = re.compile(
-    r"\b(?:klo|kl|kello|at)\b\.?|\d{1,2}[:.]\d{2}|\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE
+    r"\b(?:klo|klockan|kl|kello|at)\b\.?|\d{1,2}[:.]\d{2}|\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE
 )
-_TIME_WORD = re.compile(r"^[\s,;:(]*(?:klo|kl|kello|at|@)\b", re.IGNORECASE)
+_TIME_WORD = re.compile(r"^[\s,;:(]*(?:klo|klockan|kl|kello|at|@)\b", re.IGNORECASE)
+# Where a time written before its date may begin: a time word or a number.
+_CLOCK_AT = re.compile(r"\b(?:klo|klockan|kl|kello|at)\b|(?<![\d.:])\d{1,2}(?!\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,8 @@ def month_number(word: str, languages: tuple[str, ...] = ("fi", "sv", "en")) -> 
     key = word.casefold().rstrip(".")
     if key in _WEEKDAYS or len(key) < 3:
         return None
+    if key.endswith("kuun"):  # the Finnish genitive: "huhtikuun 15. päivänä"
+        return month_number(key[:-1], languages)
     settings = {"RETURN_AS_TIMEZONE_AWARE": False}
     first = dateparser.parse(f"1 {word} 2001", languages=list(languages), settings=settings)
     second = dateparser.parse(f"15 {word} 2003", languages=list(languages), settings=settings)
@@ -198,7 +217,7 @@ def _borrow_years(text: str, mentions: list[Mention]) -> list[Mention]:
         first, second = result[index], result[index + 1]
         between = text[first.stop : second.at]
         written = text[first.at : first.stop]
-        if re.fullmatch(_DASH, between) and not re.search(r"\d{4}", written):
+        if re.fullmatch(_RANGE, between, re.IGNORECASE) and not re.search(r"\d{4}", written):
             year = second.day.year if first.day.month <= second.day.month else second.day.year - 1
             try:
                 result[index] = Mention(first.day.replace(year=year), first.at, first.stop)
@@ -250,20 +269,50 @@ def read_clock(text: str, bare: bool = False) -> tuple[time, time | None, int] |
     return start, end, match.end()
 
 
+def clock_before(text: str) -> tuple[time, time | None, int] | None:
+    """A time written just before a date, at the end of `text`: "klo 18 to ", "kl. 17 torsdag ",
+    "at 5 pm on ", "5–7 pm, Wed ". A bare number counts only as a range followed by a weekday
+    ("16–18 to 4.3."). Returns (start, end, where the time begins)."""
+    for found in _CLOCK_AT.finditer(text):
+        rest = text[found.start() :]
+        clock = read_clock(rest)
+        bare = False
+        if clock is None:
+            clock, bare = read_clock(rest, bare=True), True
+        if clock is None:
+            continue
+        tail = _CLOCK_TO_DATE.fullmatch(rest[clock[2] :])
+        if tail is None:
+            continue
+        if bare and not (clock[1] is not None and re.search(_WEEKDAY, tail.group(), re.I)):
+            continue
+        return clock[0], clock[1], found.start()
+    return None
+
+
 def span_at(text: str, mentions: list[Mention], index: int, time_text: str | None = None) -> Span:
-    """The span that begins with mentions[index]: its time, and an end date or time after it."""
+    """The span that begins with mentions[index]: its time (after the date, else just before
+    it: "klo 18 to 3.2."), and an end date or time after it."""
     first = mentions[index]
     following = mentions[index + 1] if index + 1 < len(mentions) else None
     limit = following.at if following else len(text)
     after = text[first.stop : min(limit, first.stop + 40)]
     clock = (first.clock, None, 0) if first.clock else read_clock(after)
+    dash = re.match(_DASH, after) if first.clock else None
+    ends = read_clock(after[dash.end() :], bare=True) if dash else None
+    if first.clock and dash and ends:  # "2027-01-14 17:00–19:00"
+        clock = (first.clock, ends[0], dash.end() + ends[2])
+    if clock is None:
+        earlier = mentions[index - 1].stop if index else 0
+        before = clock_before(text[max(earlier, first.at - 40) : first.at])
+        clock = (before[0], before[1], 0) if before else None
     if time_text and clock is None:
         clock = read_clock(time_text, bare=True)
     end_day = first.last_day
     stop = first.stop + (clock[2] if clock else 0)
     end_clock: time | None = clock[1] if clock else None
     between = text[stop : following.at] if following is not None else ""
-    if following is not None and between and re.fullmatch(_DASH, between):
+    if following is not None and between and re.fullmatch(_RANGE, between, re.IGNORECASE):
         end_day = following.last_day or following.day
         tail = read_clock(text[following.stop : following.stop + 30])
         end_clock = following.clock or (tail[0] if tail else end_clock)
@@ -281,6 +330,9 @@ def span_at(text: str, mentions: list[Mention], index: int, time_text: str | Non
     return Span(start, end, False, first.at, stop)
 
 
+_NOON = re.compile(r"\b(?:noon|midday)\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=8192)
 def parse_when(
     text: str,
@@ -294,7 +346,7 @@ def parse_when(
     `formats` are strptime hints tried on the whole text first. Cached by its arguments:
     the same date text is parsed once per day of crawling.
     """
-    cleaned = " ".join(text.split())
+    cleaned = _NOON.sub("12 pm", " ".join(text.split()))
     for fmt in formats:
         try:
             moment = datetime.strptime(cleaned, fmt)  # noqa: DTZ007 - local wall time on purpose

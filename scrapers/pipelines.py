@@ -92,18 +92,23 @@ class StorePipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if isinstance(item, RecordItem):
-            record: EventRecord = item["record"]
-            self.buffer.append(record)
-            self.seen.add(record.key())
-            self.crawler.stats.inc_value("vahti/records")
-            if len(self.buffer) >= self.flush_at:
-                self._flush_while_crawling()
+            self._take([item["record"]])
         elif isinstance(item, PageItem):
+            self._take(item.get("records", []))
             self.pages.append(item["page"])
         elif isinstance(item, CarriedItem):
             self.carried.append(item["page"])
             self.crawler.stats.inc_value("vahti/records", len(item["page"].record_keys))
         return item
+
+    def _take(self, records: list[EventRecord]) -> None:
+        for record in records:
+            self.buffer.append(record)
+            self.seen.add(record.key())
+        if records:
+            self.crawler.stats.inc_value("vahti/records", len(records))
+        if len(self.buffer) >= self.flush_at:
+            self._flush_while_crawling()
 
     def _flush(self) -> None:
         if not self.buffer:
@@ -177,6 +182,8 @@ class PrintPipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if isinstance(item, RecordItem):
             self.records.append(item["record"].to_json())
+        elif isinstance(item, PageItem):
+            self.records.extend(record.to_json() for record in item.get("records", []))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

@@ -141,3 +141,54 @@ def test_parse_iso_keeps_offsets_and_dates() -> None:
 def test_parse_iso_names_an_impossible_date() -> None:
     with pytest.raises(ValueError, match="impossible date '2027-02-30'"):
         parse_iso("2027-02-30")
+
+
+# Issue 15: times written before the date, ranges across midnight and months, and the
+# forms of docs/sources.md's date table.
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("klo 18 to 3.2.2027", datetime(2027, 2, 3, 18), None),
+        ("klo 12 ke 14.4.", datetime(2027, 4, 14, 12), None),
+        ("kl. 17 torsdag 14 januari", datetime(2027, 1, 14, 17), None),
+        ("at 5 pm on 3 February", datetime(2027, 2, 3, 17), None),
+        ("at 10:00 on Saturday, 6 February 2027", datetime(2027, 2, 6, 10), None),
+        ("klo 17–19 torstaina 14.1.2027", datetime(2027, 1, 14, 17), datetime(2027, 1, 14, 19)),
+        ("5–7 pm, Wed 3 Feb 2027", datetime(2027, 2, 3, 17), datetime(2027, 2, 3, 19)),
+        ("16–18 to 4.3.2027", datetime(2027, 3, 4, 16), datetime(2027, 3, 4, 18)),
+        ("den 3 februari 2027 klockan 18", datetime(2027, 2, 3, 18), None),
+        ("noon–1 pm, 12 January 2027", datetime(2027, 1, 12, 12), datetime(2027, 1, 12, 13)),
+        ("2027-01-14 17:00–19:00", datetime(2027, 1, 14, 17), datetime(2027, 1, 14, 19)),
+        ("pe 29.1. klo 9 – su 31.1. klo 15", datetime(2027, 1, 29, 9), datetime(2027, 1, 31, 15)),
+        ("Fri 5 Feb 2027, 10 pm – 2 am", datetime(2027, 2, 5, 22), datetime(2027, 2, 6, 2)),
+        ("31.12.2026 klo 22–02", datetime(2026, 12, 31, 22), datetime(2027, 1, 1, 2)),
+    ],
+)
+def test_times_before_dates_and_ranges(text: str, start: datetime, end: datetime | None) -> None:
+    assert when(text) == (start, end, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("30.1.–2.2.2027", date(2027, 1, 30), date(2027, 2, 2)),
+        ("30 January – 2 February", date(2027, 1, 30), date(2027, 2, 2)),
+        ("30. tammikuuta – 2. helmikuuta 2027", date(2027, 1, 30), date(2027, 2, 2)),
+        ("30.12.–2.1.2027", date(2026, 12, 30), date(2027, 1, 2)),
+        ("ma 31.1. – ti 1.2.2027", date(2027, 1, 31), date(2027, 2, 1)),
+        ("fre 29.1.–sön 31.1.2027", date(2027, 1, 29), date(2027, 1, 31)),
+        ("huhtikuun 15. päivänä 2027", date(2027, 4, 15), None),
+    ],
+)
+def test_whole_day_ranges_across_months(text: str, first: date, last: date | None) -> None:
+    start, end, all_day = when(text)
+    assert all_day and start.date() == first
+    assert (end.date() if end else None) == last
+
+
+def test_a_lone_number_before_a_date_is_no_time() -> None:
+    """The positive control of the times written first: a bare hour needs klo/at, am/pm, or a
+    range before a weekday; a count or a room number is no time."""
+    assert when("3 seats left, 14.1.2027") == (datetime(2027, 1, 14), None, True)
+    assert when("Sali 12 to 14.1.2027") == (datetime(2027, 1, 14), None, True)
+    assert when("klo 12 to 14.1.2027")[0] == datetime(2027, 1, 14, 12)

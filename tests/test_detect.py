@@ -172,6 +172,9 @@ def test_fetches_are_bounded() -> None:
         (b'<feed xmlns="http://www.w3.org/2005/Atom">', None, "rss"),
         (b'{"meta": {}}', None, "json"),
         (b"<!DOCTYPE html><html>", None, "html"),
+        (b"BEGIN:VCALENDAR\r\nX-ALT-DESC;FMTTYPE=text/html:<!DOCTYPE html><html>", None, "ics"),
+        (b"\r\n BEGIN:VCALENDAR\r\nX-ALT-DESC:<html><body>", "text/html", "ics"),
+        (b"<!DOCTYPE html><html><body>BEGIN:VCALENDAR", "text/calendar", "ics"),
         (b"PK\x03\x04", "application/zip", "unknown"),
     ],
 )

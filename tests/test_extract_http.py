@@ -200,3 +200,36 @@ def test_add_refuses_a_page_with_nothing_to_read(site_server: SiteServer, run_va
     added = run_vahti("sources", "add", site_server.url("/tapahtumat/"))
     assert added.returncode == 2 and "nothing was added" in added.stderr
     assert json.loads(run_vahti("sources", "list", "--json").stdout) == []
+
+
+def test_calendar_with_whole_html_documents_in_x_alt_desc(
+    site_server: SiteServer, run_vahti: Run
+) -> None:
+    """A school CMS export: BEGIN:VCALENDAR at its start, served as text/calendar, an HTML
+    document inside X-ALT-DESC. Sniffing looks at the start and the type, never inside."""
+    body = fixture("ics", "koulu-cms.ics")
+    site_server.add("/kalenteri.ics", body, content_type="text/calendar; charset=utf-8")
+    site_server.add("/kalenteri", body, content_type="application/octet-stream")
+    for path in ("/kalenteri.ics", "/kalenteri"):  # by its type, and by its start alone
+        completed = run_vahti("sources", "test", site_server.url(path), "--json")
+        found = records(completed)
+        assert [r["title"] for r in found] == [
+            "Infotilaisuus aikuisopiskelijoille",
+            "Kielikahvila",
+            "Rekrytointipäivä",
+        ]
+        assert "detected ics" in completed.stderr
+    text = found[0]["description_text"]
+    assert text.startswith("Tervetuloa infotilaisuuteen, jossa") and "Paikka: auditorio" in text
+    assert "track()" not in text and "color" not in text and "Infotilaisuus\n" not in text
+
+
+def test_html_page_served_as_a_calendar_is_refused(site_server: SiteServer, run_vahti: Run) -> None:
+    """The positive control: an HTML page (no BEGIN:VCALENDAR at its start) is no calendar,
+    whatever its content type says."""
+    page = "<!DOCTYPE html><html><head><title>Kalenteri</title></head><body>BEGIN:VCALENDAR"
+    site_server.add("/kalenteri.ics", page + "</body></html>", content_type="text/calendar")
+    completed = run_vahti("sources", "test", site_server.url("/kalenteri.ics"), "--kind", "ics")
+    assert completed.returncode == 1
+    said = " ".join(completed.stdout.split())
+    assert "expected an iCalendar file, got an HTML page" in said

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.extractors import Extraction, extract
+from scrapers.extractors import ExtractError, Extraction, extract
 from store.record import EventRecord
 from tests.support.extract import by_id, context, fixture, run, utc
 
@@ -196,3 +196,60 @@ def test_fast_occurrences_give_the_same_records_as_the_public_api(
     assert fast.records
     if name == "urapalvelut.ics":
         assert any(r.series_id for r in fast.records)
+
+
+def test_html_inside_a_property_is_no_html_page() -> None:
+    """Only the document's start counts: a whole HTML document in X-ALT-DESC (within the
+    first kilobyte) leaves the file a calendar; its text is the sanitised description."""
+    body = fixture("ics", "koulu-cms.ics")
+    assert b"<body>" in body[:1024]
+    result = extract("ics", body, context(URL, include_past=True))
+    info, cafe, _fair = sorted(result.records, key=lambda r: r.start_at)
+    assert info.description_text == (
+        "Tervetuloa infotilaisuuteen, jossa kerrotaan kevään kursseista.\n\nPaikka: auditorio"
+    )
+    assert cafe.description_text == "Keskustellaan suomeksi ja ruotsiksi."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!DOCTYPE html><html><body>BEGIN:VCALENDAR</body></html>",
+        b"\xef\xbb\xbf\r\n<html lang=fi><head></head><body>BEGIN:VCALENDAR",
+        b'<?xml version="1.0"?>\n<!-- cms -->\n<html><body>BEGIN:VCALENDAR',
+        b"<meta charset=utf-8><title>x</title><body>BEGIN:VCALENDAR",
+    ],
+)
+def test_an_html_page_is_refused_whatever_it_carries(body: bytes) -> None:
+    with pytest.raises(ExtractError, match="expected an iCalendar file, got an HTML page"):
+        extract("ics", body, context(URL, content_type="text/calendar"))
+
+
+def _series(uid: str, rule: str, title: str) -> str:
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART:20270105T100000Z\r\nDTEND:20270105T110000Z\r\n"
+        f"{rule}\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
+    )
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_series_that_cannot_be_expanded_is_skipped_alone(
+    monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    # All series of a calendar are expanded by one query (FAST_OCCURRENCES); one that the
+    # library cannot expand must not take the others with it, on either path.
+    from scrapers.extractors import ics
+
+    monkeypatch.setattr(ics, "FAST_OCCURRENCES", fast)
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        + _series("before@x", "RRULE:FREQ=WEEKLY;COUNT=3", "CV-klinikka")
+        + _series("broken@x", "RRULE:FREQ=WEEKLY;BYSETPOS=400;BYDAY=MO", "Rekrytointimessut")
+        + _series("after@x", "RRULE:FREQ=WEEKLY;COUNT=2", "Työpaja")
+        + "END:VCALENDAR\r\n"
+    ).encode()
+    result = extract("ics", body, context(URL))
+    series = sorted(r.external_id or "" for r in result.records)
+    assert [key.split("#")[0] for key in series] == ["after@x"] * 2 + ["before@x"] * 3
+    assert result.skipped == 1
+    assert any("'broken@x' cannot be expanded" in error for error in result.errors)

@@ -122,3 +122,14 @@ def test_json_data_is_cleaned_keys_and_values() -> None:
 def test_one_line_reads_no_html() -> None:
     assert one_line("HTTP 500: <b>broken</b>\x1b[2J\n  again") == "HTTP 500: <b>broken</b> again"
     assert one_line(None) == ""
+
+
+def test_a_whole_html_document_gives_its_body_text() -> None:
+    document = (
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title>Tiedote</title>"
+        "<style>p { color: red }</style></head><body><p>Tervetuloa <b>mukaan</b>!</p>"
+        "<script>track()</script></body></html>"
+    )
+    safe, text = sanitise_html(document)
+    assert text == "Tervetuloa mukaan!"
+    assert safe == "<p>Tervetuloa <b>mukaan</b>!</p>"

@@ -9,7 +9,8 @@ field it is applied by:
 
 * :func:`clean_text`: one line of plain text (a title, a venue, a price; a digest's title or
   excerpt): tags out, entities decoded, white space collapsed;
-* :func:`sanitise_html`: a description, as safe HTML and plain text that keep their lines
+* :func:`sanitise_html`: a description (a fragment or a whole HTML document, whose title is no
+  text), as safe HTML and plain text that keep their lines
   (no scripts, handlers, styles, iframes, ``javascript:`` or ``data:`` URLs, and a length cap);
 * :func:`clean_url` and :func:`clean_id`: links and identifiers (no white space at the ends);
 * :func:`clean_data`: every string of JSON-like data (an extractor's extras);
@@ -171,7 +172,7 @@ def sanitise_html(raw: str) -> tuple[str, str]:
     cleaned = nh3.clean(
         raw[: MAX_DESCRIPTION * 2],
         tags=_TAGS,
-        clean_content_tags={"script", "style"},
+        clean_content_tags={"script", "style", "title", "template"},
         attributes={"a": {"href"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",

@@ -56,6 +56,26 @@ def decode_text(body: bytes, content_type: str | None = None) -> str:
     return body.decode(encoding, errors="replace")
 
 
+# What may stand before a document's first element: white space, a BOM, an XML declaration
+# and comments.
+_PROLOGUE = re.compile(r"(?:\s+|\ufeff|<\?xml[^>]*>|<!--.*?-->)*", re.DOTALL)
+# Documents that are surely no HTML page, whatever their properties or items carry inside.
+_OTHER_STARTS = ("begin:vcalendar", "<rss", "<feed", "<rdf", "{", "[")
+
+
+def document_start(text: str, size: int = 1024) -> str:
+    """The beginning of a document in lower case, after its BOM, white space, XML declaration
+    and comments: where sniffing looks (never at what a property or an item carries)."""
+    head = text[: size * 4]
+    return head[_PROLOGUE.match(head).end() :][:size].lower()  # type: ignore[union-attr]
+
+
 def looks_like_html(text: str) -> bool:
-    head = text[:1024].lstrip().lower()
-    return head.startswith(("<!doctype html", "<html")) or "<body" in head or "<head" in head
+    """An HTML page, judged by where the document starts: a calendar, a feed or JSON that
+    carries a whole HTML document inside (an X-ALT-DESC, a CDATA description) is no page."""
+    head = document_start(text)
+    if head.startswith(("<!doctype html", "<html")):
+        return True
+    if head.startswith(_OTHER_STARTS):
+        return False
+    return "<body" in head or "<head" in head

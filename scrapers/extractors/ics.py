@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from icalendar.parser import unescape_backslash
 
 from scrapers.extractors.base import ExtractContext, ExtractError, Extraction
 from scrapers.extractors.decode import decode_text, looks_like_html
@@ -136,20 +137,25 @@ def _zone_or(name: str | None, fallback: str) -> str:
 
 
 def _ended_before(lines: list[str], cutoff: date) -> bool:
-    """True when the DTEND (else DTSTART) line names a day before `cutoff`."""
-    found: dict[str, str] = {}
+    """True when the DTEND (else DTSTART) line names a day before `cutoff` (read from the
+    line's first eight digits after a colon, without parsing it: this runs for every VEVENT
+    of the calendar, most of which are never parsed)."""
+    start = end = None
     for line in lines:
-        key = line.split(":", 1)[0].split(";", 1)[0].upper()
-        if key in ("DTSTART", "DTEND", "DURATION"):
-            found[key] = line
-    if "DURATION" in found:
-        return False
-    stamp_line = found.get("DTEND") or found.get("DTSTART")
+        head = line[:9].upper()
+        if head.startswith("DURATION") and head[8:9] in (":", ";"):
+            return False
+        if head.startswith("DTEND") and head[5:6] in (":", ";"):
+            end = line
+        elif head.startswith("DTSTART") and head[7:8] in (":", ";"):
+            start = line
+    stamp_line = end or start
     match = _STAMP.search(stamp_line) if stamp_line else None
     if match is None:
         return False
+    digits = match.group(1)
     try:
-        day = datetime.strptime(match.group(1), "%Y%m%d").date()  # noqa: DTZ007 - a day only
+        day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return False
     return day < cutoff
@@ -210,8 +216,7 @@ def extract_ics(body: bytes, ctx: ExtractContext) -> Extraction:
             series[str(component.get("UID") or f"line-{line}")].append(component)
         else:
             _add(result, component, None, calendar_zone, ctx)
-    for uid, components in series.items():
-        _expand(result, uid, components, zone_components, calendar_zone, ctx)
+    _expand_series(result, series, zone_components, calendar_zone, ctx)
     return result
 
 
@@ -247,6 +252,65 @@ def _parse_event(
     return component
 
 
+def _expand_series(
+    result: Extraction,
+    series: dict[str, list[icalendar.Event]],
+    zones: list[Any],
+    calendar_zone: str,
+    ctx: ExtractContext,
+) -> None:
+    """Expand every series: one recurring-ical-events query over all of them, made from the
+    VEVENTs as parsed (no calendar of its own per series, no copy per occurrence); a series
+    that cannot be expanded is skipped alone. Series without a UID, and the public path
+    (FAST_OCCURRENCES off), go one at a time."""
+    together = {uid: parts for uid, parts in series.items() if "UID" in parts[0]}
+    by_uid: dict[str, list[Any]] = defaultdict(list)
+    if FAST_OCCURRENCES and together:
+        calendar = icalendar.Calendar()
+        for zone in zones:
+            calendar.add_component(zone)
+        for components in together.values():
+            for component in components:
+                calendar.add_component(component)
+        try:
+            query = recurring_ical_events.of(calendar)
+            for one in query.series:
+                by_uid[str(one.uid)].append(one)
+            begin = query.to_datetime(_EARLY if ctx.include_past else ctx.now)
+            end = query.to_datetime(ctx.horizon)
+        except Exception:  # one broken series spoils the query: each series alone instead
+            by_uid.clear()
+    for uid, components in series.items():
+        if uid not in by_uid:
+            _expand(result, uid, components, zones, calendar_zone, ctx)
+            continue
+        try:
+            spans = [span for one in by_uid[uid] for span in _series_spans(one, begin, end)]
+        except _NotAsExpected:  # the library's internals changed: its public path
+            _expand(result, uid, components, zones, calendar_zone, ctx)
+            continue
+        except Exception as exc:  # the library raises its own and dateutil's errors
+            result.skip(f"{ctx.url}: the series {uid!r} cannot be expanded ({exc})")
+            continue
+        _add_spans(result, uid, spans, calendar_zone, ctx)
+
+
+class _NotAsExpected(Exception):
+    """recurring-ical-events' occurrence objects are not as `_series_spans` reads them."""
+
+
+def _series_spans(one: Any, begin: datetime, end: datetime) -> list[tuple[Any, Any, Any]]:
+    """(source VEVENT, start, end) of a series' occurrences between `begin` and `end`, read
+    as `occurrence_spans` reads them."""
+    spans = []
+    for occurrence in one.between(begin, end):
+        source = getattr(getattr(occurrence, "_adapter", None), "_component", None)
+        if source is None or getattr(occurrence, "sequence", -1) >= 0:
+            raise _NotAsExpected
+        spans.append((source, occurrence.start, occurrence.end))
+    return spans
+
+
 def _expand(
     result: Extraction,
     uid: str,
@@ -266,6 +330,16 @@ def _expand(
     except Exception as exc:  # the library raises its own and dateutil's errors
         result.skip(f"{ctx.url}: the series {uid!r} cannot be expanded ({exc})")
         return
+    _add_spans(result, uid, spans, calendar_zone, ctx)
+
+
+def _add_spans(
+    result: Extraction,
+    uid: str,
+    spans: list[tuple[Any, Any, Any]],
+    calendar_zone: str,
+    ctx: ExtractContext,
+) -> None:
     templates: dict[tuple[Any, ...], EventRecord] = {}
     keys: dict[int, tuple[Any, ...] | None] = {}  # one content key per source VEVENT
     for source, start, end in spans:
@@ -347,6 +421,13 @@ def _text(component: Any, name: str) -> str | None:
     return text or None
 
 
+def _html_description(component: Any) -> str | None:
+    """X-ALT-DESC;FMTTYPE=text/html, often a whole HTML document (normalisation keeps its
+    body's text, through the one cleaner). icalendar leaves this X- property's TEXT escapes."""
+    text = _text(component, "X-ALT-DESC")
+    return unescape_backslash(text) if text else None
+
+
 def _when(component: Any, uid: str | None, calendar_zone: str) -> RawEvent:
     """Only the times and the key of an event (all an occurrence adds to its series)."""
     start = component["DTSTART"].dt
@@ -386,7 +467,7 @@ def _raw(
         keywords.extend(str(c) for c in getattr(categories, "cats", [categories]))
     raw.title = str(summary) if summary is not None else None
     raw.text_language = summary.params.get("LANGUAGE") if summary is not None else None
-    raw.description = _text(component, "X-ALT-DESC") or _text(component, "DESCRIPTION")
+    raw.description = _html_description(component) or _text(component, "DESCRIPTION")
     raw.url = _text(component, "URL")
     raw.page_url = ctx.url
     raw.location_text = location

@@ -13,14 +13,12 @@ an ``/event/``-like path on the same site). ``next_page`` or ``rel=next`` gives 
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import extruct
 import lxml.etree
 import lxml.html
-from extruct.jsonld import JsonLdExtractor
-from extruct.utils import parse_xmldom_html
 from parsel import Selector
 
 from scrapers.extractors.base import JSONLD_DETAIL_KIND, ExtractContext, ExtractError, Extraction
@@ -38,7 +36,27 @@ from scrapers.extractors.selectors import select_all
 
 DETAIL_KIND = JSONLD_DETAIL_KIND
 _SCRIPTS = lxml.etree.XPath('//script[@type="application/ld+json"]')
-_EXTRUCT_JSONLD = JsonLdExtractor()
+
+
+@cache
+def _extruct() -> Any:
+    """extruct, imported on the first page that needs it (microdata, RDFa, or a JSON-LD block
+    that strict JSON cannot read): the package brings rdflib, pyRdfa and mf2py with it, a
+    tenth of a second of every crawl process's start that a page of plain JSON-LD never
+    uses (docs/benchmarks.md, crawling)."""
+    import extruct
+    import extruct.utils
+
+    return extruct
+
+
+@cache
+def _extruct_jsonld() -> Any:
+    from extruct.jsonld import JsonLdExtractor
+
+    return JsonLdExtractor()
+
+
 # Microdata or RDFa items nested deeper than this are not read (no real page comes close).
 MAX_ITEM_NESTING = 32
 _SCOPE_ATTRIBUTES = {"microdata": "itemscope", "rdfa": "typeof"}
@@ -103,7 +121,7 @@ def structured_items(body: bytes, ctx: ExtractContext) -> tuple[list[Any], Any, 
     rdfa = b"typeof=" in utf8
     try:
         if rdfa:
-            tree = parse_xmldom_html(utf8, encoding="utf-8")
+            tree = _extruct().utils.parse_xmldom_html(utf8, encoding="utf-8")
         else:
             tree = lxml.html.fromstring(utf8, parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -126,7 +144,7 @@ def structured_items(body: bytes, ctx: ExtractContext) -> tuple[list[Any], Any, 
             )
             continue
         try:
-            found = extruct.extract(tree, base_url=ctx.url, syntaxes=[syntax], uniform=True)
+            found = _extruct().extract(tree, base_url=ctx.url, syntaxes=[syntax], uniform=True)
         except Exception as exc:  # extruct raises many kinds on broken markup
             errors.append(f"{ctx.url}: cannot read {syntax}: {exc}")
             continue
@@ -157,7 +175,7 @@ def _block_items(script: Any) -> list[Any]:
         data = load_json(script.xpath("string()"), strict=False)
     except ValueError:
         try:
-            data = prune(_EXTRUCT_JSONLD.extract_items(script))
+            data = prune(_extruct_jsonld().extract_items(script))
         except RecursionError:
             raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
     return [item for item in (data if isinstance(data, list) else [data]) if item]

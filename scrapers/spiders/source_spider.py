@@ -5,8 +5,11 @@ can read gets a small subclass that overrides `extract_page` (see scrapers/spide
 
 What the spider yields, for the pipeline:
 
-* ``RecordItem``: one extracted EventRecord;
-* ``PageItem``: a page read in full (its validators, listing keys and links: page memory);
+* ``PageItem``: a page read in full: its records (EventRecords) and its page memory
+  (validators, listing keys and links), one item per page (each item costs Scrapy's item
+  machinery a pass, a tenth of a millisecond: docs/benchmarks.md, crawling);
+* ``RecordItem``: one EventRecord alone (the pipelines take it; the spider yields its
+  records inside their PageItem);
 * ``CarriedItem``: a remembered page that answered 304 Not Modified, or a detail page that
   failed this time, standing in with the listing keys it yielded last time.
 
@@ -52,7 +55,8 @@ class RecordItem(dict[str, Any]):
 
 
 class PageItem(dict[str, Any]):
-    """A page read in full: its PageMemory under the key "page"."""
+    """A page read in full: its PageMemory under the key "page", its EventRecords under
+    "records"."""
 
 
 class CarriedItem(dict[str, Any]):
@@ -141,10 +145,7 @@ class SourceSpider(scrapy.Spider):
         for message in result.errors:
             self._note_error(message)
         self._stat("skipped", result.skipped)
-        keys: list[str] = []
-        for record in result.records:
-            keys.append(record.key())
-            yield RecordItem(record=record)
+        keys = [record.key() for record in result.records]
         links: dict[str, list[str]] = {}
         link_kinds = {"detail": result.follow_kind, "page": kind}
         for link_role, urls in (("detail", result.follow), ("page", result.next_pages)):
@@ -153,6 +154,7 @@ class SourceSpider(scrapy.Spider):
             yield from requests
         etag, last_modified = validators_of(response) if response.url == key else (None, None)
         yield PageItem(
+            records=result.records,
             page=PageMemory(
                 url=key,
                 etag=etag,
@@ -161,7 +163,7 @@ class SourceSpider(scrapy.Spider):
                 links={r: urls for r, urls in links.items() if urls},
                 link_kinds={r: k for r, k in link_kinds.items() if k and links[r]},
                 fetched_at=self.now,
-            )
+            ),
         )
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
