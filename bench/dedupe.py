@@ -325,14 +325,16 @@ def bench_pure(count: int, processes: int | None) -> None:
     print(f"generated {len(listings):,} listings in {generated:.1f} s (peak {peak_mb():.0f} MB)")
     sampler = PeakMemory()
     sampler.start()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, total = time.perf_counter(), time.process_time(), _cpu()
     found = cluster(listings, processes=processes)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    total = _cpu() - total
     together = sampler.stop()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     quality = pairwise_quality([c.listing_ids for c in found.clusters], labels)
     print(
-        f"dedupe: {elapsed:.1f} s ({cpu:.1f} s CPU in this process) for {len(listings):,} "
+        f"dedupe: {elapsed:.1f} s ({cpu:.1f} s CPU in this process, {total:.1f} s with the "
+        f"workers) for {len(listings):,} "
         f"listings ({len(listings) / elapsed:,.0f} listings/s)"
     )
     print(
@@ -360,6 +362,7 @@ def bench_pure(count: int, processes: int | None) -> None:
         "listings": count,
         "processes": processes or os.cpu_count(),
         "cpu_s_parent": round(cpu, 1),
+        "cpu_s_all": round(total, 1),
         "peak_mb_parent": round(peak_mb()),
         "peak_mb_worker": round(children),
         "precision": round(quality.precision, 4),
