@@ -245,14 +245,20 @@ def features(
     )
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @lru_cache(maxsize=100_000)
 def _numbers(words: frozenset[str]) -> frozenset[str]:
-    return frozenset(w for w in words if w.startswith("#"))
+    found = frozenset(w for w in words if w.startswith("#"))
+    return found or _NONE  # one empty set for every title without numbers
 
 
 @lru_cache(maxsize=100_000)
 def _title_block(words: frozenset[str]) -> frozenset[str]:
     """The words of a title that pair listings for scoring (cities do not)."""
+    if not any(w.startswith("@") for w in words):
+        return words  # the same set, not a copy
     return frozenset(w for w in words if not w.startswith("@"))
 
 
