@@ -354,7 +354,8 @@ def bench_pure(count: int, processes: int | None) -> None:
     )
     rules = Counter(w["rule"] for c in found.clusters for w in c.why.values())
     print("joined by rule: " + ", ".join(f"{rule} {n:,}" for rule, n in rules.most_common()))
-    print(f"titles whose language was asked: {title_language.cache_info().currsize:,}")
+    asked = title_language.cache_info().currsize
+    print(f"titles whose language was asked in this process (workers ask on their own): {asked:,}")
     print(f"load average now {os.getloadavg()[0]:.2f}")
     size = {100_000: "100k", 1_000_000: "1M"}.get(count)
     if size is None:
