@@ -10,7 +10,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 CHROMIUM = /usr/lib/chromium/chromium
 
-.PHONY: install demo test lint typecheck pytest browser clients morphology bench screenshots clean
+.PHONY: install demo test lint typecheck pytest browser clients morphology dictionaries bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,25 @@ morphology:
 		echo "Voikko is not installed: the lexicon uses Snowball stems, the Voikko tests are skipped"; \
 	fi
 
+# Debian's FreeDict dictionaries for cross-language dedupe (text/freedict.py reads
+# /usr/share/dictd; without them dedupe pairs fewer translated listings and the tests that need
+# them are skipped with a reason).
+DICTIONARIES = dict-freedict-fin-eng dict-freedict-eng-fin dict-freedict-swe-eng dict-freedict-fin-swe
+dictionaries:
+	@missing=""; for package in $(DICTIONARIES); do \
+		name=$${package#dict-}; \
+		[ -f /usr/share/dictd/$$name.index ] || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's$$missing for cross-language dedupe"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+				|| echo "$$missing could not be installed: cross-language dedupe goes without them"; \
+		else \
+			echo "$$missing not installed: skipped (cross-language dedupe goes without them)"; \
+		fi; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -78,7 +97,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser clients morphology
+pytest: install browser clients morphology dictionaries
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -4,6 +4,8 @@
     python bench/dedupe.py -n 1000000      # the 1M run
     python bench/dedupe.py --incremental 100000  # the store job on SQLite: full, 1 % changed,
                                                  # incremental, full again (the anchor)
+    python bench/dedupe.py --english-source  # source 2 writes every title in English, so
+                                             # the cross-language pairing runs (and its cost)
 
 Prints the time, the peak memory (this process's peak resident set, a worker's, and the
 peak of all of them together as the sum of their PSS, sampled; the generated listings are
@@ -154,12 +156,18 @@ def as_listing(event: dict[str, object], listing_id: int, source: int) -> Dedupe
 
 
 def variant(
-    rng: random.Random, original: DedupeListing, titles: dict[str, str], listing_id: int
+    rng: random.Random,
+    original: DedupeListing,
+    titles: dict[str, str],
+    listing_id: int,
+    english_source: bool = False,
 ) -> DedupeListing:
     source = rng.randint(2, 12)
     title = original.title
     roll = rng.random()
-    if roll < 0.25:
+    if english_source and source == 2:
+        title = titles["en"]  # a site that writes in English (dedupe/crosslang.py)
+    elif roll < 0.25:
         title = titles[rng.choice(["sv", "en"])]
     if rng.random() < 0.4:
         title = rng.choice(PREFIXES) + title
@@ -197,7 +205,9 @@ def variant(
     )
 
 
-def generate(count: int, seed: int = 7) -> tuple[list[DedupeListing], dict[int, str]]:
+def generate(
+    count: int, seed: int = 7, english_source: bool = False
+) -> tuple[list[DedupeListing], dict[int, str]]:
     rng = random.Random(seed)
     world = World(rng, count)
     listings: list[DedupeListing] = []
@@ -237,7 +247,8 @@ def generate(count: int, seed: int = 7) -> tuple[list[DedupeListing], dict[int, 
     while len(listings) < count:
         original = rng.choice(originals)
         group = labels[original.id]
-        copy = variant(rng, original, translations[group.split("/")[0]], len(listings) + 1)
+        titles = translations[group.split("/")[0]]
+        copy = variant(rng, original, titles, len(listings) + 1, english_source)
         listings.append(copy)
         labels[copy.id] = group
     return listings, labels
@@ -317,12 +328,12 @@ class PeakMemory(threading.Thread):
         return self.peak
 
 
-def bench_pure(count: int, processes: int | None) -> None:
+def bench_pure(count: int, processes: int | None, english_source: bool = False) -> None:
     from bench.results import load_average, record
 
     load_before = load_average()
     started = time.perf_counter()
-    listings, labels = generate(count)
+    listings, labels = generate(count, english_source=english_source)
     generated = time.perf_counter() - started
     print(f"generated {len(listings):,} listings in {generated:.1f} s (peak {peak_mb():.0f} MB)")
     sampler = PeakMemory()
@@ -547,6 +558,9 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.01, help="share changed (--incremental)")
     parser.add_argument("--profile", action="store_true", help="cProfile the runs")
     parser.add_argument(
+        "--english-source", action="store_true", help="source 2 writes its titles in English"
+    )
+    parser.add_argument(
         "--processes", type=int, default=None, help="worker processes (default: one per core)"
     )
     args = parser.parse_args()
@@ -554,7 +568,7 @@ def main() -> None:
     if args.incremental:
         bench_incremental(args.incremental, args.share, args.profile)
     else:
-        bench_pure(args.n, args.processes)
+        bench_pure(args.n, args.processes, args.english_source)
 
 
 if __name__ == "__main__":

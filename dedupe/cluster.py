@@ -25,6 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from dedupe import crosslang
 from dedupe.keys import (
     NEAR_MINUTES,
     URL_TEXT,
@@ -45,6 +46,7 @@ from dedupe.model import (
     PairScore,
 )
 from dedupe.score import score_pair
+from text.freedict import Dictionaries, dictionaries
 from text.language import title_language
 
 if TYPE_CHECKING:
@@ -158,6 +160,7 @@ def paused_gc() -> Iterator[None]:
 def cluster(
     listings: Sequence[DedupeListing],
     decisions: Sequence[Decision] = (),
+    bilingual: Dictionaries | None = None,
     memory: Memory | None = None,
     processes: int | None = None,
 ) -> Clustering:
@@ -170,6 +173,11 @@ def cluster(
     The days are scored in `processes` worker processes (by default one per core, from
     `PARALLEL_FROM` listings on) while this process joins the clusters, day by day, in the
     same order as alone: the result is the same. A run that fills a memory stays in one.
+    `bilingual`: the dictionaries for cross-language pairing (default: Debian's FreeDict
+    files where installed, read only when sources write in two languages or more). When
+    titles come in two languages or more, the day's cross-language step (dedupe/crosslang.py)
+    reads the day's clusters as they stand: such a run stays in one process and fills no
+    memory (the next run is a full one too).
     """
     if processes is None:
         workers = _cores() if len(listings) >= PARALLEL_FROM else 1
@@ -177,8 +185,8 @@ def cluster(
         workers = processes
     with paused_gc():
         if memory is None and workers > 1:
-            return _cluster(listings, decisions, None, workers)
-        return _cluster(listings, decisions, memory, 1)
+            return _cluster(listings, decisions, None, workers, bilingual)
+        return _cluster(listings, decisions, memory, 1, bilingual)
 
 
 # Below this many listings the days are scored in this process (starting workers and
@@ -275,12 +283,15 @@ def _fields(listing: DedupeListing) -> _Fields:
         listing.application_url,
         listing.online_url,
         listing.description_text[:URL_TEXT],
+        dict(listing.venue_names) or None,
+        list(listing.values.get("categories") or ()) or None,
     )
 
 
 def _unpack(fields: _Fields) -> DedupeListing:
     (id_, source, title, titles, start, zone, all_day, venue, address, city, attendance,
-     organiser, series, url, page_url, application_url, online_url, text) = fields  # fmt: skip
+     organiser, series, url, page_url, application_url, online_url, text, venue_names,
+     categories) = fields  # fmt: skip
     return DedupeListing(
         id=id_,
         source_id=source,
@@ -300,6 +311,8 @@ def _unpack(fields: _Fields) -> DedupeListing:
         application_url=application_url,
         online_url=online_url,
         description_text=text,
+        venue_names=venue_names or {},
+        values={"categories": categories} if categories else {},
     )
 
 
@@ -323,9 +336,21 @@ def _cluster(
     decisions: Sequence[Decision],
     memory: Memory | None,
     workers: int,
+    bilingual: Dictionaries | None,
 ) -> Clustering:
     ordered = sorted(listings, key=lambda listing: listing.id)
     ids = [listing.id for listing in ordered]
+    languages = crosslang.source_languages(ordered)
+    written = {lang for lang in languages.values() if lang}
+    written.update(lang for listing in ordered for lang, text in listing.titles.items() if text)
+    across = len(written) > 1  # titles in two languages or more: pair across them
+    if across:
+        if bilingual is None:
+            bilingual = dictionaries()
+        workers = 1  # the cross-language step needs the day's features and clusters here
+        if memory is not None:
+            memory.clear()  # and its joins are not local to a region: no incremental run
+            memory = None
     # Workers read each listing's URLs again rather than be handed them: less to keep here.
     urls = [listing_urls(listing) for listing in ordered] if workers == 1 else None
     generic = generic_urls(
@@ -352,12 +377,12 @@ def _cluster(
         days[local_day(listing)].append(index)
     order = sorted(days)
 
-    def scored_here() -> Iterator[DayScores]:
+    def scored_here() -> Iterator[tuple[DayScores, list[Features], list[int]]]:
         for day in order:
             members = days[day]
             assert urls is not None
             local = [features(ordered[g], k, generic, urls[g]) for k, g in enumerate(members)]
-            yield _score_day(members, local, day, ids, memory)
+            yield _score_day(members, local, day, ids, memory), local, members
             if memory is not None:
                 memory.keep_features(local)
 
@@ -377,12 +402,12 @@ def _cluster(
                     workers, initializer=_start_worker, initargs=(generic,)
                 )
             )
-            scored: Iterable[DayScores] = (
-                day for chunk in pool.imap(_worker_days, tasks()) for day in chunk
+            scored: Iterable[tuple[DayScores, list[Features] | None, list[int] | None]] = (
+                (day, None, None) for chunk in pool.imap(_worker_days, tasks()) for day in chunk
             )
         else:
             scored = scored_here()
-        for count, day_matches, vetoes, seeds in scored:
+        for (count, day_matches, vetoes, seeds), local, members in scored:
             candidates += count
             current = seeds
             for first, second in vetoes:
@@ -391,6 +416,9 @@ def _cluster(
             day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
             for _score, a, b, _verdict in day_matches:
                 clusters.join(a, b)
+            if across and bilingual is not None and local is not None and members is not None:
+                current = dict(zip(members, local, strict=True))
+                day_matches.extend(_across(clusters, local, members, ordered, languages, bilingual))
             _explain(clusters, day_matches, ids, why)
             matched += len(day_matches)
     current = {}
@@ -403,6 +431,42 @@ def _cluster(
         scored_pairs=candidates,
         matched_pairs=matched,
     )
+
+
+def _across(
+    clusters: _Clusters,
+    local: Sequence[Features],
+    members: Sequence[int],
+    ordered: Sequence[DedupeListing],
+    languages: dict[int, str | None],
+    bilingual: Dictionaries,
+) -> list[tuple[float, int, int, PairScore]]:
+    """The day's cross-language pairs (dedupe/crosslang.py), joined; indexes into `ordered`."""
+
+    def find(k: int) -> int:
+        return clusters.find(members[k])
+
+    def sources_of(k: int) -> set[int]:
+        return {ordered[m].source_id for m in clusters.group(find(k)).members}
+
+    position = {m: k for k, m in enumerate(members)}
+
+    def members_of(k: int) -> list[int]:
+        return [position[m] for m in clusters.group(find(k)).members if m in position]
+
+    found = crosslang.candidates(local, languages, bilingual, lambda x, y: find(x) == find(y))
+    if not found:
+        return []
+    joined = crosslang.pair(
+        found,
+        local,
+        find,
+        sources_of,
+        members_of,
+        languages,
+        lambda x, y: clusters.join(members[x], members[y]),
+    )
+    return [(score, members[x], members[y], verdict) for score, x, y, verdict in joined]
 
 
 def recluster(

@@ -79,6 +79,7 @@ def to_dedupe_listing(listing: Listing, priority: int) -> DedupeListing:
         page_url=listing.page_url,
         application_url=listing.application_url,
         venue=listing.venue,
+        venue_names=(listing.extra or {}).get("venue_names") or {},
         address=listing.address,
         city=listing.city,
         attendance=listing.attendance,
@@ -154,7 +155,7 @@ def _run(session: Session, now: datetime, past_days: int, memory: Memory | None)
     priority = _priorities(session)
     inputs = [to_dedupe_listing(row, priority.get(row.source_id, 0)) for row in rows]
     by_id = {row.id: row for row in rows}
-    found = cluster(inputs, _decisions(session, list(by_id)), memory)
+    found = cluster(inputs, _decisions(session, list(by_id)), memory=memory)
     counts.listings = len(rows)
     counts.candidate_pairs = found.candidate_pairs
     current = {row.id: row.event_id for row in rows}

@@ -88,6 +88,11 @@ class Features:
     online_url: str | None
     series_id: str | None
     block: frozenset[str]
+    # For cross-language pairing (dedupe/crosslang.py): the listing's categories, and its
+    # venue's names in every language its source gives (the listing's own name first).
+    categories: frozenset[str]
+    venue_names: tuple[str, ...]
+    venue_alt: frozenset[str]
 
 
 @lru_cache(maxsize=256)
@@ -219,6 +224,9 @@ def features(
         if online_url and "online:" + online_url in generic:
             online_url = None
     venue, venue_text, venue_block = _venue(listing.venue, listing.address)
+    venue_names = tuple(
+        dict.fromkeys(n for n in (listing.venue, *listing.venue_names.values()) if n and n.strip())
+    )
     organiser, organiser_block = _organiser(listing.organiser)
     return Features(
         index=index,
@@ -242,6 +250,9 @@ def features(
         online_url=online_url,
         series_id=listing.series_id,
         block=_title_block(words) | venue_block | organiser_block,
+        categories=frozenset(listing.values.get("categories") or ()),
+        venue_names=venue_names,
+        venue_alt=place_bag(*venue_names[1:]) if len(venue_names) > 1 else frozenset(),
     )
 
 

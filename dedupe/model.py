@@ -29,6 +29,9 @@ class DedupeListing:
     page_url: str | None = None
     application_url: str | None = None
     venue: str | None = None
+    # The venue's name in other languages, as its source gives them (a Linked Events place's
+    # name.fi/sv/en, schema.org Place alternateName): language (or "alt") → name.
+    venue_names: Mapping[str, str] = field(default_factory=dict)
     address: str | None = None
     city: str | None = None
     attendance: str = "onsite"

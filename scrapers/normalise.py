@@ -99,6 +99,10 @@ class RawEvent:
     url: str | None = None
     page_url: str | None = None
     venue: str | None = None
+    # The venue's names as the source gives them: a language code (or "alt") → name (a Linked
+    # Events place's name.fi/sv/en, schema.org Place alternateName); kept in the listing's
+    # extra["venue_names"] for cross-language dedupe.
+    venue_names: dict[str, str] = field(default_factory=dict)
     address: str | None = None
     city: str | None = None
     location_text: str | None = None
@@ -372,8 +376,22 @@ def normalise(raw: RawEvent, ctx: ExtractContext) -> EventRecord:
         organiser=_clip("organiser", raw.organiser and clean_text(raw.organiser)),
         page_url=_clip("url", page_url),
         series_id=clean_key(raw.series_id),
-        extra=clean_data(raw.extra),
+        extra=_extra(raw, venue),
     )
+
+
+def _extra(raw: RawEvent, venue: str | None) -> dict[str, Any]:
+    """The extractor's extra values, and the venue's names in other languages when the source
+    gives them (for cross-language dedupe)."""
+    extra: dict[str, Any] = clean_data(raw.extra)
+    names = {
+        str(key): clipped
+        for key, name in raw.venue_names.items()
+        if isinstance(name, str) and (clipped := _clip("venue", clean_text(name)))
+    }
+    if venue and len(set(names.values()) | {venue}) > 1:
+        extra["venue_names"] = names
+    return extra
 
 
 def _call(

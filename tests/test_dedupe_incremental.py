@@ -38,6 +38,21 @@ def two(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Databa
         yield first, second
 
 
+# The sources of the labelled set that write in Finnish (Linked Events without its other
+# languages' titles): titles in one language, so the runs are incremental. With titles in
+# two languages or more the cross-language step reads whole days and every run is a full
+# one (test_titles_in_several_languages_mean_full_runs).
+FINNISH_SOURCES = (1, 2, 4, 7)
+
+
+def finnish(data: dict[str, Any]) -> dict[str, Any]:
+    listings = [
+        {**row, "titles": {}} for row in data["listings"] if row["source"] in FINNISH_SOURCES
+    ]
+    sources = [s for s in data["sources"] if s["id"] in FINNISH_SOURCES]
+    return {**data, "listings": listings, "sources": sources}
+
+
 def seed(database: Database, data: dict[str, Any], now: datetime) -> None:
     with database.sessions.begin() as session:
         for source in data["sources"]:
@@ -135,7 +150,7 @@ def test_incremental_runs_give_the_full_runs_result(
     two: tuple[Database, Database], now: datetime
 ) -> None:
     incremental, full = two
-    data = load()
+    data = finnish(load())
     for database in two:
         seed(database, data, now)
     memory = Memory()
@@ -163,7 +178,7 @@ def test_a_change_the_mark_cannot_see_is_caught_by_the_comparison(
     """The control: the same comparison sees a difference when the incremental run misses a
     change (a listing moved to another day behind the content hash's back)."""
     incremental, full = two
-    data = load()
+    data = finnish(load())
     for database in two:
         seed(database, data, now)
     memory = Memory()
@@ -193,3 +208,26 @@ def test_a_change_the_mark_cannot_see_is_caught_by_the_comparison(
     run(full, now)
     with incremental.sessions() as a, full.sessions() as b:
         assert state(a)["groups"] != state(b)["groups"]
+
+
+def test_titles_in_several_languages_mean_full_runs(
+    two: tuple[Database, Database], now: datetime
+) -> None:
+    """The whole labelled set (fi, sv and en titles): the cross-language step runs, the
+    memory stays empty and the next run is a full one, with the full run's result."""
+    incremental, full = two
+    data = load()
+    for database in two:
+        seed(database, data, now)
+    memory = Memory()
+    run(incremental, now, memory)
+    run(full, now)
+    assert not memory.ready
+    records = {(r["source"], f"labelled-{r['id']}"): to_record(r) for r in data["listings"]}
+    changes = random_changes(random.Random(5), records, 20, 0)
+    for database in two:
+        apply(database, changes, now + timedelta(hours=1))
+    assert run(incremental, now + timedelta(hours=1), memory).full
+    run(full, now + timedelta(hours=1))
+    with incremental.sessions() as a, full.sessions() as b:
+        assert state(a) == state(b)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.extractors import Extraction
+from scrapers.extractors import Extraction, extract
 from store.record import EventRecord
-from tests.support.extract import by_id, run, utc
+from tests.support.extract import by_id, context, run, utc
 
 FAIR_URL = "https://tyollisyys.example.fi/tapahtumat/rekrytointimessut-kaapelitehtaalla/"
 GRAPH_URL = "https://integration.example.fi/evenemang/mentorskap-2027/"
@@ -254,3 +254,26 @@ def test_past_events_are_left_out_unless_asked(now: object) -> None:
         "jsonld", ("jsonld", "rekrytointimessut.html"), FAIR_URL, now=later, include_past=True
     )
     assert (len(left.records), left.outside_window, len(kept.records)) == (0, 1, 1)
+
+
+def test_a_place_keeps_its_names_in_other_languages() -> None:
+    """schema.org Place alternateName (tagged or not) is kept for cross-language dedupe."""
+    page = b"""<html><head><script type="application/ld+json">
+    {"@context": "https://schema.org", "@type": "Event", "name": "Ansioluettelo kuntoon",
+     "startDate": "2027-02-10T13:00:00+02:00",
+     "location": {"@type": "Place", "name": "Helsingin kaupunginkirjasto",
+       "alternateName": [{"@language": "sv", "@value": "Helsingfors stadsbibliotek"},
+                         "Helsinki City Library"],
+       "address": {"@type": "PostalAddress", "addressLocality": "Helsinki"}}}
+    </script></head><body></body></html>"""
+    found = extract("jsonld", page, context("https://tyoelama.example/tapahtuma/1"))
+    (record,) = found.records
+    assert record.venue == "Helsingin kaupunginkirjasto"
+    assert record.extra["venue_names"] == {
+        "sv": "Helsingfors stadsbibliotek",
+        "alt1": "Helsinki City Library",
+    }
+
+
+def test_a_place_with_one_name_adds_no_names(fair: EventRecord) -> None:
+    assert fair.venue and "venue_names" not in fair.extra  # beside a positive control above

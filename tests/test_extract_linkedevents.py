@@ -82,6 +82,11 @@ def test_utc_times(events: dict[str | None, EventRecord]) -> None:
 def test_included_location(events: dict[str | None, EventRecord]) -> None:
     fair = events["helsinki:agq7rekry"]
     assert fair.venue == "Keskustakirjasto Oodi"
+    assert fair.extra["venue_names"] == {  # the place's name in each language, for dedupe
+        "fi": "Keskustakirjasto Oodi",
+        "sv": "Centrumbiblioteket Ode",
+        "en": "Central Library Oodi",
+    }
     assert (fair.address, fair.city) == ("Töölönlahdenkatu 4", "Helsinki")
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 
 from store import vocab
 from text.morphology import base_forms, stem, word_forms
 from text.sanitise import fold
 
-YSO_CONCEPTS = Path(__file__).resolve().parent / "data" / "yso_categories.json"
+# Read as package data, so that it is found inside a zipped egg too (a Scrapyd node's crawl).
+YSO_CONCEPTS = files("text") / "data" / "yso_categories.json"
 
 CATEGORY_WORDS: dict[str, str] = {
     "job-fair": (

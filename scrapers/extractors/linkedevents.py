@@ -167,6 +167,7 @@ def _raw(item: dict[str, Any], ctx: ExtractContext) -> RawEvent:
         url=_pick(_texts(item.get("info_url")), order)[0] or _event_url(item, lang, ctx),
         page_url=ctx.url,
         venue=_pick(place_names, order)[0],
+        venue_names=place_names,
         address=_pick(_texts(location.get("street_address")), order)[0],
         city=_pick(_texts(location.get("address_locality")), order)[0],
         location_text=_pick(_texts(item.get("location_extra_info")), order)[0],

@@ -215,6 +215,8 @@ def _read_location(raw: RawEvent, value: Any, reader: Reader) -> None:
             continue
         if "PostalAddress" in types(place):
             place = {"address": place}
+        if raw.venue is None and reader.text(place.get("name")):
+            raw.venue_names = _place_names(place, reader)
         raw.venue = raw.venue or reader.text(place.get("name"))
         address = reader.resolve(place.get("address"))
         if isinstance(address, dict):
@@ -226,6 +228,22 @@ def _read_location(raw: RawEvent, value: Any, reader: Reader) -> None:
             raw.city = raw.city or city
         elif address:
             raw.location_text = raw.location_text or reader.text(address)
+
+
+def _place_names(place: Node, reader: Reader) -> dict[str, str]:
+    """A Place's names: language-tagged names by language, then each alternateName (its
+    language when tagged, else "alt1", "alt2", ...)."""
+    names = reader.by_language(place.get("name"))
+    for key, name in reader.by_language(place.get("alternateName")).items():
+        names.setdefault(key, name)
+    untagged = [
+        t
+        for item in as_list(reader.resolve(place.get("alternateName")))
+        if not (isinstance(item, dict) and item.get("@language")) and (t := reader.text(item))
+    ]
+    for number, name in enumerate(untagged, start=1):
+        names[f"alt{number}"] = name
+    return names
 
 
 def _read_offers(raw: RawEvent, node: Node, reader: Reader) -> None:

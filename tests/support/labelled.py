@@ -11,10 +11,12 @@ from dedupe.model import DedupeListing
 from store.record import EventRecord
 
 LABELLED = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe" / "labelled.json"
+# The cross-language set (issue 15), written by make_xlang.py, split into "tune" and "held-out".
+XLANG = LABELLED.with_name("xlang.json")
 
 
-def load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(LABELLED.read_text(encoding="utf-8"))
+def load(path: Path = LABELLED) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -49,16 +51,22 @@ def to_record(row: dict[str, Any]) -> EventRecord:
         organiser=row["organiser"],
         description_text=row["description_text"],
         series_id=row["series_id"],
+        extra={"venue_names": row["venue_names"]} if row.get("venue_names") else {},
     )
 
 
-def listings() -> tuple[list[DedupeListing], dict[int, str]]:
-    """(listings, true group by listing id) for the pure clustering."""
-    data = load()
+def listings(
+    path: Path = LABELLED, half: str | None = None
+) -> tuple[list[DedupeListing], dict[int, str]]:
+    """(listings, true group by listing id) for the pure clustering; `half` picks one half of
+    a split set ("tune" or "held-out")."""
+    data = load(path)
     priority = {s["id"]: s["priority"] for s in data["sources"]}
     result: list[DedupeListing] = []
     labels: dict[int, str] = {}
     for row in data["listings"]:
+        if half is not None and row["half"] != half:
+            continue
         record = to_record(row)
         result.append(
             DedupeListing(
@@ -75,6 +83,7 @@ def listings() -> tuple[list[DedupeListing], dict[int, str]]:
                 page_url=record.page_url,
                 application_url=record.application_url,
                 venue=record.venue,
+                venue_names=dict(record.extra.get("venue_names") or {}),
                 address=record.address,
                 city=record.city,
                 attendance=record.attendance,
