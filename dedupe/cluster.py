@@ -20,7 +20,7 @@ import gc
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -344,13 +344,12 @@ def _cluster(
     written = {lang for lang in languages.values() if lang}
     written.update(lang for listing in ordered for lang, text in listing.titles.items() if text)
     across = len(written) > 1  # titles in two languages or more: pair across them
+    source_ids: list[int] = []
     if across:
         if bilingual is None:
             bilingual = dictionaries()
         workers = 1  # the cross-language step needs the day's features and clusters here
-        if memory is not None:
-            memory.clear()  # and its joins are not local to a region: no incremental run
-            memory = None
+        source_ids = [listing.source_id for listing in ordered]
     # Workers read each listing's URLs again rather than be handed them: less to keep here.
     urls = [listing_urls(listing) for listing in ordered] if workers == 1 else None
     generic = generic_urls(
@@ -360,7 +359,9 @@ def _cluster(
     current: dict[int, Features] = {}
     if memory is not None:
         assert urls is not None
-        memory.start(ordered, urls)
+        memory.start(
+            ordered, urls, (languages, bilingual) if across and bilingual is not None else None
+        )
 
     def make_group(index: int) -> _Group:
         found = urls[index] if urls else None
@@ -418,7 +419,9 @@ def _cluster(
                 clusters.join(a, b)
             if across and bilingual is not None and local is not None and members is not None:
                 current = dict(zip(members, local, strict=True))
-                day_matches.extend(_across(clusters, local, members, ordered, languages, bilingual))
+                day_matches.extend(
+                    _across(clusters, local, members, source_ids, languages, bilingual)
+                )
             _explain(clusters, day_matches, ids, why)
             matched += len(day_matches)
     current = {}
@@ -437,17 +440,18 @@ def _across(
     clusters: _Clusters,
     local: Sequence[Features],
     members: Sequence[int],
-    ordered: Sequence[DedupeListing],
-    languages: dict[int, str | None],
+    source_ids: Sequence[int],
+    languages: Mapping[int, str | None],
     bilingual: Dictionaries,
 ) -> list[tuple[float, int, int, PairScore]]:
-    """The day's cross-language pairs (dedupe/crosslang.py), joined; indexes into `ordered`."""
+    """The day's cross-language pairs (dedupe/crosslang.py), joined; `members` and the
+    returned pairs index the clusters' listings, `source_ids` their sources."""
 
     def find(k: int) -> int:
         return clusters.find(members[k])
 
     def sources_of(k: int) -> set[int]:
-        return {ordered[m].source_id for m in clusters.group(find(k)).members}
+        return {source_ids[m] for m in clusters.group(find(k)).members}
 
     position = {m: k for k, m in enumerate(members)}
 
@@ -475,6 +479,7 @@ def recluster(
     matches: Sequence[tuple[int, float, int, int, PairScore]],
     vetoes: Sequence[tuple[int, int]],
     decisions: Sequence[Decision],
+    across: tuple[Mapping[int, str | None], Dictionaries] | None = None,
 ) -> list[Cluster]:
     """Cluster a region of listings closed under matches (dedupe/memory.py): the same joins,
     in the same order, as `cluster` makes for them in a full run. `matches` are (day, score,
@@ -490,11 +495,22 @@ def recluster(
     by_day: dict[int, list[tuple[float, int, int, PairScore]]] = defaultdict(list)
     for day, score, a, b, verdict in matches:
         by_day[day].append((score, position[a], position[b], verdict))
-    for day in sorted(by_day):
+    day_members: dict[int, list[int]] = defaultdict(list)
+    if across is not None:  # the region holds whole days: each day's step runs again
+        for index, listing_id in enumerate(ordered):
+            day_members[items[listing_id].day].append(index)
+    source_ids = [items[listing_id].source_id for listing_id in ordered] if across else []
+    for day in sorted(by_day.keys() | day_members.keys()):
         day_matches = by_day[day]
         day_matches.sort(key=lambda m: (-m[0], m[1], m[2]))
         for _score, a, b, _verdict in day_matches:
             clusters.join(a, b)
+        if across is not None:
+            members = day_members[day]
+            local = [items[ordered[m]] for m in members]
+            for k, item in enumerate(local):
+                item.index = k
+            day_matches.extend(_across(clusters, local, members, source_ids, *across))
         _explain(clusters, day_matches, ordered, why)
     return _collect(clusters, ordered, why)
 

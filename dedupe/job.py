@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dedupe.cluster import cluster, paused_gc
-from dedupe.memory import Memory
+from dedupe.memory import FullRunNeeded, Memory
 from dedupe.merge import canonical_values, latest
 from dedupe.model import Cluster, Decision, DedupeListing
 from store.models import DedupeDecision, Event, Listing, Source
@@ -209,13 +209,17 @@ def _incremental(session: Session, now: datetime, past_days: int, memory: Memory
         listing_id: to_dedupe_listing(row, priority.get(row.source_id, 0))
         for listing_id, row in rows.items()
     }
-    region = memory.update(
-        changed,
-        removed,
-        _decisions(session, list(current)),
-        forced,
-        lambda x: holders.get(current[x], ()) if current.get(x) is not None else (),
-    )
+    try:
+        region = memory.update(
+            changed,
+            removed,
+            _decisions(session, list(current)),
+            forced,
+            lambda x: holders.get(current[x], ()) if current.get(x) is not None else (),
+        )
+    except FullRunNeeded:
+        memory.clear()
+        return _run(session, now, past_days, memory)
     rows.update({row.id: row for row in _listings(session, region.listing_ids - rows.keys())})
     inputs = [
         changed.get(i) or to_dedupe_listing(rows[i], priority.get(rows[i].source_id, 0))

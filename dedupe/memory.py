@@ -31,6 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from dedupe import crosslang
 from dedupe.cluster import PAIR_VETOES, paused_gc, recluster
 from dedupe.keys import (
     BlockKey,
@@ -44,9 +45,14 @@ from dedupe.keys import (
 )
 from dedupe.model import SAME, Cluster, Decision, DedupeListing, PairScore
 from dedupe.score import score_pair
+from text.freedict import Dictionaries
 
 _SHIFT = 32
 _LOW = (1 << _SHIFT) - 1
+
+
+class FullRunNeeded(Exception):
+    """The changes reach beyond what an incremental run redoes: run a full one."""
 
 
 def _key(a: int, b: int) -> int:
@@ -95,6 +101,11 @@ class Memory:
     vetoes_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     decisions: frozenset[Decision] = frozenset()
     clusters: int = 0
+    # The cross-language step's source languages and dictionaries when it runs (titles in
+    # two languages or more), and what decides whether it does.
+    across: tuple[Mapping[int, str | None], Dictionaries] | None = None
+    samples: dict[int, tuple[int, int, str, str | None]] = field(default_factory=dict)
+    title_languages: dict[int, frozenset[str]] = field(default_factory=dict)
     # Filled by the job (dedupe/job.py): what each listing was when it was last grouped,
     # the source priorities then, and the event each listing was put in.
     marks: dict[int, tuple[str, datetime | None]] = field(default_factory=dict)
@@ -109,11 +120,41 @@ class Memory:
 
     # -- filled by a full run (dedupe.cluster.cluster) --
 
-    def start(self, ordered: Sequence[DedupeListing], urls: Sequence[ListingUrls]) -> None:
+    def start(
+        self,
+        ordered: Sequence[DedupeListing],
+        urls: Sequence[ListingUrls],
+        across: tuple[Mapping[int, str | None], Dictionaries] | None = None,
+    ) -> None:
         self.clear()
+        self.across = across
         for listing, found in zip(ordered, urls, strict=True):
             self.raw_urls[listing.id] = found
             self._count_urls(listing.source_id, found, 1)
+            self._note_languages(listing, 1)
+
+    def _note_languages(self, listing: DedupeListing, step: int) -> None:
+        """What says which languages titles come in (dedupe.cluster: the cross-language step
+        runs when there are two or more)."""
+        if step > 0:
+            self.samples[listing.id] = crosslang.title_sample(listing)
+            self.title_languages[listing.id] = frozenset(
+                lang for lang, text in listing.titles.items() if text
+            )
+        else:
+            self.samples.pop(listing.id, None)
+            self.title_languages.pop(listing.id, None)
+
+    def _languages_unchanged(self) -> bool:
+        """Whether the cross-language step runs as in the memory's full run, with the same
+        source languages (else the next run must be a full one)."""
+        languages = crosslang.languages_of_samples(self.samples.values())
+        written = {lang for lang in languages.values() if lang}
+        for found in self.title_languages.values():
+            written |= found
+        if (len(written) > 1) != (self.across is not None):
+            return False
+        return self.across is None or dict(self.across[0]) == languages
 
     def note_pair(self, day: int, a: int, b: int, verdict: PairScore | None) -> None:
         if _kept(verdict):
@@ -180,6 +221,13 @@ class Memory:
         forced: Collection[int],
         companions: Callable[[int], Iterable[int]],
     ) -> Region:
+        for listing_id in removed:
+            self.samples.pop(listing_id, None)
+            self.title_languages.pop(listing_id, None)
+        for listing in changed.values():
+            self._note_languages(listing, 1)
+        if not self._languages_unchanged():
+            raise FullRunNeeded("the languages titles come in changed")
         dirty, versions = self._take_changes(changed, removed)
         edges, scored = self._rescore(dirty, versions)
         seeds = set(dirty) | set(removed) | set(forced)
@@ -192,6 +240,7 @@ class Memory:
         new_same = _same_edges(new_decisions)
         # The matches before this run differ from today's only in the pairs whose verdict
         # changed: walking both reaches every old and every new match.
+        covered: set[int] = set()
         changed_edges: dict[int, set[int]] = defaultdict(set)
         for key in edges:
             a, b = _ends(key)
@@ -199,16 +248,29 @@ class Memory:
             changed_edges[b].add(a)
         region: set[int] = set()
         frontier = list(seeds)
-        while frontier:
-            x = frontier.pop()
-            if x in region:
-                continue
-            region.add(x)
-            frontier.extend(changed_edges.get(x, ()))
-            frontier.extend(self.matches_of.get(x, ()))
-            frontier.extend(old_same.get(x, ()))
-            frontier.extend(new_same.get(x, ()))
-            frontier.extend(companions(x))
+        # With the cross-language step, whole days: it reads a day's clusters as they stand.
+        days: set[int] = set()
+        if self.across is not None:
+            days = {item.day for found in versions.values() for item in found}
+        while frontier or days:
+            for day in days:
+                frontier.extend(self.days.get(day, ()))
+            days = set()
+            while frontier:
+                x = frontier.pop()
+                if x in region:
+                    continue
+                region.add(x)
+                frontier.extend(changed_edges.get(x, ()))
+                frontier.extend(self.matches_of.get(x, ()))
+                frontier.extend(old_same.get(x, ()))
+                frontier.extend(new_same.get(x, ()))
+                frontier.extend(companions(x))
+                if self.across is not None and x in self.features:
+                    day = self.features[x].day
+                    if day not in covered:
+                        covered.add(day)
+                        days.add(day)
         present = {x for x in region if x in self.features}
         matches: list[tuple[int, float, int, int, PairScore]] = []
         vetoes: list[tuple[int, int]] = []
@@ -218,7 +280,9 @@ class Memory:
                     day, verdict = self.verdicts[_key(x, y)]
                     matches.append((day, verdict.score, x, y, verdict))
             vetoes.extend((x, y) for y in self.vetoes_of.get(x, ()) if x < y and y in present)
-        clusters = recluster(sorted(present), self.features, matches, vetoes, decisions)
+        clusters = recluster(
+            sorted(present), self.features, matches, vetoes, decisions, self.across
+        )
         # The region holds whole clusters of the last run (it is closed under its matches).
         old_clusters = {self.cluster_of[x] for x in region if x in self.cluster_of}
         for listing_id in region:

@@ -210,11 +210,12 @@ def test_a_change_the_mark_cannot_see_is_caught_by_the_comparison(
         assert state(a)["groups"] != state(b)["groups"]
 
 
-def test_titles_in_several_languages_mean_full_runs(
+def test_titles_in_several_languages_incremental_too(
     two: tuple[Database, Database], now: datetime
 ) -> None:
-    """The whole labelled set (fi, sv and en titles): the cross-language step runs, the
-    memory stays empty and the next run is a full one, with the full run's result."""
+    """The whole labelled set (fi, sv and en titles): the cross-language step runs, so an
+    incremental run groups again the whole days a change touches, with the full run's
+    result, round after round."""
     incremental, full = two
     data = load()
     for database in two:
@@ -222,12 +223,18 @@ def test_titles_in_several_languages_mean_full_runs(
     memory = Memory()
     run(incremental, now, memory)
     run(full, now)
-    assert not memory.ready
+    assert memory.across is not None
     records = {(r["source"], f"labelled-{r['id']}"): to_record(r) for r in data["listings"]}
-    changes = random_changes(random.Random(5), records, 20, 0)
-    for database in two:
-        apply(database, changes, now + timedelta(hours=1))
-    assert run(incremental, now + timedelta(hours=1), memory).full
-    run(full, now + timedelta(hours=1))
-    with incremental.sessions() as a, full.sessions() as b:
-        assert state(a) == state(b)
+    rng = random.Random(5)
+    for round_ in range(3):
+        later = now + timedelta(hours=round_ + 1)
+        changes = random_changes(rng, records, 15, round_)
+        for database in two:
+            apply(database, changes, later)
+        counts = run(incremental, later, memory)
+        assert not counts.full and 0 < counts.regrouped < counts.listings
+        run(full, later)
+        with incremental.sessions() as a, full.sessions() as b:
+            assert state(a) == state(b), (
+                f"round {round_} ({'full' if counts.full else 'incremental'})"
+            )
