@@ -176,8 +176,8 @@ def cluster(
     `bilingual`: the dictionaries for cross-language pairing (default: Debian's FreeDict
     files where installed, read only when sources write in two languages or more). When
     titles come in two languages or more, the day's cross-language step (dedupe/crosslang.py)
-    reads the day's clusters as they stand: such a run stays in one process and fills no
-    memory (the next run is a full one too).
+    reads the day's clusters as they stand: such a run stays in one process (and an
+    incremental run groups whole days again).
     """
     if processes is None:
         workers = _cores() if len(listings) >= PARALLEL_FROM else 1
