@@ -506,7 +506,8 @@ def bench_incremental(
         step_cpu = _cpu() - cpu
         print(
             f"incremental run after {changed:,} changes: {step.seconds:.2f} s, regrouped "
-            f"{step.regrouped:,} listings, scored {step.candidate_pairs:,} pairs, "
+            f"{step.regrouped:,} listings ({step.rewritten:,} written again), scored "
+            f"{step.candidate_pairs:,} pairs, "
             f"created {step.events_created:,}, updated {step.events_updated:,}"
         )
         started, cpu = time.perf_counter(), _cpu()

@@ -49,6 +49,7 @@ class DedupeCounts:
     # A full run, or an incremental one that grouped `regrouped` listings again.
     full: bool = True
     regrouped: int = 0
+    rewritten: int = 0
     # Listing id → event id, for callers that want to report where a listing went.
     event_of: dict[int, int] = field(default_factory=dict, repr=False)
 
@@ -166,6 +167,7 @@ def _run(session: Session, now: datetime, past_days: int, memory: Memory | None)
         memory.priorities = priority
         memory.marks = {row.id: (row.content_hash, row.gone_at) for row in rows}
         memory.event_of = dict(counts.event_of)
+        memory.why = {i: c.why.get(i, {}) for c in found.clusters for i in c.listing_ids}
     counts.seconds = time.perf_counter() - started
     return counts
 
@@ -220,16 +222,40 @@ def _incremental(session: Session, now: datetime, past_days: int, memory: Memory
     except FullRunNeeded:
         memory.clear()
         return _run(session, now, past_days, memory)
-    rows.update({row.id: row for row in _listings(session, region.listing_ids - rows.keys())})
+    # A cluster of the region that is what it was (its listings unchanged, holding its event
+    # and nothing else holding it, the same reasons) is not written again: a full run would
+    # find nothing to change in it. Whole days come back this way with the cross-language step.
+    touched = set(changed) | forced
+    placing: list[Cluster] = []
+    for group in region.clusters:
+        ids = group.listing_ids
+        event_id = current.get(ids[0])
+        if (
+            event_id is not None
+            and touched.isdisjoint(ids)
+            and region.tainted.isdisjoint(ids)
+            and len(holders.get(event_id, ())) == len(ids)
+            and all(current.get(i) == event_id for i in ids)
+            and all(memory.why.get(i) == group.why.get(i, {}) for i in ids)
+        ):
+            counts.event_of.update(dict.fromkeys(ids, event_id))
+        else:
+            placing.append(group)
+    placed = {i for group in placing for i in group.listing_ids}
+    rows.update({row.id: row for row in _listings(session, placed - rows.keys())})
     inputs = [
         changed.get(i) or to_dedupe_listing(rows[i], priority.get(rows[i].source_id, 0))
-        for i in sorted(region.listing_ids)
+        for i in sorted(placed)
     ]
-    local = {i: current[i] for i in region.listing_ids}
-    _place(session, region.clusters, rows, inputs, local, now, counts)
+    local = {i: current[i] for i in placed}
+    _place(session, placing, rows, inputs, local, now, counts)
+    for group in placing:
+        for listing_id in group.listing_ids:
+            memory.why[listing_id] = group.why.get(listing_id, {})
     for listing_id in removed:
         memory.marks.pop(listing_id, None)
         memory.event_of.pop(listing_id, None)
+        memory.why.pop(listing_id, None)
     for listing_id, loaded in rows.items():
         memory.marks[listing_id] = (loaded.content_hash, loaded.gone_at)
     memory.event_of.update(counts.event_of)
@@ -240,6 +266,7 @@ def _incremental(session: Session, now: datetime, past_days: int, memory: Memory
     counts.duplicates_joined = counts.listings - counts.events
     counts.candidate_pairs = region.scored_pairs
     counts.regrouped = len(region.listing_ids)
+    counts.rewritten = len(placed)
     counts.seconds = time.perf_counter() - started
     return counts
 

@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from dedupe import crosslang
 from dedupe.cluster import PAIR_VETOES, paused_gc, recluster
@@ -79,6 +80,8 @@ class Region:
     clusters: list[Cluster]
     scored_pairs: int
     changed: int
+    # Listings whose cluster of the last run held a changed, gone or stirred listing.
+    tainted: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -111,6 +114,7 @@ class Memory:
     marks: dict[int, tuple[str, datetime | None]] = field(default_factory=dict)
     priorities: dict[int, int] = field(default_factory=dict)
     event_of: dict[int, int] = field(default_factory=dict)
+    why: dict[int, dict[str, Any]] = field(default_factory=dict)
     cluster_of: dict[int, int] = field(default_factory=dict)
     ready: bool = False
 
@@ -285,6 +289,9 @@ class Memory:
         )
         # The region holds whole clusters of the last run (it is closed under its matches).
         old_clusters = {self.cluster_of[x] for x in region if x in self.cluster_of}
+        # Listings whose last cluster held a listing that changed, left or must be written.
+        stirred = {self.cluster_of[x] for x in seeds if x in self.cluster_of}
+        tainted = {x for x in region if self.cluster_of.get(x) in stirred}
         for listing_id in region:
             self.cluster_of.pop(listing_id, None)
         for found in clusters:
@@ -293,7 +300,7 @@ class Memory:
                 self.cluster_of[listing_id] = first
         self.clusters += len(clusters) - len(old_clusters)
         self.decisions = new_decisions
-        return Region(present, clusters, scored, len(dirty) + len(removed))
+        return Region(present, clusters, scored, len(dirty) + len(removed), tainted)
 
     def _take_changes(
         self, changed: Mapping[int, DedupeListing], removed: Collection[int]
