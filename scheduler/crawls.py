@@ -16,15 +16,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import CrawlRun, Source
+from store.models import CrawlRequest, CrawlRun, Source
 
 # A job whose time differs from the wanted one by less than this is left alone (the job store
 # keeps times as floats).
 SAME_TIME = timedelta(seconds=1)
 ABANDONED = "abandoned: the process running this crawl stopped before closing it"
+NEVER_PLACED = (
+    "abandoned: the process that started this crawl stopped before handing it to a Scrapyd node"
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,67 @@ def close_abandoned_runs(session: Session, now: datetime, deadline_seconds: floa
         update(CrawlRun)
         .where(CrawlRun.status == "running", CrawlRun.started_at < before)
         .values(status="failed", finished_at=now, first_error=ABANDONED, error_messages=[ABANDONED])
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def request_crawl(session: Session, source_id: int, now: datetime) -> None:
+    """Make the source due now and leave a request for the active daemon. The caller commits."""
+    session.execute(update(Source).where(Source.id == source_id).values(next_crawl_at=now))
+    table = CrawlRequest.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(source_id=source_id, requested_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.source_id], set_={"requested_at": now}
+        )
+    )
+
+
+def claim_crawl_requests(session: Session, source_ids: Iterable[int] | None = None) -> list[int]:
+    """Take the waiting requests (all, or those of `source_ids`): their sources, each taken by
+    one caller only. A read first, so that an idle poll writes nothing. The caller commits."""
+    query = select(CrawlRequest.source_id)
+    if source_ids is not None:
+        query = query.where(CrawlRequest.source_id.in_(list(source_ids)))
+    waiting = list(session.scalars(query))
+    if not waiting:
+        return []
+    taken = session.scalars(
+        delete(CrawlRequest)
+        .where(CrawlRequest.source_id.in_(waiting))
+        .returning(CrawlRequest.source_id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(taken)
+
+
+def close_unplaced_runs(
+    session: Session, now: datetime, seconds: float, skip: Iterable[int] = ()
+) -> int:
+    """With crawl.backend "scrapyd": close as cancelled the runs still "running" that no node
+    took (no job recorded) `seconds` after they started. Every process that starts a crawl
+    records its node and job within a few seconds, or closes the run; one that did neither
+    died in between (a leader killed then), and no node will ever close the run: waiting for
+    the time limit would keep the source from being crawled that long. Cancelled is not the
+    source's fault: it stays due, and is crawled again. `skip`: sources this process is
+    crawling now. The caller commits."""
+    before = now - timedelta(seconds=seconds)
+    result = session.execute(
+        update(CrawlRun)
+        .where(
+            CrawlRun.status == "running",
+            CrawlRun.job.is_(None),
+            CrawlRun.started_at < before,
+            CrawlRun.source_id.not_in(list(skip)),
+        )
+        .values(
+            status="cancelled",
+            finished_at=now,
+            first_error=NEVER_PLACED,
+            error_messages=[NEVER_PLACED],
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

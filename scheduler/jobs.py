@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -98,10 +99,28 @@ class SharedEngineJobStore(SQLAlchemyJobStore):
     """The job store on the application's engine. APScheduler's own disposes the engine when
     the scheduler shuts down (on every stop and every lost lease): that would throw away the
     pool under the threads still using it, and leave their connections to the garbage
-    collector. The engine is the application's to dispose."""
+    collector. The engine is the application's to dispose.
+
+    A job that is gone when the scheduler updates or removes it after a run was removed by
+    another scheduler on the same table: a daemon whose lease ran out while its event loop was
+    held, for the moment before it notices, overlapping the one that took over. The job is
+    gone, as wanted; APScheduler's JobLookupError there would escape its wake-up on the event
+    loop and leave the scheduler with no timer, asleep until the next job is added."""
 
     def shutdown(self) -> None:
         pass
+
+    def update_job(self, job: Job) -> None:
+        try:
+            super().update_job(job)
+        except JobLookupError:
+            log.debug("job %s: removed by another scheduler; not updated", job.id)
+
+    def remove_job(self, job_id: str) -> None:
+        try:
+            super().remove_job(job_id)
+        except JobLookupError:
+            log.debug("job %s: removed by another scheduler already", job_id)
 
 
 def make_scheduler(engine: Engine) -> AsyncIOScheduler:
@@ -175,6 +194,23 @@ def register_jobs(
         first_run=now,
         latest_run=now + timedelta(hours=cleanup_hours),
     )
+
+
+@contextlib.contextmanager
+def batch(scheduler: AsyncIOScheduler) -> Iterator[None]:
+    """Set or remove many jobs (from a thread) with one wake-up of the scheduler. Each job added
+    to a running scheduler wakes it on the event loop, and each wake-up reads every due job
+    from the store there: a sync that sets the crawl jobs of a thousand sources one by one
+    would hold the loop (and the web app, and the lease renewal) for a thousand such reads.
+    Paused, a wake-up reads nothing; the one at the end reads once."""
+    paused = scheduler.state == STATE_RUNNING
+    if paused:
+        scheduler.pause()
+    try:
+        yield
+    finally:
+        if paused and scheduler.state == STATE_PAUSED:  # not shut down meanwhile
+            scheduler.resume()
 
 
 def crawl_job_id(source_id: int) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.models import SchedulerLease
 
 EPOCH_GRACE = timedelta(seconds=1)
+SCHEDULER = "scheduler"
 
 
 def _changed(session: Session, statement: Update) -> int:
@@ -31,7 +32,7 @@ class Lease:
         sessions: sessionmaker[Session],
         holder: str,
         *,
-        name: str = "scheduler",
+        name: str = SCHEDULER,
         ttl: timedelta = timedelta(seconds=60),
     ) -> None:
         self.sessions = sessions
@@ -103,3 +104,9 @@ class Lease:
             if lease is None or lease.expires_at < now:
                 return None
             return lease.holder
+
+
+def held(session: Session, now: datetime, name: str = SCHEDULER) -> bool:
+    """Whether some daemon holds the lease now (one is active)."""
+    lease = session.get(SchedulerLease, name)
+    return lease is not None and lease.expires_at >= now

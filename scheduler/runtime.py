@@ -28,7 +28,9 @@ from scheduler import jobs
 from scheduler.cleanup import Retention, clean_up
 from scheduler.crawls import (
     SAME_TIME,
+    claim_crawl_requests,
     close_abandoned_runs,
+    close_unplaced_runs,
     enabled_sources,
     plan_crawl_jobs,
     sources_being_crawled,
@@ -41,6 +43,9 @@ from store.models import Source
 log = logging.getLogger("vahti.daemon")
 # A run left "running" this long after the longest a crawl can take was abandoned.
 ABANDON_MARGIN_SECONDS = 120.0
+# With the Scrapyd backend, a run that no node took this long (plus crawl.scrapyd_lost_seconds)
+# after it started was abandoned by the process that started it.
+UNPLACED_SECONDS = 60.0
 
 
 class ActiveRuntime:
@@ -67,10 +72,16 @@ class ActiveRuntime:
             unconfirmed_days=self.config.unconfirmed_days,
         )
         self.abandon_after = crawls.crawl_deadline_seconds + ABANDON_MARGIN_SECONDS
+        self.unplaced_after = (
+            UNPLACED_SECONDS + settings.crawl.scrapyd_lost_seconds
+            if settings.crawl.backend == "scrapyd"
+            else None
+        )
         self.flags = StopFlags()
         self.scheduler: AsyncIOScheduler | None = None
         self.active = False
         self.chores: dict[str, asyncio.Task[None]] = {}
+        self._requests: asyncio.Task[None] | None = None
 
     # -- the term --
 
@@ -87,6 +98,7 @@ class ActiveRuntime:
         jobs.bind(self)
         self.active = True
         self.crawls.open(self._may_crawl, self.stats)
+        self._requests = asyncio.create_task(self._follow_requests(), name="crawl requests")
         self.scheduler.resume()
 
     async def stop(self, timeout: float, hurry: asyncio.Event) -> None:
@@ -95,6 +107,8 @@ class ActiveRuntime:
         digest run to hand back what it has not sent."""
         self.active = False
         jobs.bind(None)
+        if self._requests is not None:
+            self._requests.cancel()  # a claim it loses stays due: the next sync schedules it
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.flags.finish.set()
@@ -176,12 +190,33 @@ class ActiveRuntime:
                 return False
             return source_id not in sources_being_crawled(session, now, self.abandon_after)
 
+    def _claim_requests(self) -> list[int]:
+        with self.sessions.begin() as session:
+            return claim_crawl_requests(session)
+
+    async def _follow_requests(self) -> None:
+        """Claim the "crawl now" requests of every web process, every
+        `crawl_request_seconds`, and queue them (the admission check still applies)."""
+        while self.active:
+            try:
+                claimed = await asyncio.to_thread(self._claim_requests)
+            except Exception as exc:
+                log.warning("crawl requests: cannot read them (%s)", exc)
+                claimed = []
+            for source_id in claimed:
+                if self.active:
+                    log.info("crawl: source=%d asked for; queued", source_id)
+                    self.crawls.submit(source_id)
+            await asyncio.sleep(self.config.crawl_request_seconds)
+
     def _sync_now(self, crawling: frozenset[int]) -> tuple[int, int, int]:
         """Close abandoned runs, then set and remove crawl jobs (in a thread)."""
         assert self.scheduler is not None
         now = self.clock()
         with self.sessions.begin() as session:
             abandoned = close_abandoned_runs(session, now, self.abandon_after)
+            if self.unplaced_after is not None:
+                abandoned += close_unplaced_runs(session, now, self.unplaced_after, crawling)
         with self.sessions() as session:
             sources = enabled_sources(session)
             busy = sources_being_crawled(session, now, self.abandon_after) | crawling
@@ -192,12 +227,14 @@ class ActiveRuntime:
             now,
             self.config.crawl_jitter_seconds,
         )
-        for source_id, when in plan.schedule.items():
-            if self.active:
-                jobs.set_crawl(self.scheduler, source_id, when)
-        for source_id in plan.remove:
-            if self.active:
-                jobs.remove_crawl(self.scheduler, source_id)
+        if plan.schedule or plan.remove:
+            with jobs.batch(self.scheduler):
+                for source_id, when in plan.schedule.items():
+                    if self.active:
+                        jobs.set_crawl(self.scheduler, source_id, when)
+                for source_id in plan.remove:
+                    if self.active:
+                        jobs.remove_crawl(self.scheduler, source_id)
         return len(plan.schedule), len(plan.remove), abandoned
 
     async def _sync(self) -> None:

@@ -4,6 +4,9 @@ scheduled crawls all go through a `CrawlQueue`.
 - At most `max_parallel` (`crawl.max_parallel`) crawls at once, whoever asked for them. Inside
   `vahti run` the web app is handed the daemon's queue, so asked-for and scheduled crawls
   share the one limit; `vahti serve` builds its own.
+- "Crawl now" is a request in the database (`crawl_now`): any web process may take it, the
+  active daemon runs it (its runtime claims the requests every `scheduler.crawl_request_seconds`);
+  a web process runs it itself only when no daemon is active.
 - One crawl per source at a time: `submit` refuses a source already queued or running.
 - Each crawl runs in a child process through `scrapers.runner.crawl_one`, which writes the
   CrawlRun row before the child starts and closes it however the child ends; a crawl that is
@@ -32,18 +35,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dedupe.job import DedupeCounts, run_dedupe
 from dedupe.memory import Memory
-from scheduler.crawls import sources_being_crawled
+from scheduler.crawls import claim_crawl_requests, request_crawl, sources_being_crawled
 from scheduler.interface import Tally
+from scheduler.lease import held as lease_held
 from scrapers.handoff import ChildSettings
 from scrapers.remote import NodePool, crawl_remote
 from scrapers.runner import KILL_GRACE_SECONDS, CrawlResult, ProgressCallback, crawl_one
 from store.clock import utcnow
-from store.models import Source
 
 log = logging.getLogger("vahti.crawls")
 # Dedupe waits for the queue to empty, but not longer than this since the last one.
@@ -69,9 +71,12 @@ class CrawlQueue:
         on_event: ProgressCallback | None = None,
         kill_grace: float = KILL_GRACE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
+        leave_to_daemon: bool = False,
     ) -> None:
         """`child_settings`: what each crawl process is handed (it reads no settings of its own).
         `dedupe_past_days`: run dedupe after crawls (with `dedupe.past_days`); None: never.
+        `leave_to_daemon`: a web process's own queue; "crawl now" runs here only while no
+        daemon is active (one holding the lease claims the request instead).
         `on_event(kind, result)`: each crawl's "started", "progress" and "finished"."""
         self.sessions = sessions
         self.max_parallel = max_parallel
@@ -81,6 +86,7 @@ class CrawlQueue:
         self.on_event = on_event
         self.kill_grace = kill_grace
         self.clock = clock
+        self.leave_to_daemon = leave_to_daemon
         self.crawl_deadline_seconds = float(time_limit + kill_grace)
         self._open = True
         self._admit: Admit | None = None
@@ -156,16 +162,24 @@ class CrawlQueue:
         return True
 
     def crawl_now(self, session: Session, source_id: int) -> bool:
-        """The admin's "crawl now": False when the source is being crawled already; else it
-        falls due now (whichever daemon is active crawls it, when this queue is closed: a
-        standby's) and is queued here."""
+        """The admin's "crawl now", on any web process: False when the source is being crawled
+        already; else the request is stored (the source falls due now, and a request row waits
+        for the active daemon, scheduler.crawls.request_crawl). An open queue takes the request
+        itself at once: the active daemon's, or a web process's own (`leave_to_daemon`) when no
+        daemon is active. A standby's closed queue, or a web process's while a daemon is
+        active, leaves it to the active daemon, which claims it within
+        `scheduler.crawl_request_seconds`."""
         if self.busy(session, source_id):
             return False
-        session.execute(
-            update(Source).where(Source.id == source_id).values(next_crawl_at=self.clock())
-        )
+        now = self.clock()
+        request_crawl(session, source_id, now)
         session.commit()
-        self.submit(source_id)
+        if not self._open or (self.leave_to_daemon and lease_held(session, utcnow())):
+            return True
+        claimed = claim_crawl_requests(session, [source_id])
+        session.commit()
+        for claimed_id in claimed:
+            self.submit(claimed_id)
         return True
 
     async def run(self, source_ids: Iterable[int]) -> list[CrawlResult]:

@@ -54,8 +54,8 @@ def head_revision(engine: Engine) -> str | None:
 
 
 @cache
-def known_head() -> str | None:
-    """The head revision read straight from the migration files (the one nobody revises)."""
+def _read_revisions() -> tuple[set[str], set[str]]:
+    """(every revision, every revision some other one revises) of the migration files."""
     revisions: set[str] = set()
     revised: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
@@ -66,8 +66,27 @@ def known_head() -> str | None:
         down = _DOWN.search(source)
         if down:
             revised.add(down.group(1))
+    return revisions, revised
+
+
+def known_head() -> str | None:
+    """The head revision read straight from the migration files (the one nobody revises)."""
+    revisions, revised = _read_revisions()
     heads = revisions - revised
     return heads.pop() if len(heads) == 1 else None
+
+
+class SchemaNewer(Exception):
+    """The database was migrated by a newer installation than this one (a rolling upgrade:
+    this process's code is older than the schema)."""
+
+    def __init__(self, current: str, head: str | None) -> None:
+        super().__init__(
+            f"the database schema is at revision {current}, which this installation does not "
+            f"know (its newest is {head}): it was upgraded by a newer version; upgrade this "
+            "installation before starting it"
+        )
+        self.current = current
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -119,5 +138,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 def ensure_schema(engine: Engine) -> None:
     """Apply pending migrations (a single query when the schema is already at head)."""
     head = known_head()
-    if head is None or current_revision(engine) != head:
+    current = current_revision(engine)
+    if head is None or current != head:
+        if current is not None and current not in _read_revisions()[0]:
+            raise SchemaNewer(current, head)
         upgrade(engine)

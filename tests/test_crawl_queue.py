@@ -187,3 +187,44 @@ async def test_stop_kills_the_crawls_in_flight_and_closes_their_runs_as_cancelle
     with sqlite_db.sessions() as session:
         source = session.get_one(Source, slow)
     assert source.consecutive_failures == 0  # a shutdown says nothing of the source
+
+
+async def test_a_web_processs_own_queue_leaves_crawl_now_to_the_active_daemon(
+    db: Database, site_server: SiteServer, tmp_path: Path
+) -> None:
+    """`vahti serve`'s queue (`leave_to_daemon`): while a daemon holds the lease, "crawl now"
+    is only stored (the source due now, a request the daemon claims); with no daemon active,
+    the web process crawls it itself."""
+    from datetime import timedelta
+
+    from scheduler.crawls import claim_crawl_requests
+    from scheduler.lease import Lease
+    from store.models import CrawlRequest
+
+    left, taken = add_sources(db, site_server, 0.0, "jatetty", "otettu")
+    queue = make_queue(db, tmp_path, 2, leave_to_daemon=True)
+    lease = Lease(db.sessions, "daemon-elsewhere", ttl=timedelta(seconds=30))
+    assert lease.try_acquire(datetime.now(UTC))
+    with db.sessions() as session:
+        assert queue.crawl_now(session, left)
+    assert not queue.running(left)
+    with db.sessions() as session:
+        assert session.scalars(select(CrawlRequest.source_id)).all() == [left]
+        due = session.get_one(Source, left).next_crawl_at
+    assert due is not None and due <= datetime.now(UTC)
+    # The daemon claims it, once.
+    with db.sessions.begin() as session:
+        assert claim_crawl_requests(session) == [left]
+    with db.sessions.begin() as session:
+        assert claim_crawl_requests(session) == []
+
+    # Control: the daemon gone (its lease released), the web process crawls it itself.
+    lease.release(datetime.now(UTC))
+    with db.sessions() as session:
+        assert queue.crawl_now(session, taken)
+    assert queue.running(taken)
+    await idle(queue)
+    assert [run.status for run in runs_of(db, taken)] == ["ok"]
+    assert runs_of(db, left) == []
+    with db.sessions() as session:
+        assert session.scalars(select(CrawlRequest)).all() == []

@@ -125,3 +125,31 @@ def test_a_running_crawl_blocks_a_second_one_until_it_is_abandoned(
     assert runs[stale].status == "failed" and runs[stale].first_error == ABANDONED
     assert runs[stale].finished_at == now
     assert runs[fresh].status == "running"
+
+
+def test_a_run_no_scrapyd_node_took_is_closed_soon_and_its_source_stays_due(
+    db: Database, now: datetime
+) -> None:
+    """A leader killed between creating a run and scheduling its job leaves a run with no job:
+    with the Scrapyd backend it is closed as cancelled a minute later, not after the time
+    limit; a run on a node, a young one and one this daemon is placing now stay open."""
+    from scheduler.crawls import NEVER_PLACED, close_unplaced_runs
+
+    orphan = add_source_with_run(db, now - timedelta(minutes=2))
+    on_node = add_source_with_run(db, now - timedelta(minutes=2))
+    young = add_source_with_run(db, now - timedelta(seconds=10))
+    placing = add_source_with_run(db, now - timedelta(minutes=2))
+    with db.sessions.begin() as session:
+        for run in session.query(CrawlRun).filter(CrawlRun.source_id == on_node):
+            run.node, run.job = "http://127.0.0.1:6800", f"run-{run.id}"
+    with db.sessions.begin() as session:
+        assert close_unplaced_runs(session, now, 63.0, skip={placing}) == 1
+    with db.sessions() as session:
+        runs = {run.source_id: run for run in session.query(CrawlRun)}
+        orphan_source = session.get_one(Source, orphan)
+    assert (runs[orphan].status, runs[orphan].first_error) == ("cancelled", NEVER_PLACED)
+    assert runs[orphan].finished_at == now
+    assert {runs[s].status for s in (on_node, young, placing)} == {"running"}
+    assert orphan_source.next_crawl_at is None and orphan_source.consecutive_failures == 0
+    with db.sessions() as session:  # no longer blocks a crawl of its source
+        assert orphan not in sources_being_crawled(session, now, 630.0)

@@ -110,3 +110,79 @@ async def test_stopping_the_scheduler_leaves_our_engine_and_its_connections_alon
         await asyncio.sleep(0)  # the shutdown runs on the loop
         assert db.engine.pool is pool
         assert busy.execute(text("SELECT 1")).scalar() == 1
+
+
+def store_reads(engine: object, counter: list[str]) -> object:
+    """Count the statements that read the job store's due jobs (a wake-up of the scheduler)."""
+    from sqlalchemy import event
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "apscheduler_jobs" in statement:
+            counter.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    return seen
+
+
+async def test_many_crawl_jobs_set_in_a_batch_wake_the_scheduler_once(
+    db: Database, now: datetime
+) -> None:
+    """Setting the crawl jobs of many sources from a thread (the daemon's source sync): one by
+    one, each wakes the running scheduler on the loop, which reads the store each time; in a
+    batch, the store is read about once."""
+    from sqlalchemy import event
+
+    scheduler = jobs.make_scheduler(db.engine)
+    scheduler.start()
+    later = datetime.now(UTC) + timedelta(days=1)
+    reads: list[str] = []
+    listener = store_reads(db.engine, reads)
+    try:
+
+        def one_by_one(first: int) -> None:
+            for source_id in range(first, first + 60):
+                jobs.set_crawl(scheduler, source_id, later)
+
+        def batched(first: int) -> None:
+            with jobs.batch(scheduler):
+                one_by_one(first)
+
+        await asyncio.to_thread(one_by_one, 1)  # control: a wake-up per job
+        await asyncio.sleep(0.2)
+        unbatched = len(reads)
+        reads.clear()
+        await asyncio.to_thread(batched, 100)
+        await asyncio.sleep(0.2)
+        assert unbatched >= 30
+        assert len(reads) <= 3
+        assert scheduler.state == 1  # running again (not left paused)
+        assert len(jobs.scheduled_crawls(scheduler)) == 120
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+        scheduler.shutdown(wait=False)
+
+
+async def test_a_job_removed_by_another_scheduler_leaves_this_one_awake(
+    db: Database, now: datetime
+) -> None:
+    """Two schedulers on one store for a moment (a daemon whose lease ran out, before it
+    notices): a job the other removed is not found after its run here; that must not stop
+    this scheduler's wake-ups."""
+    first = jobs.make_scheduler(db.engine)
+    first.start(paused=True)
+    second = jobs.make_scheduler(db.engine)
+    second.start(paused=True)
+    try:
+        store = first._lookup_jobstore("default")
+        jobs.set_crawl(first, 1, now)
+        job = first.get_job("crawl:1")
+        assert job is not None
+        second.remove_job("crawl:1")
+        store.remove_job("crawl:1")  # gone already: no JobLookupError
+        store.update_job(job)
+        # Positive control: the store still works for jobs that exist.
+        jobs.set_crawl(first, 2, now + timedelta(hours=1))
+        assert jobs.scheduled_crawls(second) == {2: now + timedelta(hours=1)}
+    finally:
+        first.shutdown(wait=False)
+        second.shutdown(wait=False)

@@ -351,3 +351,41 @@ async def test_a_job_left_waiting_on_a_busy_node_is_cancelled_not_blamed(
         await node.cancel("hog")
     finally:
         stop_nodes([busy])
+
+
+async def test_a_node_lost_after_its_job_closed_the_run_does_not_crawl_it_again(
+    sqlite_db: Database, site_server: SiteServer, tmp_path: Path
+) -> None:
+    """The job finished (its run closed ok) but the node went before the daemon saw it finish:
+    the crawl is done, and is not run a second time on the other node."""
+    db = sqlite_db
+    pair = start_nodes(2, tmp_path / "own-nodes")
+    # The daemon reads the node's jobs every 40 s: the kill comes between two reads, and the
+    # node is found lost at the second read after it.
+    poll = 40.0
+    try:
+        await deploy_to(pair)
+        (source_id,) = add_sources(db, site_server, "fast")
+        use_database(pair, db.url)
+        crawl_settings = node_crawl(pair, scrapyd_poll_seconds=poll, scrapyd_lost_seconds=0.5)
+        queue = CrawlQueue(
+            db.sessions,
+            max_parallel=1,
+            time_limit=120,
+            child_settings=ChildSettings(
+                crawl=crawl_settings, database=DatabaseSettings(url=db.url)
+            ),
+        )
+        started = asyncio.get_running_loop().time()
+        crawl = asyncio.ensure_future(queue.run([source_id]))
+        await until(lambda: [r.status for r in runs(db, source_id)] == [vocab.RUN_OK], poll,
+                    "the job to close its run")  # fmt: skip
+        if asyncio.get_running_loop().time() - started > poll - 5:
+            pytest.skip("the job took about as long as the daemon's poll: nothing to tell apart")
+        (done,) = runs(db, source_id)
+        next(node for node in pair if node.url == done.node).kill()
+        results = await asyncio.wait_for(crawl, 2 * poll + 30)
+    finally:
+        stop_nodes(pair)
+    assert [(r.status, r.id) for r in runs(db, source_id)] == [(vocab.RUN_OK, done.id)]
+    assert results[0].status == vocab.RUN_OK and results[0].run_id == done.id

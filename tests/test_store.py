@@ -7,17 +7,18 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from subprocess import PIPE
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from store import vocab
 from store.db import make_engine
 from store.listings import mark_gone, upsert_listings
-from store.migrate import current_revision, head_revision, upgrade
+from store.migrate import current_revision, head_revision, known_head, upgrade
 from store.models import Base, Delivery, Listing, Source, Subscriber
 from store.record import EventRecord
 from tests.conftest import Database
@@ -213,5 +214,29 @@ def test_daemons_starting_together_on_an_empty_database_migrate_it_once(
     engine = make_engine(db_url)
     try:
         assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_process_older_than_the_schema_refuses_to_start_in_one_line(
+    db_url: str, run_vahti: Any
+) -> None:
+    """A rolling upgrade: one role already migrated the database; a role still on the old code
+    that (re)starts says so in one line (exit 3) instead of a traceback, and changes nothing."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    env = {"VAHTI_DATABASE__URL": db_url}
+    try:
+        assert run_vahti("sources", "list", env=env).returncode == 0  # control: at head
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0099_newer'"))
+        result = run_vahti("sources", "list", env=env)
+        assert result.returncode == 3, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"error: the database schema is at revision 0099_newer, which this installation "
+            f"does not know (its newest is {known_head()}): it was upgraded by a newer version; "
+            "upgrade this installation before starting it"
+        ]
+        assert current_revision(engine) == "0099_newer"
     finally:
         engine.dispose()

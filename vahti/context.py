@@ -20,8 +20,15 @@ from config import Settings
 from config.schema import DatabaseSettings
 from scrapers.handoff import ChildSettings
 from store.db import DatabaseError, make_engine, session_factory
-from store.migrate import ensure_schema
-from vahti.unavailable import Unavailable, database_unavailable, one_line, os_reason, shown_url
+from store.migrate import SchemaNewer, ensure_schema
+from vahti.unavailable import (
+    EXIT_DATABASE_UNAVAILABLE,
+    Unavailable,
+    database_unavailable,
+    one_line,
+    os_reason,
+    shown_url,
+)
 
 SECRET_FILE = Path("var/secret_key")
 
@@ -64,6 +71,9 @@ class AppContext:
             engine = open_engine(self.settings.database)
             try:
                 ensure_schema(engine)
+            except SchemaNewer as exc:
+                engine.dispose()
+                raise Unavailable(str(exc), EXIT_DATABASE_UNAVAILABLE) from None
             except BaseException:
                 engine.dispose()
                 raise

@@ -87,7 +87,8 @@ def create_app(
     the daemon's scheduler is alive (for /healthz); `sender` sends confirmation mails (default:
     the file outbox var/outbox); `clock` gives "now" (tests); `crawl_queue` runs the admin's
     "crawl now" (`vahti run` hands in the daemon's, which the daemon stops; default: one of the
-    app's own, from the config, stopped with the app). Admin-added source URLs are checked by
+    app's own, from the config, stopped with the app, which leaves the request to the active
+    daemon when there is one). Admin-added source URLs are checked by
     the source service under `config.allow_private_networks`.
     """
     if not config.secret_key:
@@ -101,6 +102,7 @@ def create_app(
         child_settings=config.child_settings,
         dedupe_past_days=config.dedupe_past_days,
         clock=now,
+        leave_to_daemon=True,
     )
 
     @asynccontextmanager

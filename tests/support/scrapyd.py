@@ -219,3 +219,26 @@ def running_nodes(
         yield nodes
     finally:
         stop_nodes(nodes)
+
+
+def restart_node(node: ScrapydNode) -> ScrapydNode:
+    """Start a killed node again in its folder, on its port, with its eggs (what systemd's
+    Restart= does); its running jobs are gone. Waits until it answers."""
+    with node.log_file.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scrapyd"],
+            cwd=node.folder,
+            env=_node_environment(node.folder, node.settings_file),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    again = ScrapydNode(node.folder, node.port, process, node.settings_file, node.log_file)
+    give_up = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < give_up and again.alive():
+        try:
+            httpx.get(f"{again.url}/daemonstatus.json", timeout=1)
+            return again
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError(f"Scrapyd did not start again on port {node.port}: {node.log()[-1500:]}")
