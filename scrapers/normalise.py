@@ -192,11 +192,11 @@ def times_of(raw: RawEvent, ctx: ExtractContext) -> tuple[datetime, datetime | N
 
 
 def _times(raw: RawEvent, ctx: ExtractContext, zone: str) -> tuple[datetime, datetime | None, bool]:
-    today = ctx.now.astimezone(ZoneInfo(zone)).date()
     start = _moment(raw.start, zone, "start", ctx)
     end = _moment(raw.end, zone, "end", ctx)
     end_inclusive = raw.end_inclusive
     if start is None and raw.when_text:
+        today = ctx.now.astimezone(ZoneInfo(zone)).date()
         span = parse_when(
             raw.when_text, today, tuple(ctx.languages), raw.time_text, raw.date_formats
         )

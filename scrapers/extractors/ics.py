@@ -341,12 +341,14 @@ def _add_spans(
     ctx: ExtractContext,
 ) -> None:
     templates: dict[tuple[Any, ...], EventRecord] = {}
-    keys: dict[int, tuple[Any, ...] | None] = {}  # one content key per source VEVENT
+    # One content key and one name per source VEVENT (a series, or a moved occurrence).
+    keys: dict[int, tuple[tuple[Any, ...] | None, str]] = {}
     for source, start, end in spans:
         if id(source) not in keys:
-            keys[id(source)] = _content_key(source, uid)
+            keys[id(source)] = (_content_key(source, uid), _name(source))
+        key, name = keys[id(source)]
         when = _span_when(source, start, end, uid, calendar_zone)
-        _add(result, source, uid, calendar_zone, ctx, templates, when=when, key=keys[id(source)])
+        _add(result, source, uid, calendar_zone, ctx, templates, when=when, key=key, name=name)
 
 
 # Read occurrences without a component copy each (recurring-ical-events' `between()` copies
@@ -479,6 +481,11 @@ def _raw(
     return raw
 
 
+def _name(component: Any) -> str:
+    """What a skipped event is called in the run's errors."""
+    return str(component.get("SUMMARY") or component.get("UID"))
+
+
 def _content_key(component: Any, uid: str | None) -> tuple[Any, ...] | None:
     """What an occurrence of a series says besides its times (None for single events)."""
     if uid is None:
@@ -516,16 +523,19 @@ def _add(
     templates: dict[tuple[Any, ...], EventRecord] | None = None,
     when: RawEvent | None = None,
     key: tuple[Any, ...] | None = None,
+    name: str | None = None,
 ) -> None:
     """Normalise one event; occurrences of a series copy their first sibling's fields.
 
     `when`: the occurrence's times and key, when `component` is the series' source VEVENT;
-    `key`: its content key, when the caller has it already.
+    `key` and `name`: its content key and the name a skipped event is given, when the caller
+    has them already.
     """
     if key is None and templates is not None:
         key = _content_key(component, uid)
     template = templates.get(key) if templates is not None and key is not None else None
-    name = str(component.get("SUMMARY") or component.get("UID"))
+    if name is None:
+        name = _name(component)
     if template is None:
         record = result.add(_raw(component, uid, calendar_zone, ctx, when), ctx, name=name)
         if record is not None and templates is not None and key is not None:
