@@ -106,6 +106,8 @@ bench: install
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/dedupe.py
+	$(BIN)/python bench/dedupe.py --incremental 100000
+	$(BIN)/python bench/dedupe.py -n 1000000
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/daemon.py

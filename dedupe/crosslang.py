@@ -58,14 +58,26 @@ ORGANISER_WEIGHT: Final = 0.1
 ANY_CATEGORY: Final = frozenset({"other"})
 
 
+def title_sample(listing: DedupeListing) -> tuple[int, int, str, str | None]:
+    """What `source_languages` reads of a listing: id, source, title, the title's own key."""
+    declared = next((k for k, v in listing.titles.items() if v == listing.title), None)
+    return listing.id, listing.source_id, listing.title, declared
+
+
 def source_languages(listings: Sequence[DedupeListing]) -> dict[int, str | None]:
     """The language each source writes its titles in (fi, sv, en), or None when mixed."""
+    return languages_of_samples(title_sample(listing) for listing in listings)
+
+
+def languages_of_samples(
+    samples: Iterable[tuple[int, int, str, str | None]],
+) -> dict[int, str | None]:
+    """`source_languages` from each listing's `title_sample`."""
     sample: dict[int, list[str]] = defaultdict(list)
-    for listing in sorted(listings, key=lambda item: item.id):
-        found = sample[listing.source_id]
+    for _id, source_id, title, declared in sorted(samples):
+        found = sample[source_id]
         if len(found) < SOURCE_SAMPLE:
-            declared = next((k for k, v in listing.titles.items() if v == listing.title), None)
-            language = declared or title_language(listing.title)
+            language = declared or title_language(title)
             if language:
                 found.append(language)
     result: dict[int, str | None] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dedupe.cluster import cluster, paused_gc
+from dedupe.memory import FullRunNeeded, Memory
 from dedupe.merge import canonical_values, latest
 from dedupe.model import Cluster, Decision, DedupeListing
 from store.models import DedupeDecision, Event, Listing, Source
@@ -45,6 +46,10 @@ class DedupeCounts:
     listings_moved: int = 0
     candidate_pairs: int = 0
     seconds: float = 0.0
+    # A full run, or an incremental one that grouped `regrouped` listings again.
+    full: bool = True
+    regrouped: int = 0
+    rewritten: int = 0
     # Listing id → event id, for callers that want to report where a listing went.
     event_of: dict[int, int] = field(default_factory=dict, repr=False)
 
@@ -125,30 +130,176 @@ def _assign_ids(
     return {index: chosen.get(index) for index in range(len(clusters))}
 
 
-def run_dedupe(session: Session, now: datetime, past_days: int = DEFAULT_PAST_DAYS) -> DedupeCounts:
-    """Cluster current listings into events and write them; returns what changed."""
+def run_dedupe(
+    session: Session,
+    now: datetime,
+    past_days: int = DEFAULT_PAST_DAYS,
+    memory: Memory | None = None,
+) -> DedupeCounts:
+    """Cluster current listings into events and write them; returns what changed.
+
+    Without a `memory`, or with an empty one, a full run (filling the memory). With the
+    memory of an earlier run in this process, an incremental run: only the listings that
+    changed since, and the region they can affect, are grouped and written again
+    (dedupe/memory.py); the result is the full run's.
+    """
     with paused_gc():
-        return _run(session, now, past_days)
+        if memory is not None and memory.ready:
+            return _incremental(session, now, past_days, memory)
+        return _run(session, now, past_days, memory)
 
 
-def _run(session: Session, now: datetime, past_days: int) -> DedupeCounts:
+def _run(session: Session, now: datetime, past_days: int, memory: Memory | None) -> DedupeCounts:
     started = time.perf_counter()
     counts = DedupeCounts()
     rows = _window_listings(session, now - timedelta(days=past_days))
-    priority: dict[int, int] = {
-        row[0]: row[1] for row in session.execute(select(Source.id, Source.priority))
-    }
+    priority = _priorities(session)
     inputs = [to_dedupe_listing(row, priority.get(row.source_id, 0)) for row in rows]
     by_id = {row.id: row for row in rows}
-    found = cluster(inputs, _decisions(session, list(by_id)))
+    found = cluster(inputs, _decisions(session, list(by_id)), memory=memory)
     counts.listings = len(rows)
     counts.candidate_pairs = found.candidate_pairs
     current = {row.id: row.event_id for row in rows}
-    assigned = _assign_ids(found.clusters, current)
+    _place(session, found.clusters, by_id, inputs, current, now, counts)
+    counts.events = len(found.clusters)
+    counts.duplicates_joined = counts.listings - counts.events
+    if memory is not None:
+        memory.priorities = priority
+        memory.marks = {row.id: (row.content_hash, row.gone_at) for row in rows}
+        memory.event_of = dict(counts.event_of)
+        memory.why = {i: c.why.get(i, {}) for c in found.clusters for i in c.listing_ids}
+    counts.seconds = time.perf_counter() - started
+    return counts
+
+
+def _incremental(session: Session, now: datetime, past_days: int, memory: Memory) -> DedupeCounts:
+    """Group again only what changed since the memory's run (see dedupe/memory.py)."""
+    started = time.perf_counter()
+    counts = DedupeCounts(full=False)
+    since = now - timedelta(days=past_days)
+    window = session.execute(
+        select(
+            Listing.id, Listing.source_id, Listing.content_hash, Listing.gone_at, Listing.event_id
+        ).where(func.coalesce(Listing.end_at, Listing.start_at) >= since)
+    ).all()
+    priority = _priorities(session)
+    changed_sources = {
+        s
+        for s in priority.keys() | memory.priorities.keys()
+        if priority.get(s, 0) != memory.priorities.get(s, 0)
+    }
+    changed_ids: list[int] = []
+    forced: set[int] = set()
+    holders: dict[int | None, list[int]] = defaultdict(list)
+    current: dict[int, int | None] = {}
+    marks, event_of = memory.marks, memory.event_of
+    for listing_id, source_id, digest, gone_at, event_id in window:
+        current[listing_id] = event_id
+        holders[event_id].append(listing_id)
+        mark = marks.get(listing_id)
+        if mark is None or mark[0] != digest:
+            changed_ids.append(listing_id)
+        elif (
+            mark[1] != gone_at
+            or event_id != event_of.get(listing_id)
+            or source_id in changed_sources
+        ):
+            forced.add(listing_id)
+    removed = [listing_id for listing_id in memory.marks if listing_id not in current]
+    rows = {row.id: row for row in _listings(session, changed_ids)}
+    changed = {
+        listing_id: to_dedupe_listing(row, priority.get(row.source_id, 0))
+        for listing_id, row in rows.items()
+    }
+    try:
+        region = memory.update(
+            changed,
+            removed,
+            _decisions(session, list(current)),
+            forced,
+            lambda x: holders.get(current[x], ()) if current.get(x) is not None else (),
+        )
+    except FullRunNeeded:
+        memory.clear()
+        return _run(session, now, past_days, memory)
+    # A cluster of the region that is what it was (its listings unchanged, holding its event
+    # and nothing else holding it, the same reasons) is not written again: a full run would
+    # find nothing to change in it. Whole days come back this way with the cross-language step.
+    touched = set(changed) | forced
+    placing: list[Cluster] = []
+    for group in region.clusters:
+        ids = group.listing_ids
+        event_id = current.get(ids[0])
+        if (
+            event_id is not None
+            and touched.isdisjoint(ids)
+            and region.tainted.isdisjoint(ids)
+            and len(holders.get(event_id, ())) == len(ids)
+            and all(current.get(i) == event_id for i in ids)
+            and all(memory.why.get(i) == group.why.get(i, {}) for i in ids)
+        ):
+            counts.event_of.update(dict.fromkeys(ids, event_id))
+        else:
+            placing.append(group)
+    placed = {i for group in placing for i in group.listing_ids}
+    rows.update({row.id: row for row in _listings(session, placed - rows.keys())})
+    inputs = [
+        changed.get(i) or to_dedupe_listing(rows[i], priority.get(rows[i].source_id, 0))
+        for i in sorted(placed)
+    ]
+    local = {i: current[i] for i in placed}
+    _place(session, placing, rows, inputs, local, now, counts)
+    for group in placing:
+        for listing_id in group.listing_ids:
+            memory.why[listing_id] = group.why.get(listing_id, {})
+    for listing_id in removed:
+        memory.marks.pop(listing_id, None)
+        memory.event_of.pop(listing_id, None)
+        memory.why.pop(listing_id, None)
+    for listing_id, loaded in rows.items():
+        memory.marks[listing_id] = (loaded.content_hash, loaded.gone_at)
+    memory.event_of.update(counts.event_of)
+    memory.priorities = priority
+    counts.event_of = dict(memory.event_of)
+    counts.listings = len(window)
+    counts.events = memory.clusters
+    counts.duplicates_joined = counts.listings - counts.events
+    counts.candidate_pairs = region.scored_pairs
+    counts.regrouped = len(region.listing_ids)
+    counts.rewritten = len(placed)
+    counts.seconds = time.perf_counter() - started
+    return counts
+
+
+def _priorities(session: Session) -> dict[int, int]:
+    return {row[0]: row[1] for row in session.execute(select(Source.id, Source.priority))}
+
+
+def _listings(session: Session, ids: Iterable[int]) -> list[Listing]:
+    wanted = sorted(ids)
+    found: list[Listing] = []
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        found.extend(session.scalars(select(Listing).where(Listing.id.in_(chunk))))
+    return found
+
+
+def _place(
+    session: Session,
+    clusters: Sequence[Cluster],
+    by_id: Mapping[int, Listing],
+    inputs: Sequence[DedupeListing],
+    current: dict[int, int | None],
+    now: datetime,
+    counts: DedupeCounts,
+) -> None:
+    """Write the clusters as events: ids kept (`_assign_ids`), merged values, listings moved,
+    events left without listings retired. `current`: each listing's event before."""
+    assigned = _assign_ids(clusters, current)
     events = _load_events(session, {e for e in current.values() if e is not None})
     inputs_by_id = {item.id: item for item in inputs}
     placed: list[tuple[Event, Cluster]] = []
-    for index, group in enumerate(found.clusters):
+    for index, group in enumerate(clusters):
         event_id = assigned[index]
         event = events.get(event_id) if event_id is not None else None
         members = [inputs_by_id[i] for i in group.listing_ids]
@@ -182,11 +333,7 @@ def _run(session: Session, now: datetime, past_days: int) -> DedupeCounts:
                 row.match_info = why
             counts.event_of[listing_id] = event.id
     counts.events_merged_away = _retire(session, events, kept, counts.event_of, current, now)
-    counts.events = len(found.clusters)
-    counts.duplicates_joined = counts.listings - counts.events
     session.flush()
-    counts.seconds = time.perf_counter() - started
-    return counts
 
 
 def _load_events(session: Session, ids: Iterable[int]) -> dict[int, Event]:

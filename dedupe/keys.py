@@ -10,7 +10,7 @@ distinctive word of the title, venue or organiser (a bit mask test, ~0.1 µs a p
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,6 +43,8 @@ RARE_WORDS = 4
 COMMON_WORD = 24
 ALLDAY_POSTING_CAP = 300
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# How much of a description is searched for event URLs.
+URL_TEXT = 2000
 
 
 @dataclass(slots=True)
@@ -93,6 +95,7 @@ class Features:
     venue_alt: frozenset[str]
 
 
+@lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -159,22 +162,22 @@ def listing_urls(listing: DedupeListing) -> ListingUrls:
     """The listing's event URLs (its own, registration, page, those in the description) and
     meeting link, normalised."""
     raw = [listing.url, listing.application_url, listing.page_url]
-    raw += urls_in(listing.description_text)
+    raw += urls_in(listing.description_text, URL_TEXT)
     urls = frozenset(u for u in (normalise_url(r) for r in raw if r) if u)
     online = normalise_url(listing.online_url) if listing.online_url else None
     return urls, online
 
 
-def generic_urls(listings: Sequence[DedupeListing], found: Sequence[ListingUrls]) -> frozenset[str]:
+def generic_urls(found: Iterable[tuple[int, ListingUrls]]) -> frozenset[str]:
     """URLs that one source uses for several listings (a feed, a series page, a venue's
     calendar): only a URL that points at one event is evidence. Meeting links as "online:...".
-    `found` holds `listing_urls` of each listing, in the same order."""
+    `found` holds each listing's source id and `listing_urls`."""
     uses: Counter[tuple[int, str]] = Counter()
-    for listing, (urls, online) in zip(listings, found, strict=True):
+    for source_id, (urls, online) in found:
         for url in urls:
-            uses[(listing.source_id, url)] += 1
+            uses[(source_id, url)] += 1
         if online:
-            uses[(listing.source_id, "online:" + online)] += 1
+            uses[(source_id, "online:" + online)] += 1
     return frozenset(url for (_source, url), count in uses.items() if count > 1)
 
 
@@ -196,14 +199,21 @@ def features(
     declared = {text: lang for lang, text in listing.titles.items() if text}
     titles = [listing.title, *(t for t in listing.titles.values() if t and t != listing.title)]
     variants: list[TitleVariant] = []
-    words: set[str] = set()
     numbers: frozenset[str] = frozenset()
-    for title in titles:
-        variant, full_bag = _variant(title, local.year)
-        if not variants:
-            numbers = frozenset(w for w in full_bag if w.startswith("#"))
+    year = local.year
+    if len(titles) == 1:
+        variant, words = _variant(listing.title, year)
         variants.append(variant)
-        words.update(full_bag)
+        numbers = _numbers(words)
+    else:
+        collected: set[str] = set()
+        for title in titles:
+            variant, full_bag = _variant(title, year)
+            if not variants:
+                numbers = _numbers(full_bag)
+            variants.append(variant)
+            collected.update(full_bag)
+        words = frozenset(collected)
     online = listing.attendance == "online"
     city = city_key(listing.city, listing.address, listing.venue)
     if city is None and online:
@@ -213,16 +223,11 @@ def features(
         urls = urls - generic
         if online_url and "online:" + online_url in generic:
             online_url = None
-    venue = place_bag(listing.venue, listing.address)
+    venue, venue_text, venue_block = _venue(listing.venue, listing.address)
     venue_names = tuple(
         dict.fromkeys(n for n in (listing.venue, *listing.venue_names.values()) if n and n.strip())
     )
-    organiser = place_bag(listing.organiser)
-    block = frozenset(
-        {w for w in words if not w.startswith("@")}
-        | {"v:" + w for w in venue}
-        | {"o:" + w for w in organiser}
-    )
+    organiser, organiser_block = _organiser(listing.organiser)
     return Features(
         index=index,
         id=listing.id,
@@ -233,22 +238,53 @@ def features(
         utc_zone=utc_zone,
         variants=variants,
         languages=[declared.get(title) for title in titles],
-        words=frozenset(words),
+        words=words,
         part=part_number(listing.title),
         numbers=numbers,
         city=city,
         venue=venue,
-        venue_text=" ".join(sorted(venue)),
+        venue_text=venue_text,
         rooms=room_numbers(listing.venue, listing.address),
         organiser=organiser,
         urls=urls,
         online_url=online_url,
         series_id=listing.series_id,
-        block=block,
+        block=_title_block(words) | venue_block | organiser_block,
         categories=frozenset(listing.values.get("categories") or ()),
         venue_names=venue_names,
         venue_alt=place_bag(*venue_names[1:]) if len(venue_names) > 1 else frozenset(),
     )
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=100_000)
+def _numbers(words: frozenset[str]) -> frozenset[str]:
+    found = frozenset(w for w in words if w.startswith("#"))
+    return found or _NONE  # one empty set for every title without numbers
+
+
+@lru_cache(maxsize=100_000)
+def _title_block(words: frozenset[str]) -> frozenset[str]:
+    """The words of a title that pair listings for scoring (cities do not)."""
+    if not any(w.startswith("@") for w in words):
+        return words  # the same set, not a copy
+    return frozenset(w for w in words if not w.startswith("@"))
+
+
+@lru_cache(maxsize=100_000)
+def _venue(venue: str | None, address: str | None) -> tuple[frozenset[str], str, frozenset[str]]:
+    """A venue's bag of words, that bag as text, and its blocking words (cached: a venue
+    hosts many events)."""
+    bag = place_bag(venue, address)
+    return bag, " ".join(sorted(bag)), frozenset("v:" + w for w in bag)
+
+
+@lru_cache(maxsize=100_000)
+def _organiser(organiser: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    bag = place_bag(organiser)
+    return bag, frozenset("o:" + w for w in bag)
 
 
 def _bucket_pairs(members: list[int], items: Sequence[Features]) -> Iterator[tuple[int, int]]:
@@ -308,27 +344,72 @@ def _rare_word_pairs(
                     yield index, other
 
 
-def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
-    """Every pair worth scoring, once each, as (smaller index, larger index)."""
-    buckets: dict[int, list[int]] = defaultdict(list)
-    by_url: dict[tuple[int, str], list[int]] = defaultdict(list)
-    all_day: dict[int, list[int]] = defaultdict(list)
-    timed: dict[int, list[int]] = defaultdict(list)
+# A block: ("b", day, half-hour bucket) or ("u", day, URL); ("a", day, listing id) holds the
+# pairs of an all-day listing with the listings of its day.
+BlockKey = tuple[str, int, int | str]
+
+
+def block_keys(item: Features) -> list[BlockKey]:
+    """The time buckets and URL blocks a listing belongs to (all on its own day)."""
+    keys: list[BlockKey] = []
+    if item.minute is not None:
+        for minute in (item.minute, item.alt_minute):
+            if minute is None:
+                continue
+            for bucket in {minute // BUCKET_MINUTES, (minute + NEAR_MINUTES) // BUCKET_MINUTES}:
+                keys.append(("b", item.day, bucket))
+    for url in item.urls:
+        keys.append(("u", item.day, url))
+    if item.online_url:
+        keys.append(("u", item.day, "online:" + item.online_url))
+    return keys
+
+
+def block_pairs(
+    kind: str, members: list[int], items: Sequence[Features]
+) -> Iterator[tuple[int, int]]:
+    """The pairs a time bucket ("b") or a URL block ("u") yields (indices into `items`, in
+    either order; members in index order)."""
+    if kind == "b":
+        if len(members) > 1:
+            for a, b in _bucket_pairs(members, items):
+                if a != b:
+                    yield a, b
+        return
+    size = min(len(members), 20)
+    for x in range(size):
+        for y in range(x + 1, size):
+            if members[x] != members[y]:
+                yield members[x], members[y]
+
+
+def all_day_pairs(
+    items: Sequence[Features], listed: Sequence[int] | None = None
+) -> Iterator[tuple[int, int]]:
+    """Each all-day listing of a day (or those of `listed`) paired with listings of its day
+    through its rarest words, as (the all-day listing, the other). An all-day listing's pairs
+    depend only on how many listings of the day have each of its words."""
+    if listed is None:
+        listed = [item.index for item in items if item.minute is None]
+    if not listed:
+        return
+    wanted: set[str] = set()
+    for index in listed:
+        wanted |= items[index].block
+    postings: dict[str, list[int]] = defaultdict(list)
     for item in items:
-        if item.minute is None:
-            all_day[item.day].append(item.index)
-        else:
-            timed[item.day].append(item.index)
-            for minute in (item.minute, item.alt_minute):
-                if minute is None:
-                    continue
-                keys = {minute // BUCKET_MINUTES, (minute + NEAR_MINUTES) // BUCKET_MINUTES}
-                for key in keys:
-                    buckets[key].append(item.index)
-        for url in item.urls:
-            by_url[(item.day, url)].append(item.index)
-        if item.online_url:
-            by_url[(item.day, "online:" + item.online_url)].append(item.index)
+        for word in item.block & wanted:
+            postings[word].append(item.index)
+    yield from _rare_word_pairs(list(listed), items, postings, ALLDAY_POSTING_CAP)
+
+
+def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
+    """Every pair worth scoring among one day's listings, once each, as (smaller index,
+    larger index)."""
+    blocks: dict[BlockKey, list[int]] = defaultdict(list)
+    for item in items:
+        for key in block_keys(item):
+            blocks[key].append(item.index)
     seen: set[int] = set()
     total = len(items)
 
@@ -339,22 +420,10 @@ def candidate_pairs(items: Sequence[Features]) -> Iterator[tuple[int, int]]:
         seen.add(key)
         return True
 
-    for members in buckets.values():
-        if len(members) > 1:
-            for a, b in _bucket_pairs(members, items):
-                if a != b and fresh(a, b):
-                    yield min(a, b), max(a, b)
-    for members in by_url.values():
-        for x in range(min(len(members), 20)):
-            for y in range(x + 1, min(len(members), 20)):
-                a, b = members[x], members[y]
-                if a != b and fresh(a, b):
-                    yield min(a, b), max(a, b)
-    for day, listed in all_day.items():
-        postings: dict[str, list[int]] = defaultdict(list)
-        for index in timed.get(day, []) + listed:
-            for word in items[index].block:
-                postings[word].append(index)
-        for a, b in _rare_word_pairs(listed, items, postings, ALLDAY_POSTING_CAP):
+    for key, members in blocks.items():
+        for a, b in block_pairs(key[0], members, items):
             if fresh(a, b):
                 yield min(a, b), max(a, b)
+    for a, b in all_day_pairs(items):
+        if fresh(a, b):
+            yield min(a, b), max(a, b)

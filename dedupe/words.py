@@ -164,6 +164,7 @@ def clean_title(title: str) -> tuple[str, str]:
     return full, core_words or full
 
 
+@lru_cache(maxsize=100_000)
 def part_number(title: str) -> int | None:
     """The part of a series a title names: "osa 2", "Part II", "del 3", "2. kerta", "1/3"."""
     text = fold(title)
@@ -184,8 +185,12 @@ def is_year_near(token: str, year: int) -> bool:
 def normalise_url(url: str) -> str | None:
     """A URL reduced to what identifies the page: no scheme, "www.", fragment, tracking query
     or trailing slash. None for something that is not an http(s) URL."""
+    url = url.strip()
+    fast = _plain_url(url)
+    if fast is not None:
+        return fast
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -195,6 +200,27 @@ def normalise_url(url: str) -> str | None:
     path = parts.path.rstrip("/")
     text = host + path + ("?" + urlencode(sorted(query)) if query else "")
     return text.lower()
+
+
+_PLAIN_SCHEMES = ("https://", "http://")
+_NOT_PLAIN = re.compile(r"[?#@\[\]:\\]")
+
+
+def _plain_url(url: str) -> str | None:
+    """`normalise_url` of the usual URL without a query, fragment, port or user, read
+    without urlsplit (a third of a dedupe run's URL work); None when it is not that plain."""
+    for scheme in _PLAIN_SCHEMES:
+        if url.startswith(scheme):
+            rest = url[len(scheme) :]
+            break
+    else:
+        return None
+    if not (rest.isascii() and rest.isprintable()) or " " in rest or _NOT_PLAIN.search(rest):
+        return None
+    host, slash, path = rest.partition("/")
+    if not host:
+        return None
+    return (host.lower().removeprefix("www.") + (slash + path).rstrip("/")).lower()
 
 
 def urls_in(text: str, limit: int = 2000) -> list[str]:

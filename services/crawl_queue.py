@@ -18,7 +18,9 @@ scheduled crawls all go through a `CrawlQueue`.
   listings, dedupe runs once, in a thread, when nothing more is queued or running, or at once
   when the last dedupe was more than `DEDUPE_AT_LEAST_EVERY_SECONDS` ago (a queue that never
   empties still dedupes). `vahti crawl` and the demo build theirs without: the command does
-  not dedupe, the demo dedupes as a step of its own.
+  not dedupe, the demo dedupes as a step of its own. The queue keeps the dedupe memory
+  (dedupe/memory.py): its first dedupe is a full run, later ones group again only what changed
+  since, and every `DEDUPE_FULL_EVERY_SECONDS` (and after a failed run) a full run starts afresh.
 - The owner may hand in an admission check (run in a thread once a slot is free; the daemon's:
   still enabled, due, and not being crawled by another process) and a tally for /metrics, and
   may close the queue (a standby daemon crawls nothing) and open it again.
@@ -36,6 +38,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from dedupe.job import DedupeCounts, run_dedupe
+from dedupe.memory import Memory
 from scheduler.crawls import claim_crawl_requests, request_crawl, sources_being_crawled
 from scheduler.interface import Tally
 from scheduler.lease import held as lease_held
@@ -47,6 +50,8 @@ from store.clock import utcnow
 log = logging.getLogger("vahti.crawls")
 # Dedupe waits for the queue to empty, but not longer than this since the last one.
 DEDUPE_AT_LEAST_EVERY_SECONDS = 900.0
+# A full dedupe run at least this often; the runs between are incremental.
+DEDUPE_FULL_EVERY_SECONDS = 24 * 3600.0
 # A run left "running" this long after the longest a crawl can take is not counted as running
 # (its process is gone; the daemon closes it as abandoned).
 STALE_RUN_MARGIN_SECONDS = 60.0
@@ -92,6 +97,8 @@ class CrawlQueue:
         self._crawling: set[int] = set()
         self._dedupe_wanted = False
         self._last_dedupe = time.monotonic()
+        self._dedupe_memory = Memory()
+        self._last_full_dedupe = 0.0
         self._deduping: asyncio.Task[None] | None = None
         # crawl.backend "scrapyd": each crawl a job on the least busy node (scrapers.remote).
         self._nodes = (
@@ -280,8 +287,19 @@ class CrawlQueue:
         self._deduping = asyncio.get_running_loop().create_task(self._dedupe(), name="dedupe")
 
     def _dedupe_now(self, past_days: int) -> DedupeCounts:
-        with self.sessions.begin() as session:
-            return run_dedupe(session, self.clock(), past_days)
+        """Incremental after the first run; a full run when the memory is empty or old."""
+        memory = self._dedupe_memory
+        if time.monotonic() - self._last_full_dedupe > DEDUPE_FULL_EVERY_SECONDS:
+            memory.clear()
+        try:
+            with self.sessions.begin() as session:
+                counts = run_dedupe(session, self.clock(), past_days, memory)
+        except BaseException:
+            memory.clear()  # it may hold what the rolled-back transaction wrote
+            raise
+        if counts.full:
+            self._last_full_dedupe = time.monotonic()
+        return counts
 
     async def _dedupe(self) -> None:
         assert self.dedupe_past_days is not None
@@ -296,7 +314,9 @@ class CrawlQueue:
                 return
             self._record("dedupe", True)
             log.info(
-                "dedupe: listings=%d events=%d created=%d updated=%d gone=%d joined=%d in %.1f s",
+                "dedupe (%s): listings=%d events=%d created=%d updated=%d gone=%d joined=%d "
+                "in %.1f s",
+                "full" if counts.full else f"incremental, {counts.regrouped} regrouped",
                 counts.listings,
                 counts.events,
                 counts.events_created,

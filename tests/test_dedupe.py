@@ -301,3 +301,17 @@ def test_a_typo_that_loses_a_topic_keeps_no_pair_apart() -> None:
         listing(1, "Palkkanevuottelun ABC insinöörit nuorille", organiser=None),
         listing(2, "Palkkaneuvottelun ABC insinööritn uorille"),
     ) == [[1, 2]]
+
+
+def test_worker_processes_give_the_same_clusters_and_reasons() -> None:
+    """The labelled set scored in two worker processes: the same clusters, the same reasons
+    and the same counts as in one process."""
+    from tests.support.labelled import listings as labelled
+
+    items, _labels = labelled()
+    alone = cluster(items, processes=1)
+    shared = cluster(items, processes=2)
+    assert [c.listing_ids for c in shared.clusters] == [c.listing_ids for c in alone.clusters]
+    assert [c.why for c in shared.clusters] == [c.why for c in alone.clusters]
+    assert shared.candidate_pairs == alone.candidate_pairs > 0
+    assert any(len(c.listing_ids) > 1 for c in alone.clusters)
