@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -175,7 +175,9 @@ class DigestSettings(Section):
     deadline_days: int = Field(default=21, ge=1)
     max_items: int = Field(default=15, ge=1, le=200)
     send_empty: bool = False
-    compose_processes: int = Field(default=1, ge=0, le=16)
+    # "cores": one per core of the machine (digest.compose resolves it), or a number; 0
+    # composes in the sending process.
+    compose_processes: Annotated[int, Field(ge=0, le=16)] | Literal["cores"] = "cores"
 
     _tz = field_validator("timezone")(_check_timezone)
 

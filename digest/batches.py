@@ -37,6 +37,7 @@ from digest.message import PreparedMessage
 from digest.model import EMPTY, SKIPPED
 from digest.outcomes import ItemSent
 from digest.pool import EventPool
+from digest.select import Selections
 from store import vocab
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class Composer:
         self.config = config
         self.now = now
         self.pool: EventPool | None = None
+        # Digests selected once per group of subscribers with the same preferences and history.
+        self.selections: Selections | None = None
         self.looked_up: set[int] = set()
 
     def _pool(self, session: Session) -> EventPool:
@@ -72,6 +75,7 @@ class Composer:
             self.pool = load_pool(
                 session, self.now, self.config.window_days, self.config.deadline_days
             )
+            self.selections = Selections(self.pool, self.now)
         return self.pool
 
     def load(self, delivery_ids: list[int]) -> tuple[list[dict[str, Any]], dict[int, Any]]:
@@ -96,7 +100,7 @@ class Composer:
             return replace(job, outcome=SKIPPED)
         try:
             assert self.pool is not None
-            composed = compose(row, self.pool, sent, self.config, self.now)
+            composed = compose(row, self.pool, sent, self.config, self.now, self.selections)
             if composed.digest.empty and not self.config.send_empty:
                 return replace(job, outcome=EMPTY)
             message = to_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from digest.message import build_message
 from digest.model import Digest, Preferences, SentItem
 from digest.pool import EventPool
 from digest.render import Rendered, render_digest
-from digest.select import select_digest
+from digest.select import Selections, select_digest
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class DigestConfig:
             retry_backoff_seconds=mail.retry_backoff_seconds,
             claim_timeout_seconds=mail.claim_timeout_seconds,
             connections=mail.connections,
-            compose_processes=digest.compose_processes,
+            compose_processes=compose_processes(digest.compose_processes),
         )
 
     @property
@@ -61,6 +62,13 @@ class DigestConfig:
     def retry_delay(self, attempts: int) -> float:
         """Seconds before try number `attempts + 1`: the backoff doubles each time (max 1 h)."""
         return min(self.retry_backoff_seconds * 2 ** max(attempts - 1, 0), 3600.0)
+
+
+def compose_processes(setting: int | str) -> int:
+    """`digest.compose_processes` as a count: "cores" is one per core (at most 16)."""
+    if setting == "cores":
+        return max(1, min(os.cpu_count() or 1, 16))
+    return int(setting)
 
 
 @dataclass(frozen=True)
@@ -76,11 +84,16 @@ def compose(
     sent: Mapping[int, SentItem],
     config: DigestConfig,
     now: datetime,
+    selections: Selections | None = None,
 ) -> Composed:
     """Select and render the digest of one subscriber (a row with the Subscriber's columns,
-    `id` and `token_version`)."""
+    `id` and `token_version`); `selections`: the run's selections by group (digest.select),
+    which must be of this `pool` and `now`."""
     prefs = Preferences.from_values(row)
-    digest = select_digest(prefs, pool, sent, now)
+    if selections is not None:
+        digest = selections.select(prefs, sent)
+    else:
+        digest = select_digest(prefs, pool, sent, now)
     links = subscriber_links(config.base_url, config.secret, row["id"], row["token_version"])
     rendered, shown = render_digest(
         digest, links=links, base_url=config.base_url, window_days=config.window_days

@@ -7,11 +7,17 @@
 * Updates: events sent before that changed since (cancelled, postponed, rescheduled, deadline
   moved), compared with what the last digest said about them; each change is told once,
   because the digest that tells it records the new state.
+
+Subscribers with the same preferences (the address aside) and the same history get the same
+selection: :class:`Selections` selects once per such group in a run and hands each member the
+group's digest under their own preferences.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from digest.match import match_event
@@ -109,3 +115,39 @@ def select_digest(
         )
     updates.sort(key=lambda item: (item.event.start_at, item.event.id))
     return Digest(preferences=prefs, items=(*updates[:limit], *chosen[:limit]))
+
+
+# A group of subscribers whose digests select the same: preferences without the address, and
+# what each was sent before.
+GroupKey = tuple[Preferences, frozenset[SentItem]]
+
+
+class Selections:
+    """Digests of one run (one pool, one `now`), selected once per group of subscribers.
+
+    Bounded (`max_groups`, least recently used out first), so memory stays flat however many
+    subscribers a run has; `selected` and `reused` count the two ways a digest was had."""
+
+    def __init__(self, pool: EventPool, now: datetime, max_groups: int = 4096) -> None:
+        self.pool = pool
+        self.now = now
+        self.max_groups = max_groups
+        self._digests: OrderedDict[GroupKey, Digest] = OrderedDict()
+        self.selected = 0
+        self.reused = 0
+
+    def select(self, prefs: Preferences, sent: Mapping[int, SentItem]) -> Digest:
+        """What :func:`select_digest` gives for `prefs` and `sent`."""
+        anyone = replace(prefs, email="")
+        key: GroupKey = (anyone, frozenset(sent.values()))
+        found = self._digests.get(key)
+        if found is None:
+            found = select_digest(anyone, self.pool, sent, self.now)
+            self._digests[key] = found
+            if len(self._digests) > self.max_groups:
+                self._digests.popitem(last=False)
+            self.selected += 1
+        else:
+            self._digests.move_to_end(key)
+            self.reused += 1
+        return replace(found, preferences=prefs)

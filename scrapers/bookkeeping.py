@@ -3,8 +3,8 @@
 Run statuses: ``ok``; ``not_modified`` (every page answered 304: nothing to read);
 ``suspect`` (too many listings vanished at once: none marked gone); ``failed`` (the source's
 page could not be read); ``timeout`` (the crawl hit its time limit); ``cancelled`` (stopped
-by a shutdown, or by the database going away: says nothing of the source, whose health,
-failure count and next crawl stay as they were). Health: ``ok``;
+by a shutdown, by the database going away or by a lost Scrapyd node: says nothing of the
+source, whose health, failure count and next crawl stay as they were). Health: ``ok``;
 ``degraded`` (errors, a suspect crawl, or far fewer records than usual); ``failing`` (the
 last crawl failed; the wait before the next one doubles per failure in a row, up to a day).
 """

@@ -123,14 +123,16 @@ class Node:
 
     async def log_tail(self, log_url: str) -> str:
         """The end of a job's log ("" when the node keeps no logs or it cannot be read)."""
+        kept = b""
         try:
-            async with self._client() as client:
-                response = await client.get(log_url, headers={"Range": f"bytes=-{LOG_TAIL_BYTES}"})
+            async with self._client() as client, client.stream("GET", log_url) as response:
+                if response.status_code != 200:
+                    return ""
+                async for chunk in response.aiter_bytes():
+                    kept = (kept + chunk)[-LOG_TAIL_BYTES:]
         except httpx.HTTPError:
             return ""
-        if response.status_code not in (200, 206):
-            return ""
-        return response.content[-LOG_TAIL_BYTES:].decode("utf-8", "replace")
+        return kept.decode("utf-8", "replace")
 
 
 def node_auth(crawl: CrawlSettings) -> tuple[str, str] | None:

@@ -4,19 +4,20 @@ counterpart of scrapers.runner.crawl_one, with the same CrawlRun bookkeeping.
 1. The CrawlRun row is created here first, as for a local crawl.
 2. The job goes to the least busy node (`NodePool.place`: daemonstatus.json's pending + running,
    and the jobs this process gave it that it may not count yet), with schedule.json: job id
-   ``run-<run id>``, the source and run ids, the time limit and the crawl section as spider
+   ``run-<run id>-<random>``, the source and run ids, the time limit and the crawl section as spider
    arguments (the node's own environment gives the database: vahti.scrapyd_node). The node and
    job are recorded on the run.
-3. listjobs.json is read every `crawl.scrapyd_poll_seconds`. A job still there after the time
-   limit and the kill grace is cancelled (cancel.json, KILL) and its run closed as `timeout`.
+3. listjobs.json is read every `crawl.scrapyd_poll_seconds`. A job running longer than the
+   time limit and the kill grace is cancelled (cancel.json, KILL) and its run closed as
+   `timeout`; one that waited that long in the node's queue without starting, as `cancelled`
+   (the node was too busy, not the source at fault).
    A finished job normally closed its run itself (the same pipeline as a local crawl); one
    still open was a job that died: `failed`, or `cancelled` when its log says the node was at
    fault (its database, its settings).
 4. A node that cannot be reached for `crawl.scrapyd_lost_seconds`, or that no longer knows the
    job (restarted), has lost it: the run is closed as `cancelled` ("node ... lost job ...": not
    the source's fault, so its health, failure count and next crawl stay), and the crawl starts
-   again, as a new run, on another node (at most once per node). A job that had closed its run
-   before its node went was not lost: its crawl is done, and not run twice.
+   again, as a new run, on another node (at most once per node).
 5. A shutdown cancels the job on its node and closes the run as cancelled.
 """
 
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 # left out of that choice).
 STATUS_TIMEOUT_SECONDS = 5.0
 CANCEL_TIMEOUT_SECONDS = 5.0
+LOST_AFTER_FAILURES = 3
 
 
 class NodePool:
@@ -122,7 +125,7 @@ class NodePool:
 
 @dataclass
 class _JobEnd:
-    how: str  # "finished", "lost" or "overran"
+    how: str  # "finished", "lost", "overran" or "queued too long"
     detail: str = ""
     log_url: str | None = None
 
@@ -136,21 +139,28 @@ def _job_state(jobs: dict[str, object], job: str) -> tuple[str, dict[str, object
     return None
 
 
-async def _follow(pool: NodePool, node: Node, job: str, deadline: float) -> _JobEnd:
-    """Read the node's jobs until the job ends, overruns or is lost."""
+async def _follow(pool: NodePool, node: Node, job: str, allowed: float) -> _JobEnd:
+    """Read the node's jobs until the job ends, overruns (runs longer than `allowed` seconds,
+    or waits that long in the node's queue) or is lost."""
+    waiting_since = time.monotonic()
+    running_since: float | None = None
     unreachable_since: float | None = None
+    failures = 0
     while True:
         await asyncio.sleep(pool.poll_seconds)
         now = time.monotonic()
         try:
             jobs = await node.jobs()
         except NodeError as exc:
-            # Unreachable, or answering without our project (restarted with no eggs).
+            # Unreachable, or answering without our project (restarted with no eggs). Lost
+            # after LOST_AFTER_FAILURES failed reads in a row spanning crawl.scrapyd_lost_seconds
+            # (one slow answer of a busy node is not a loss).
             unreachable_since = unreachable_since or now
-            if now - unreachable_since >= pool.lost_seconds:
+            failures += 1
+            if failures >= LOST_AFTER_FAILURES and now - unreachable_since >= pool.lost_seconds:
                 return _JobEnd("lost", str(exc))
             continue
-        unreachable_since = None
+        unreachable_since, failures = None, 0
         found = _job_state(jobs, job)
         if found is None:
             return _JobEnd("lost", f"{node.url} no longer knows job {job} (restarted?)")
@@ -158,10 +168,13 @@ async def _follow(pool: NodePool, node: Node, job: str, deadline: float) -> _Job
         if state == "finished":
             log_url = entry.get("log_url")
             return _JobEnd("finished", log_url=log_url if isinstance(log_url, str) else None)
-        if now >= deadline:
+        if state == "running" and running_since is None:
+            running_since = now
+        since = running_since if running_since is not None else waiting_since
+        if now - since >= allowed:
             with contextlib.suppress(NodeError, TimeoutError):
                 await asyncio.wait_for(node.cancel(job), CANCEL_TIMEOUT_SECONDS)
-            return _JobEnd("overran")
+            return _JobEnd("overran" if running_since is not None else "queued too long")
 
 
 def _job_arguments(
@@ -198,12 +211,15 @@ def _what_the_log_says(text: str) -> tuple[str, str]:
     """(status, message) for a job that ended without closing its run, from its log's end."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
-        if NODE_TROUBLE in line or DATABASE_UNAVAILABLE_LOG in line:
-            reason = line.split("] ", 1)[-1].replace(NODE_TROUBLE, "").strip()
+        if NODE_TROUBLE in line:
+            reason = line.split(NODE_TROUBLE, 1)[1].strip()
             return vocab.RUN_CANCELLED, f"the crawl node could not do it: {reason}"
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    last = errors[-1] if errors else (lines[-1] if lines else "")
-    return vocab.RUN_FAILED, f"the Scrapyd job ended without closing its run: {last}".strip()
+        if DATABASE_UNAVAILABLE_LOG in line:
+            reason = line[line.index(DATABASE_UNAVAILABLE_LOG) :]
+            return vocab.RUN_CANCELLED, f"the crawl node could not do it: {reason}"
+    errors = [line for line in lines if " ERROR: " in line or "Error" in line]
+    last = errors[-1] if errors else (lines[-1] if lines else "no log")
+    return vocab.RUN_FAILED, f"the Scrapyd job ended without closing its run: {last}"
 
 
 async def crawl_remote(
@@ -224,7 +240,8 @@ async def crawl_remote(
     if on_event:
         on_event("started", result)
     while True:
-        job = f"run-{result.run_id}"
+        # Unique on the node however many databases (or resets) its jobs have seen.
+        job = f"run-{result.run_id}-{uuid.uuid4().hex[:12]}"
         args, settings = _job_arguments(result, time_limit, child_settings.crawl)
         try:
             node = await pool.place(job, args, settings, lost)
@@ -234,8 +251,7 @@ async def crawl_remote(
             break
         try:
             _record_job(sessions, result, node, job)
-            deadline = time.monotonic() + time_limit + kill_grace
-            end = await _follow(pool, node, job, deadline)
+            end = await _follow(pool, node, job, time_limit + kill_grace)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(node.cancel(job), CANCEL_TIMEOUT_SECONDS)
@@ -244,8 +260,7 @@ async def crawl_remote(
         finally:
             pool.release(node)
         if end.how == "lost" and not _run_is_open(sessions, result):
-            # The job closed its run (the crawl is done) before its node went: not lost.
-            _read_run(sessions, result)
+            _read_run(sessions, result)  # the job closed its run before the node went
             break
         if end.how == "lost":
             lost.add(node.url)
@@ -265,6 +280,13 @@ async def crawl_remote(
         if end.how == "overran":
             status, message = vocab.RUN_TIMEOUT, f"killed after {time_limit + kill_grace:g} s"
             await _close_when_possible(sessions, result, status, message)
+            break
+        if end.how == "queued too long":  # the node was too busy: not the source's fault
+            message = (
+                f"crawl node {node.url} did not start job {job} within "
+                f"{time_limit + kill_grace:g} s (too busy: raise its max_proc)"
+            )
+            await _close_when_possible(sessions, result, vocab.RUN_CANCELLED, message)
             break
         if _run_is_open(sessions, result):
             text = await node.log_tail(end.log_url) if end.log_url else ""

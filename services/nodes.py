@@ -4,9 +4,10 @@ queue (services.crawl_queue, scrapers.remote).
 
 The egg is built from this checkout with setuptools (`bdist_egg`) in a temporary folder: the
 packages a crawl needs (config, store, text, scrapers and the shell's `vahti.scrapyd_node`,
-the Scrapy settings module named by the egg's ``scrapy`` entry point). The node's Python must
-have our dependencies installed (Scrapyd eggs carry code, not dependencies): in practice the
-node runs Scrapyd from a virtual environment where this project is installed.
+the Scrapy settings module named by the egg's ``scrapy`` entry point), with their data files.
+The node's Python must have our dependencies installed but not this project itself (Scrapyd
+eggs carry code, not dependencies, and Scrapyd appends the egg to sys.path: an installed copy
+would win); docs/crawling.md#scrapyd-backend.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from scrapers.nodes import PROJECT, Node, NodeError, nodes_for
 ROOT = Path(__file__).resolve().parent.parent
 # What a node imports: the crawl and what it stands on.
 EGG_PACKAGES = ("config", "store", "text", "scrapers", "vahti")
-# Data files of the packages, and of their data folders (text/data/yso_categories.json).
-PACKAGE_DATA = ["*.toml", "*.json", "*.ini", "*.mako", "*.txt", "data/*.json"]
 SETTINGS_MODULE = "vahti.scrapyd_node"
 BUILD_TIMEOUT_SECONDS = 300.0
 
@@ -86,11 +85,21 @@ setup(
     name={project!r},
     version={version!r},
     packages=find_packages(include={include!r}),
-    package_data={{"": {data!r}}},
+    package_data={data!r},
     entry_points={{"scrapy": ["settings = {settings}"]}},
     zip_safe=False,
 )
 """
+
+
+def _data_files(package: Path) -> list[str]:
+    """Every file of a package that is not Python code (text/data/*.json, the migrations'
+    template...), relative to the package."""
+    return sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    )
 
 
 def build_egg(version: str, root: Path = ROOT) -> bytes:
@@ -108,7 +117,7 @@ def build_egg(version: str, root: Path = ROOT) -> bytes:
                 project=PROJECT,
                 version=version,
                 include=[f"{p}*" for p in EGG_PACKAGES],
-                data=PACKAGE_DATA,
+                data={package: _data_files(root / package) for package in EGG_PACKAGES},
                 settings=SETTINGS_MODULE,
             )
         )

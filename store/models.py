@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -218,10 +219,12 @@ class Listing(EventFields, Base):
 
 class Event(EventFields, Base):
     __tablename__ = "events"
-    # Feeds ask for the newest change and the next end without reading the events.
+    # Feeds ask for the newest change and the next end without reading the events, and list
+    # the window's events in order with their versions from one covering index.
     __table_args__ = (
         Index("ix_events_updated_at", "updated_at"),
         Index("ix_events_end_at", "end_at"),
+        Index("ix_events_feed_window", "start_at", "id", "end_at", "gone_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -417,3 +420,21 @@ class SentSignupMail(Base):
     address_key: Mapped[str] = mapped_column(String(320))
     client: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RenderedFeed(Base):
+    """One feed as it was last rendered, shared by every web process (see web/feeds/cache.py).
+
+    `key_hash` names the feed (format, language, URL with its query or token); the row is valid
+    only while the store's data version is still `data_version` (and, for a personal feed, the
+    subscriber unchanged: `version`). Rows of an older data version are deleted as new ones come.
+    """
+
+    __tablename__ = "rendered_feeds"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data_version: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[str] = mapped_column(String(300))
+    etag: Mapped[str] = mapped_column(String(80))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime]

@@ -63,7 +63,7 @@ RUN_NOT_MODIFIED: Final = "not_modified"  # every page answered 304: nothing to 
 RUN_SUSPECT: Final = "suspect"  # too many listings vanished at once: none marked gone
 RUN_FAILED: Final = "failed"  # the source's page could not be read
 RUN_TIMEOUT: Final = "timeout"  # the crawl hit its time limit
-# stopped by a shutdown or a database outage: says nothing of the source
+# stopped by a shutdown, a database outage or a lost crawl node: says nothing of the source
 RUN_CANCELLED: Final = "cancelled"
 RUN_STATUSES: Final = (
     RUN_RUNNING,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from digest.match import match_event
 from digest.model import DEADLINE, UPCOMING, UPDATE, DigestItem, Reason, SentItem
 from digest.pool import EventPool
-from digest.select import rank_key, select_digest
+from digest.select import Selections, rank_key, select_digest
 from store import vocab
 from tests.support.digest import event_view, prefs
 
@@ -237,3 +237,54 @@ def test_the_pool_picks_and_ranks_exactly_as_the_rules_say(now: datetime) -> Non
         assert got == expected
         non_trivial += len(brute) > wanted.max_items and any(i.score for i in brute)
     assert non_trivial > 50
+
+
+def test_subscribers_with_the_same_preferences_and_history_share_one_selection(
+    now: datetime,
+) -> None:
+    """digest.select.Selections: one selection per group (preferences without the address,
+    and history), each member's digest equal to its own select_digest, under its own address."""
+    rng = random.Random(11)
+    words = ["python", "mentor", "IT"]
+    events = [
+        event_view(
+            now,
+            days=rng.uniform(0.1, 13),
+            city=rng.choice(["Helsinki", "Espoo", None]),
+            categories=tuple(rng.sample(vocab.CATEGORIES, 1)),
+            title=" ".join(rng.sample(words, 2)),
+            status=vocab.CANCELLED if rng.random() < 0.1 else vocab.SCHEDULED,
+        )
+        for _ in range(120)
+    ]
+    pool = EventPool(events, now)
+    selections = Selections(pool, now)
+    old = {
+        e.id: SentItem(e.id, e.start_at - timedelta(days=1), vocab.SCHEDULED) for e in events[:5]
+    }
+    profiles = [
+        {"categories": ("seminar",), "max_items": 5},
+        {"keywords": ("python",), "cities": ("Espoo",)},
+        {"categories": ("seminar",), "max_items": 5, "language": "fi"},  # another language
+    ]
+    members = [
+        (prefs(email=f"reader{n}@example.fi", **profiles[n % 3]), old if n % 2 else {})
+        for n in range(30)
+    ]
+    for wanted, sent in members:
+        digest = selections.select(wanted, sent)
+        assert digest == select_digest(wanted, pool, sent, now)
+        assert digest.preferences.email == wanted.email
+    # Three profiles times two histories: six selections, the other 24 digests reused.
+    assert (selections.selected, selections.reused) == (6, 24)
+    assert ids(selections.select(*members[0])) != ids(selections.select(*members[1]))
+
+
+def test_selections_stay_bounded(now: datetime) -> None:
+    pool = EventPool([event_view(now) for _ in range(5)], now)
+    selections = Selections(pool, now, max_groups=3)
+    for n in range(10):
+        selections.select(prefs(max_items=n + 1), {})
+    assert len(selections._digests) == 3 and selections.selected == 10
+    selections.select(prefs(max_items=10), {})  # the newest group is still kept
+    assert selections.reused == 1

@@ -8,7 +8,10 @@ a pair of its own."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import signal
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,19 +21,24 @@ from sqlalchemy import select
 
 from config import DatabaseSettings
 from scrapers.handoff import ChildSettings
+from scrapers.nodes import Node
 from services.crawl_queue import CrawlQueue
-from services.nodes import deploy, egg_version
+from services.nodes import build_egg
 from store import vocab
 from store.models import CrawlRun, Listing, Source
 from tests.conftest import Database
+from tests.support.daemon import FAST, VahtiProcess, wait_for
 from tests.support.http import SiteServer
 from tests.support.scrapyd import (
     ScrapydNode,
+    deploy_to,
     free_port,
     node_crawl,
+    running_nodes,
     start_nodes,
     stop_nodes,
     use_database,
+    vahti_env_for,
 )
 from tests.test_crawl_queue import until
 from tests.test_crawl_runs import PAGE
@@ -38,21 +46,10 @@ from tests.test_crawl_runs import PAGE
 pytestmark = pytest.mark.slow
 
 
-async def deploy_to(nodes: list[ScrapydNode]) -> str:
-    version = egg_version("0.0.1")
-    reports = await deploy(node_crawl(nodes), version)
-    assert all(report.ok for report in reports), reports
-    return version
-
-
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ScrapydNode]]:
-    started = start_nodes(2, tmp_path_factory.mktemp("scrapyd"))
-    try:
-        asyncio.run(deploy_to(started))
+    with running_nodes(2, tmp_path_factory.mktemp("scrapyd")) as started:
         yield started
-    finally:
-        stop_nodes(started)
 
 
 def add_sources(db: Database, server: SiteServer, *names: str, delay: float = 0.0) -> list[int]:
@@ -97,6 +94,18 @@ def source_state(db: Database, source_id: int) -> tuple[str, int, object]:
 
 
 # -- vahti nodes --
+
+
+def test_the_egg_holds_the_crawler_its_data_and_the_settings_entry_point() -> None:
+    egg = zipfile.ZipFile(io.BytesIO(build_egg("0.0.1")))
+    names = set(egg.namelist())
+    assert {"vahti/scrapyd_node.py", "scrapers/crawl_child.py", "store/models.py"} <= names
+    assert "text/data/yso_categories.json" in names  # package data the crawl reads
+    assert "store/migrations/script.py.mako" in names
+    assert not any("__pycache__" in name or name.startswith("tests/") for name in names)
+    assert not any(name.startswith(("web/", "digest/", "dedupe/")) for name in names)
+    entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
+    assert "[scrapy]\nsettings = vahti.scrapyd_node" in entry_points
 
 
 def test_nodes_deploy_and_list_show_every_node(run_vahti, nodes: list[ScrapydNode]) -> None:  # type: ignore[no-untyped-def]
@@ -144,9 +153,8 @@ def test_an_unreachable_node_gets_its_own_error_line_and_exit_1(  # type: ignore
 
 
 async def test_crawls_go_to_both_nodes_and_store_listings(
-    sqlite_db: Database, site_server: SiteServer, nodes: list[ScrapydNode]
+    db: Database, site_server: SiteServer, nodes: list[ScrapydNode]
 ) -> None:
-    db = sqlite_db
     ids = add_sources(db, site_server, "a", "b", "c", "d", delay=0.5)
     queue = queue_on(db, nodes)
     results = await queue.run(ids)
@@ -154,7 +162,7 @@ async def test_crawls_go_to_both_nodes_and_store_listings(
     done = runs(db)
     assert len(done) == 4 and all(run.status == vocab.RUN_OK for run in done)
     assert {run.node for run in done} == {node.url for node in nodes}  # both got jobs
-    assert all(run.job == f"run-{run.id}" for run in done)
+    assert all(run.job and run.job.startswith(f"run-{run.id}-") for run in done)
     with db.sessions() as session:
         keys = set(session.scalars(select(Listing.external_id)))
     assert len(keys) == 4
@@ -209,8 +217,8 @@ async def test_a_node_killed_mid_job_loses_the_run_not_the_source(
         stop_nodes(pair)
     lost, retried = runs(db, source_id)
     assert lost.status == vocab.RUN_CANCELLED
-    assert (lost.node, lost.job) == (first.url, f"run-{lost.id}")
-    assert lost.first_error and f"crawl node {first.url} lost job run-{lost.id}" in lost.first_error
+    assert lost.node == first.url and lost.job
+    assert lost.first_error and f"crawl node {first.url} lost job {lost.job}" in lost.first_error
     assert lost.errors == 0
     assert (retried.status, retried.node) == (vocab.RUN_OK, pair[1].url)
     assert results[0].run_id == retried.id and results[0].status == vocab.RUN_OK
@@ -236,6 +244,113 @@ async def test_an_overrunning_job_is_cancelled_on_its_node(
 
     await until(finished_there, 10, "the cancelled job among the node's finished ones")
     assert not any(job["id"] == run.job for job in node.jobs()["running"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (f'[database]\nurl = "postgresql+psycopg://x@127.0.0.1:{free_port()}/x"\n', "database"),
+        ('[database]\nurl = "sqlite:///x.db"\nbusy_timeout_ms = "soon"\n', "settings"),
+    ],
+    ids=["database-unavailable", "bad-settings"],
+)
+async def test_a_node_that_cannot_reach_the_database_does_not_blame_the_source(
+    sqlite_db: Database,
+    site_server: SiteServer,
+    nodes: list[ScrapydNode],
+    settings: str,
+    says: str,
+) -> None:
+    db = sqlite_db
+    (source_id,) = add_sources(db, site_server, "fine")
+    queue = queue_on(db, nodes)
+    for node in nodes:  # after queue_on, which points them at the test's database
+        node.settings_file.write_text(settings)
+    results = await queue.run([source_id])
+    (run,) = runs(db, source_id)
+    assert (results[0].status, run.status) == (vocab.RUN_CANCELLED, vocab.RUN_CANCELLED)
+    assert run.first_error and run.first_error.startswith("the crawl node could not do it: ")
+    assert says in run.first_error
+    assert source_state(db, source_id)[:2] == (vocab.HEALTH_NEW, 0)
+    # The control: the same source on nodes that reach the database is crawled.
+    use_database(nodes, db.url)
+    assert (await queue.run([source_id]))[0].status == vocab.RUN_OK
+
+
+def test_vahti_run_crawls_through_the_nodes_and_a_shutdown_cancels_the_job(
+    sqlite_db: Database,
+    vahti_env: dict[str, str],
+    site_server: SiteServer,
+    tmp_path: Path,
+    nodes: list[ScrapydNode],
+) -> None:
+    db = sqlite_db
+    quick = add_sources(db, site_server, "yksi", "kaksi")
+    (slow,) = add_sources(db, site_server, "hidas", delay=60.0)
+    use_database(nodes, db.url)
+    env = {
+        **vahti_env,
+        **FAST,
+        **vahti_env_for(nodes),
+        "VAHTI_DATABASE__URL": db.url,
+        "VAHTI_CRAWL__MAX_PARALLEL": "3",
+        "VAHTI_CRAWL__DOWNLOAD_TIMEOUT": "120",
+        "VAHTI_SCHEDULER__STOP_TIMEOUT_SECONDS": "1",
+    }
+    daemon = VahtiProcess("daemon", ["run", "--port", str(free_port())], cwd=tmp_path, env=env)
+    try:
+
+        def quick_ones_done() -> bool:
+            done = [run for source_id in quick for run in runs(db, source_id)]
+            return len(done) == 2 and all(run.status == vocab.RUN_OK for run in done)
+
+        wait_for(quick_ones_done, 120, "the daemon's crawls through the nodes")
+        wait_for(lambda: site_server.hits("/hidas/"), 60, "the slow crawl to reach its page")
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.close()
+    assert {run.node for source_id in quick for run in runs(db, source_id)} <= {
+        node.url for node in nodes
+    }
+    (stopped,) = runs(db, slow)
+    assert stopped.status == vocab.RUN_CANCELLED and "shutdown" in (stopped.first_error or "")
+    assert source_state(db, slow)[:2] == (vocab.HEALTH_NEW, 0)
+    node = next(node for node in nodes if node.url == stopped.node)
+
+    def cancelled_there() -> bool:
+        return any(job["id"] == stopped.job for job in node.jobs()["finished"])
+
+    wait_for(cancelled_there, 30, "the job cancelled on its node")
+
+
+async def test_a_job_left_waiting_on_a_busy_node_is_cancelled_not_blamed(
+    sqlite_db: Database, site_server: SiteServer, tmp_path: Path
+) -> None:
+    db = sqlite_db
+    (busy,) = start_nodes(1, tmp_path / "busy", max_proc=1)
+    try:
+        await deploy_to([busy])
+        hogging, waiting = add_sources(db, site_server, "hogs", "waits", delay=0.0)
+        site_server.add("/hogs/", PAGE, delay=30.0)  # the one process slot stays taken
+        use_database([busy], db.url)
+        with db.sessions.begin() as session:
+            hog_run = CrawlRun(source_id=hogging)
+            session.add(hog_run)
+            session.flush()
+            hog_args = {"source_id": str(hogging), "run_id": str(hog_run.id), "time_limit": "60"}
+        node = Node(busy.url)
+        await node.schedule("hog", {**hog_args, "crawl": node_crawl([busy]).model_dump_json()}, {})
+        await until(lambda: bool(busy.jobs().get("running")), 30, "the hog running")
+        queue = queue_on(db, [busy], time_limit=1, kill_grace=1.0)
+        results = await asyncio.wait_for(queue.run([waiting]), 60)
+        (run,) = runs(db, waiting)
+        assert (results[0].status, run.status) == (vocab.RUN_CANCELLED, vocab.RUN_CANCELLED)
+        assert run.first_error and "did not start job" in run.first_error
+        assert source_state(db, waiting)[:2] == (vocab.HEALTH_NEW, 0)
+        assert not busy.jobs()["pending"]  # taken out of the node's queue
+        await node.cancel("hog")
+    finally:
+        stop_nodes([busy])
 
 
 async def test_a_node_lost_after_its_job_closed_the_run_does_not_crawl_it_again(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -204,3 +205,19 @@ def test_only_the_shell_loads_settings() -> None:
     assert loaders == set()
     # Positive control: the shell does.
     assert "config.loader" in _imported(ROOT / "vahti" / "cli" / "__init__.py")
+
+
+def test_compose_processes_is_one_per_core_unless_a_number_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from digest.compose import compose_processes
+
+    assert load_settings().digest.compose_processes == "cores"
+    assert compose_processes("cores") == min(os.cpu_count() or 1, 16) >= 1
+    monkeypatch.setenv("VAHTI_DIGEST__COMPOSE_PROCESSES", "0")
+    assert compose_processes(load_settings().digest.compose_processes) == 0
+    monkeypatch.delenv("VAHTI_DIGEST__COMPOSE_PROCESSES")
+    given = load_settings(write(tmp_path, "[digest]\ncompose_processes = 3\n"))
+    assert given.digest.compose_processes == 3
+    with pytest.raises(SettingsError, match="compose_processes"):
+        load_settings(write(tmp_path, '[digest]\ncompose_processes = "many"\n'))

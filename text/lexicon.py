@@ -21,14 +21,14 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from importlib import resources
+from importlib.resources import files
 
 from store import vocab
 from text.morphology import base_forms, stem, word_forms
 from text.sanitise import fold
 
-# Read as a package resource: on a Scrapyd node the package is a zipped egg, not a folder.
-YSO_CONCEPTS = resources.files("text") / "data" / "yso_categories.json"
+# Read as package data, so that it is found inside a zipped egg too (a Scrapyd node's crawl).
+YSO_CONCEPTS = files("text") / "data" / "yso_categories.json"
 
 CATEGORY_WORDS: dict[str, str] = {
     "job-fair": (

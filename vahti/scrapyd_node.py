@@ -73,9 +73,9 @@ class NodeJob(scrapy.Spider):
                 datetime.now(UTC),
                 time_limit,
             )
-        except Exception as exc:
-            if database_unavailable(exc):
-                log.error("%s the database is unavailable: %s", NODE_TROUBLE, describe(exc))
+        except Exception as exc:  # nothing of the source was read yet: the node's trouble
+            what = describe(exc) if database_unavailable(exc) else f"{type(exc).__name__}: {exc}"
+            log.error("%s the database: %s", NODE_TROUBLE, " ".join(what.split())[:500])
             raise
         finally:
             engine.dispose()

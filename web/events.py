@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from digest.match import match_event
@@ -113,18 +113,22 @@ class EventLike(Protocol):
     categories: list[str]
 
 
+def _online(event: EventLike) -> bool:
+    return event.attendance in (vocab.ONLINE, vocab.HYBRID)
+
+
 def matches_filter(event: EventLike, wanted: EventFilter) -> bool:
+    """Whether `event` passes `wanted`; reads only the fields the filter names."""
     if wanted.categories and not set(event.categories or ()) & set(wanted.categories):
         return False
     if wanted.languages and event.language not in wanted.languages:
         return False
-    online = event.attendance in (vocab.ONLINE, vocab.HYBRID)
     if wanted.cities:
         cities = {c.casefold() for c in wanted.cities}
         in_city = bool(event.city) and (event.city or "").casefold() in cities
-        if not in_city and not (wanted.online and online):
+        if not in_city and not (wanted.online and _online(event)):
             return False
-    elif wanted.online is not None and online != wanted.online:
+    elif wanted.online is not None and _online(event) != wanted.online:
         return False
     if wanted.text:
         haystack = " ".join(
@@ -140,20 +144,56 @@ def matches_preferences(event: Event, subscriber: Subscriber) -> bool:
     return match_event(EventView.from_row(event), Preferences.from_row(subscriber)) is not None
 
 
+def _upcoming(now: datetime, *columns: Any) -> Select[Any]:
+    ends = func.coalesce(Event.end_at, Event.start_at)
+    return (
+        select(*columns)
+        .where(Event.gone_at.is_(None), ends >= now)
+        .order_by(Event.start_at, Event.id)
+    )
+
+
 def upcoming(session: Session, now: datetime) -> list[Event]:
     """Events not yet over and still listed somewhere, soonest first (cancelled ones too)."""
-    ends = func.coalesce(Event.end_at, Event.start_at)
-    return list(
-        session.scalars(
-            select(Event)
-            .where(Event.gone_at.is_(None), ends >= now)
-            .order_by(Event.start_at, Event.id)
-        )
-    )
+    return list(session.scalars(_upcoming(now, Event)))
 
 
 def filtered(session: Session, wanted: EventFilter, now: datetime) -> list[Event]:
     return [event for event in upcoming(session, now) if matches_filter(event, wanted)]
+
+
+def filtered_versions(
+    session: Session, wanted: EventFilter, now: datetime
+) -> list[tuple[int, object]]:
+    """(id, updated_at) of the events :func:`filtered` returns, in its order, reading only the
+    columns this filter needs (none besides the two for the unfiltered feed): a feed whose
+    entries are kept per event version loads whole rows only for the events that changed."""
+    table = Event.__table__.c
+    # updated_at as the store gives it (a version, compared, never shown): no datetime each.
+    columns: list[Any] = [table.id, type_coerce(table.updated_at, String).label("updated_at")]
+    if wanted.categories:
+        columns.append(table.categories)
+    if wanted.languages:
+        columns.append(table.language)
+    if wanted.cities or wanted.online is not None:
+        columns += [table.city, table.attendance]
+    if wanted.text:
+        columns += [table.title, table.titles, table.description_text]
+    ends = func.coalesce(table.end_at, table.start_at)
+    rows = session.connection().execute(
+        select(*columns)
+        .where(table.gone_at.is_(None), ends >= now)
+        .order_by(table.start_at, table.id)
+    )
+    return [
+        (row.id, row.updated_at) for row in rows if matches_filter(cast(EventLike, row), wanted)
+    ]
+
+
+def events_by_id(session: Session, ids: Sequence[int]) -> dict[int, Event]:
+    if not ids:
+        return {}
+    return {event.id: event for event in session.scalars(select(Event).where(Event.id.in_(ids)))}
 
 
 def for_subscriber(session: Session, subscriber: Subscriber, now: datetime) -> list[Event]:

@@ -127,7 +127,9 @@ RUN_STATUS_LABELS: dict[str, str] = {
     vocab.RUN_SUSPECT: N_("Suspect: listings vanished"),
     vocab.RUN_FAILED: N_("Failed"),
     vocab.RUN_TIMEOUT: N_("Timed out"),
-    vocab.RUN_CANCELLED: N_("Cancelled: not the site's fault (a shutdown or the database)"),
+    vocab.RUN_CANCELLED: N_(
+        "Cancelled: not the site's fault (a shutdown, the database or a crawl node)"
+    ),
 }
 
 # Statuses of a digest's Delivery row; a status not named here is shown as it is stored.

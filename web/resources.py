@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest.transports import Sender
 from services.crawl_queue import CrawlQueue
 from web.config import WebConfig
-from web.feeds.validators import EtagCache
+from web.feeds.cache import EntryCache, FeedCache
 from web.login_limit import LoginLimiter
 from web.rendering import Renderer
 
@@ -29,7 +29,8 @@ class Resources:
     clock: Callable[[], datetime]
     login_limiter: LoginLimiter
     crawl_queue: CrawlQueue
-    feed_etags: EtagCache = field(default_factory=EtagCache)
+    feed_cache: FeedCache = field(default_factory=FeedCache)
+    feed_entries: EntryCache = field(default_factory=EntryCache)
 
 
 def resources(request: Request) -> Resources:

@@ -1,10 +1,12 @@
 """Real Scrapyd nodes on 127.0.0.1 for the "scrapyd" crawl backend's tests.
 
-    nodes = start_nodes(2, tmp_path_factory.mktemp("nodes"))   # skips when Scrapyd cannot start
-    use_database(nodes, db.url)          # what the nodes' jobs read (their settings file)
-    crawl = node_crawl(nodes)            # crawl settings for the daemon side: backend scrapyd
-    nodes[0].kill()                      # SIGKILL the node and its running jobs
-    stop_nodes(nodes)
+    with running_nodes(2, tmp_path_factory.mktemp("nodes")) as nodes:  # started, deployed
+        use_database(nodes, db.url)      # what the nodes' jobs read (their settings file)
+        crawl = node_crawl(nodes)        # crawl settings for an in-process CrawlQueue
+        env = vahti_env_for(nodes)       # VAHTI_CRAWL__* for `vahti run`, `vahti demo`...
+        nodes[0].kill()                  # SIGKILL the node and its running jobs
+    # or by hand: start_nodes(2, folder) (skips when Scrapyd cannot start), await
+    # deploy_to(nodes), stop_nodes(nodes)
 
 Each node is `python -m scrapyd` from the test's virtual environment in a folder of its own:
 its scrapyd.conf (a free port, its eggs, logs and queue there, no items files, a short poll),
@@ -16,13 +18,17 @@ a whole test module with a database per test.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +38,12 @@ import pytest
 
 from config import CrawlSettings
 from scrapers.runner import child_environment
+from services.nodes import deploy, egg_version
 from tests.support.children import TEST_CRAWL
 
 START_TIMEOUT_SECONDS = 30.0
+# A node on a loaded machine (the test suite runs beside much else) can be slow to answer.
+HTTP_TIMEOUT_SECONDS = 30.0
 CONF = """\
 [scrapyd]
 bind_address = 127.0.0.1
@@ -45,7 +54,7 @@ dbs_dir = {folder}/dbs
 items_dir =
 jobs_to_keep = 50
 finished_to_keep = 200
-max_proc = 4
+max_proc = {max_proc}
 poll_interval = 0.2
 {auth}"""
 
@@ -74,12 +83,14 @@ class ScrapydNode:
             self.process.wait(timeout=10)
 
     def status(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/daemonstatus.json", timeout=5)
+        response = httpx.get(f"{self.url}/daemonstatus.json", timeout=HTTP_TIMEOUT_SECONDS)
         return dict(response.json())
 
     def jobs(self) -> dict[str, Any]:
         response = httpx.get(
-            f"{self.url}/listjobs.json", params={"project": "tapahtumavahti"}, timeout=5
+            f"{self.url}/listjobs.json",
+            params={"project": "tapahtumavahti"},
+            timeout=HTTP_TIMEOUT_SECONDS,
         )
         return dict(response.json())
 
@@ -101,11 +112,15 @@ def _node_environment(folder: Path, settings_file: Path) -> dict[str, str]:
     return env
 
 
-def start_node(folder: Path, *, username: str = "", password: str = "") -> ScrapydNode:
+def start_node(
+    folder: Path, *, username: str = "", password: str = "", max_proc: int = 4
+) -> ScrapydNode:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     auth = f"username = {username}\npassword = {password}\n" if username else ""
-    (folder / "scrapyd.conf").write_text(CONF.format(port=port, folder=folder, auth=auth))
+    (folder / "scrapyd.conf").write_text(
+        CONF.format(port=port, folder=folder, auth=auth, max_proc=max_proc)
+    )
     settings_file = folder / "node-settings.toml"
     settings_file.write_text('[database]\nurl = "sqlite:///nowhere/not-set-yet.db"\n')
     log_file = folder / "scrapyd.log"
@@ -134,11 +149,11 @@ def start_node(folder: Path, *, username: str = "", password: str = "") -> Scrap
     pytest.skip(f"Scrapyd could not start on 127.0.0.1:{port}: {tail or 'no output'}")
 
 
-def start_nodes(count: int, folder: Path, **login: str) -> list[ScrapydNode]:
+def start_nodes(count: int, folder: Path, **options: Any) -> list[ScrapydNode]:
     nodes: list[ScrapydNode] = []
     try:
         for index in range(count):
-            nodes.append(start_node(folder / f"node{index + 1}", **login))
+            nodes.append(start_node(folder / f"node{index + 1}", **options))
     except BaseException:
         stop_nodes(nodes)
         raise
@@ -168,9 +183,42 @@ def node_crawl(nodes: list[ScrapydNode], **crawl: Any) -> CrawlSettings:
         "backend": "scrapyd",
         "scrapyd_urls": [node.url for node in nodes],
         "scrapyd_poll_seconds": 0.2,
-        "scrapyd_lost_seconds": 2.0,
+        "scrapyd_lost_seconds": 3.0,
     }
     return CrawlSettings(**{**values, **crawl})
+
+
+def vahti_env_for(nodes: list[ScrapydNode], poll: float = 0.2, lost: float = 3.0) -> dict[str, str]:
+    """The environment that makes a `vahti` process crawl on these nodes."""
+    return {
+        "VAHTI_CRAWL__BACKEND": "scrapyd",
+        "VAHTI_CRAWL__SCRAPYD_URLS": json.dumps([node.url for node in nodes]),
+        "VAHTI_CRAWL__SCRAPYD_POLL_SECONDS": str(poll),
+        "VAHTI_CRAWL__SCRAPYD_LOST_SECONDS": str(lost),
+    }
+
+
+async def deploy_to(nodes: list[ScrapydNode]) -> str:
+    """Build the egg and deploy it to the nodes (services.nodes, as `vahti nodes deploy`)."""
+    version = egg_version("0.0.1")
+    reports = await deploy(node_crawl(nodes), version)
+    assert all(report.ok for report in reports), reports
+    return version
+
+
+@contextmanager
+def running_nodes(
+    count: int, folder: Path, *, deployed: bool = True
+) -> Iterator[list[ScrapydNode]]:
+    """`count` nodes in `folder`, the egg deployed to them (outside an event loop), stopped
+    at the end."""
+    nodes = start_nodes(count, folder)
+    try:
+        if deployed:
+            asyncio.run(deploy_to(nodes))
+        yield nodes
+    finally:
+        stop_nodes(nodes)
 
 
 def restart_node(node: ScrapydNode) -> ScrapydNode:

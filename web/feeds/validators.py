@@ -1,14 +1,14 @@
-"""Validators for feeds: Last-Modified, ETags, conditional requests, and a small ETag cache.
+"""Validators for feeds: Last-Modified, ETags, conditional requests, and the data version.
 
 A feed's body changes only when an event changes in the store (its `updated_at` moves: a shown
 value changed, or it was added, went, came back or was merged away) or when an event ends and
-leaves the window. :func:`feed_state` finds both with a few indexed queries, without reading
-the events, so a conditional request can be answered 304 without building the feed:
+leaves the window. :func:`feed_state` finds both in one query of indexed aggregates, without
+reading the events. That state is the store's data version: rendered feeds are kept under it
+(web.feeds.cache), so a request, conditional or not, is answered without building the feed
+while the version stands, in whichever web process rendered it:
 
 * ``Last-Modified`` is the newest of the newest change and the last end already passed;
-* the ETag is a hash of the body, remembered per feed URL and state in :class:`EtagCache`
-  for a short while (well inside the feeds' ``max-age``), so a repeated ``If-None-Match``
-  costs no rendering either.
+* the ETag is a hash of the body, kept with the rendered body.
 
 As in RFC 9110, ``If-None-Match`` wins over ``If-Modified-Since`` when both are sent. HTTP
 dates have whole seconds, so a Last-Modified less than a second old is withheld: a second
@@ -18,15 +18,12 @@ change in the same second could otherwise hide behind it.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -49,18 +46,38 @@ class FeedState:
         present = [t for t in (self.last_change, self.last_expiry) if t is not None]
         return max(present) if present else None
 
+    @property
+    def version(self) -> str:
+        """The data version as text, the same in every process (the key of rendered feeds)."""
+        return "|".join(
+            moment.isoformat() if moment is not None else "-"
+            for moment in (self.last_change, self.last_expiry, self.next_expiry)
+        )
+
+
+def _state_query() -> Select[Any]:
+    now = bindparam("now", type_=Event.__table__.c.end_at.type)
+    events = Event.__table__.c
+    no_end = events.end_at.is_(None)
+    return select(
+        select(func.max(events.updated_at)).scalar_subquery(),
+        select(func.max(events.end_at)).where(events.end_at < now).scalar_subquery(),
+        select(func.max(events.start_at)).where(no_end, events.start_at < now).scalar_subquery(),
+        select(func.min(events.end_at)).where(events.end_at >= now).scalar_subquery(),
+        select(func.min(events.start_at)).where(no_end, events.start_at >= now).scalar_subquery(),
+    )
+
+
+# Built once: every request asks it (a 304 costs little more than this query).
+_STATE = _state_query()
+
 
 def feed_state(session: Session, now: datetime) -> FeedState:
-    """The store's feed state at `now` (gone events count too: that errs towards a 200)."""
-    last_change = session.scalar(select(func.max(Event.updated_at)))
-    last_end = session.scalar(select(func.max(Event.end_at)).where(Event.end_at < now))
-    last_start = session.scalar(
-        select(func.max(Event.start_at)).where(Event.end_at.is_(None), Event.start_at < now)
-    )
-    next_end = session.scalar(select(func.min(Event.end_at)).where(Event.end_at >= now))
-    next_start = session.scalar(
-        select(func.min(Event.start_at)).where(Event.end_at.is_(None), Event.start_at >= now)
-    )
+    """The store's feed state at `now` (gone events count too: that errs towards a 200).
+
+    One round trip: five indexed aggregates as scalar subqueries of one SELECT."""
+    row = session.connection().execute(_STATE, {"now": now}).one()
+    last_change, last_end, last_start, next_end, next_start = row
     return FeedState(
         last_change=last_change,
         last_expiry=_newest(last_end, last_start),
@@ -123,36 +140,3 @@ def is_not_modified(request: Request, etag: str | None, last_modified: datetime 
     if since is None or last_modified is None:
         return False
     return int(last_modified.timestamp()) <= int(since.timestamp())
-
-
-class EtagCache:
-    """ETags of recently built feeds, by a key that holds the feed URL and the feed state.
-
-    Entries live `ttl_seconds` (real time) at most and the oldest go first beyond
-    `max_entries`; the lock makes it safe for the threads that serve sync routes.
-    """
-
-    def __init__(self, max_entries: int = 1024, ttl_seconds: float = 60.0) -> None:
-        self.max_entries = max_entries
-        self.ttl_seconds = ttl_seconds
-        self._entries: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> str | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            stored_at, etag = found
-            if time.monotonic() - stored_at > self.ttl_seconds:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return etag
-
-    def put(self, key: Hashable, etag: str) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic(), etag)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from digest.links import load_event_links
 from store import vocab
@@ -18,6 +19,7 @@ from store.tokens import BadToken, read_token
 from web import events as event_queries
 from web.errors import PageError
 from web.feeds import ical, jsonfeed, syndication
+from web.feeds.cache import Rendered, feed_key
 from web.feeds.items import FeedInfo, FeedItem, make_item
 from web.feeds.validators import (
     etag_of,
@@ -46,24 +48,36 @@ def _render(
     info: FeedInfo,
     items: Sequence[FeedItem],
     gettext: Callable[[str], str],
+    entries: Callable[[FeedItem, str, Callable[[FeedItem], bytes]], bytes],
 ) -> bytes:
     if fmt == "atom":
-        return syndication.atom(info, items)
+        return syndication.atom(
+            info, items, lambda item: entries(item, "atom", syndication.atom_entry)
+        )
     if fmt == "rss":
-        return syndication.rss(info, items)
+        return syndication.rss(
+            info, items, lambda item: entries(item, "rss", syndication.rss_entry)
+        )
     if fmt == "json":
         return jsonfeed.json_feed(info, items)
     return ical.calendar(info, items, gettext)
+
+
+# The events a feed shows, in order, as (id, version): the version is their updated_at (as a
+# datetime or as the store's text of it: only compared).
+Versions = Sequence[tuple[int, object]]
 
 
 def feed_response(
     request: Request,
     found: Resources,
     fmt: str,
-    load_events: Callable[[], Sequence[Event]],
+    select_events: Callable[[], Versions],
+    load_events: Callable[[list[int]], Mapping[int, Event]],
     session: Session,
     *,
-    state_key: Hashable,
+    data_version: str,
+    version: str,
     last_modified: datetime | None,
     language: str,
     title: str,
@@ -72,11 +86,16 @@ def feed_response(
     home_url: str,
     private: bool,
 ) -> Response:
-    """The feed, or 304 when the client's copy is current (answered from the ETag cache
-    without loading the events when this feed was built recently in the same state)."""
+    """The feed, or 304 when the client's copy is current.
+
+    The rendered feed is kept under (this feed, `version`) for every web process
+    (web.feeds.cache): while the data version stands, no request reads the events. A feed
+    rendered after a change takes the items and entries of unchanged events from the entry
+    cache and loads and renders only the events whose `updated_at` moved."""
     if fmt not in MEDIA_TYPES:
         raise PageError(404, N_("There is no feed in that format."))
-    shown = shown_last_modified(last_modified, found.clock())
+    now = found.clock()
+    shown = shown_last_modified(last_modified, now)
     headers = {
         "Cache-Control": ("private" if private else "public") + ", max-age=300",
         "Vary": "Accept-Language, Cookie",
@@ -85,45 +104,90 @@ def feed_response(
         headers["Last-Modified"] = http_date(shown)
     if private:
         headers["X-Robots-Tag"] = "noindex"
-    key = (fmt, language, feed_url, state_key)
-    cached = found.feed_etags.get(key)
-    if is_not_modified(request, cached, shown):
-        if cached is not None:
-            headers["ETag"] = cached
-        return Response(status_code=304, headers=headers)
+    config = found.config
+    key = feed_key(fmt, language, feed_url, config.feed_limit, config.timezone)
+    rendered = found.feed_cache.get(session, key, version)
+    share = None
+    if rendered is None:
+        rendered = _build(
+            found,
+            fmt,
+            select_events,
+            load_events,
+            session,
+            language,
+            title,
+            subtitle,
+            feed_url,
+            home_url,
+        )
+        found.feed_cache.keep(key, version, rendered)
+        share = BackgroundTask(
+            found.feed_cache.share, found.sessions, key, data_version, version, rendered, now
+        )
+    headers["ETag"] = rendered.etag
+    if is_not_modified(request, rendered.etag, shown):
+        return Response(status_code=304, headers=headers, background=share)
+    return Response(rendered.body, media_type=MEDIA_TYPES[fmt], headers=headers, background=share)
+
+
+def _build(
+    found: Resources,
+    fmt: str,
+    select_events: Callable[[], Versions],
+    load_events: Callable[[list[int]], Mapping[int, Event]],
+    session: Session,
+    language: str,
+    title: str,
+    subtitle: str,
+    feed_url: str,
+    home_url: str,
+) -> Rendered:
+    config = found.config
 
     def gettext(message: str) -> str:
         return found.renderer.gettext(language, message)
 
-    events = load_events()[: found.config.feed_limit]
-    links = load_event_links(session, [event.id for event in events])
-    items = [
-        make_item(
-            event,
-            language=language,
-            base_url=found.config.base_url,
-            viewer_zone=found.config.timezone,
-            gettext=gettext,
-            links=links.get(event.id),
+    context = (language, config.base_url, config.timezone)
+    versions = list(select_events()[: config.feed_limit])
+    cached = {
+        event_id: found.feed_entries.peek((event_id, updated_at, *context), "item")
+        for event_id, updated_at in versions
+    }
+    missing = [event_id for event_id, item in cached.items() if item is None]
+    rows = load_events(missing)
+    links = load_event_links(session, missing)
+    items: list[FeedItem] = []
+    for event_id, updated_at in versions:
+        item = cached[event_id]
+        if item is None:
+            item = make_item(
+                rows[event_id],
+                language=language,
+                base_url=config.base_url,
+                viewer_zone=config.timezone,
+                gettext=gettext,
+                links=links.get(event_id),
+            )
+            found.feed_entries.put((event_id, updated_at, *context), "item", item)
+        items.append(item)
+
+    def entries(item: FeedItem, kind: str, make: Callable[[FeedItem], bytes]) -> bytes:
+        return found.feed_entries.get_or_make(
+            (item.id, item.updated_at, *context), kind, lambda: make(item)
         )
-        for event in events
-    ]
+
     info = FeedInfo(
         title=title,
         subtitle=subtitle,
         home_url=home_url,
         feed_url=feed_url,
         language=language,
-        base_url=found.config.base_url,
-        host=found.config.host,
+        base_url=config.base_url,
+        host=config.host,
     )
-    body = _render(fmt, info, items, gettext)
-    etag = etag_of(body)
-    found.feed_etags.put(key, etag)
-    headers["ETag"] = etag
-    if is_not_modified(request, etag, shown):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+    body = _render(fmt, info, items, gettext, entries)
+    return Rendered(etag_of(body), body)
 
 
 @router.get("/feeds/events.{fmt}")
@@ -148,9 +212,11 @@ def public_feed(request: Request, fmt: str, session: SessionDep) -> Response:
         request,
         found,
         fmt,
-        lambda: event_queries.filtered(session, wanted, now),
+        lambda: event_queries.filtered_versions(session, wanted, now),
+        lambda ids: event_queries.events_by_id(session, ids),
         session,
-        state_key=state,
+        data_version=state.version,
+        version=state.version,
         last_modified=state.last_modified,
         language=language,
         title=gettext("Tapahtumavahti: events"),
@@ -193,13 +259,22 @@ def personal_feed(request: Request, token: str, fmt: str, session: SessionDep) -
 
     # The subscriber's saved preferences shape this feed too.
     changed = max(t for t in (state.last_modified, subscriber.updated_at) if t is not None)
+    rows: dict[int, Event] = {}
+
+    def select_events() -> Versions:
+        matching = event_queries.for_subscriber(session, subscriber, now)
+        rows.update((event.id, event) for event in matching)
+        return [(event.id, event.updated_at) for event in matching]
+
     return feed_response(
         request,
         found,
         fmt,
-        lambda: event_queries.for_subscriber(session, subscriber, now),
+        select_events,
+        lambda _ids: rows,
         session,
-        state_key=(state, subscriber.id, subscriber.updated_at),
+        data_version=state.version,
+        version=f"{state.version}|{subscriber.updated_at.isoformat()}|{subscriber.language}",
         last_modified=changed,
         language=language,
         title=gettext("Tapahtumavahti: my events"),
