@@ -360,9 +360,9 @@ async def test_a_node_lost_after_its_job_closed_the_run_does_not_crawl_it_again(
     the crawl is done, and is not run a second time on the other node."""
     db = sqlite_db
     pair = start_nodes(2, tmp_path / "own-nodes")
-    # The daemon reads the node's jobs every 40 s: the kill comes between two reads, and the
-    # node is found lost at the second read after it.
-    poll = 40.0
+    # The daemon reads the node's jobs every 30 s: the kill comes before its first read, and the
+    # node is found lost after three failed reads in a row.
+    poll = 30.0
     try:
         await deploy_to(pair)
         (source_id,) = add_sources(db, site_server, "fast")
@@ -384,7 +384,7 @@ async def test_a_node_lost_after_its_job_closed_the_run_does_not_crawl_it_again(
             pytest.skip("the job took about as long as the daemon's poll: nothing to tell apart")
         (done,) = runs(db, source_id)
         next(node for node in pair if node.url == done.node).kill()
-        results = await asyncio.wait_for(crawl, 2 * poll + 30)
+        results = await asyncio.wait_for(crawl, 4 * poll + 30)
     finally:
         stop_nodes(pair)
     assert [(r.status, r.id) for r in runs(db, source_id)] == [(vocab.RUN_OK, done.id)]
