@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from dedupe.job import DedupeCounts, run_dedupe
 from dedupe.memory import Memory
 from store.listings import upsert_listings
-from store.models import Event, Listing, Source
+from store.models import Event, Listing
 from store.record import EventRecord
 from tests.conftest import Database, _backends, migrated_database
-from tests.support.labelled import load, to_record
+from tests.support.labelled import load, store_set, to_record
 
 Change = tuple[str, int, Any]
 
@@ -55,19 +55,7 @@ def finnish(data: dict[str, Any]) -> dict[str, Any]:
 
 def seed(database: Database, data: dict[str, Any], now: datetime) -> None:
     with database.sessions.begin() as session:
-        for source in data["sources"]:
-            session.add(
-                Source(
-                    id=source["id"],
-                    name=source["name"],
-                    url="https://x.example/",
-                    priority=source["priority"],
-                )
-            )
-        session.flush()
-        for source in data["sources"]:
-            rows = [to_record(r) for r in data["listings"] if r["source"] == source["id"]]
-            upsert_listings(session, source["id"], rows, now)
+        store_set(session, data, now)
 
 
 def random_changes(

@@ -16,7 +16,7 @@ from store.listings import mark_gone, upsert_listings
 from store.models import DedupeDecision, Event, Listing, Source
 from store.record import EventRecord
 from tests.conftest import Database
-from tests.support.labelled import load, to_record
+from tests.support.labelled import load, store_set
 
 START = datetime(2027, 1, 14, 17, 0, tzinfo=timezone(timedelta(hours=2)))
 
@@ -68,19 +68,7 @@ def snapshot(session: Session) -> list[tuple[Any, ...]]:
 def test_the_labelled_set_through_the_store(db: Database, now: datetime) -> None:
     data = load()
     with db.sessions.begin() as session:
-        for source in data["sources"]:
-            session.add(
-                Source(
-                    id=source["id"],
-                    name=source["name"],
-                    url="https://x.example/",
-                    priority=source["priority"],
-                )
-            )
-        session.flush()
-        for source in data["sources"]:
-            rows = [to_record(r) for r in data["listings"] if r["source"] == source["id"]]
-            put(session, source["id"], now, *rows)
+        store_set(session, data, now)
     with db.sessions.begin() as session:
         first = run_dedupe(session, now)
     assert first.listings == len(data["listings"]) and first.events_created == first.events

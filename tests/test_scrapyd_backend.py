@@ -40,7 +40,7 @@ from tests.support.scrapyd import (
     use_database,
     vahti_env_for,
 )
-from tests.test_crawl_queue import until
+from tests.test_crawl_queue import add_sources, until
 from tests.test_crawl_runs import PAGE
 
 pytestmark = pytest.mark.slow
@@ -50,19 +50,6 @@ pytestmark = pytest.mark.slow
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ScrapydNode]]:
     with running_nodes(2, tmp_path_factory.mktemp("scrapyd")) as started:
         yield started
-
-
-def add_sources(db: Database, server: SiteServer, *names: str, delay: float = 0.0) -> list[int]:
-    ids = []
-    with db.sessions.begin() as session:
-        for name in names:
-            page = PAGE.replace("https://x.example.fi/1", f"https://x.example.fi/{name}")
-            url = server.add(f"/{name}/", page, delay=delay)
-            source = Source(name=name, url=url, kind="jsonld", interval_hours=1.0)
-            session.add(source)
-            session.flush()
-            ids.append(source.id)
-    return ids
 
 
 def queue_on(
@@ -155,7 +142,7 @@ def test_an_unreachable_node_gets_its_own_error_line_and_exit_1(  # type: ignore
 async def test_crawls_go_to_both_nodes_and_store_listings(
     db: Database, site_server: SiteServer, nodes: list[ScrapydNode]
 ) -> None:
-    ids = add_sources(db, site_server, "a", "b", "c", "d", delay=0.5)
+    ids = add_sources(db, site_server, 0.5, "a", "b", "c", "d")
     queue = queue_on(db, nodes)
     results = await queue.run(ids)
     assert [r.status for r in results] == [vocab.RUN_OK] * 4, [r.first_error for r in results]
@@ -201,7 +188,7 @@ async def test_a_node_killed_mid_job_loses_the_run_not_the_source(
     pair = start_nodes(2, tmp_path / "own-nodes")
     try:
         await deploy_to(pair)
-        (source_id,) = add_sources(db, site_server, "slow", delay=4.0)
+        (source_id,) = add_sources(db, site_server, 4.0, "slow")
         before = source_state(db, source_id)
         queue = queue_on(db, pair)
         crawl = asyncio.ensure_future(queue.run([source_id]))
@@ -231,7 +218,7 @@ async def test_an_overrunning_job_is_cancelled_on_its_node(
     sqlite_db: Database, site_server: SiteServer, nodes: list[ScrapydNode]
 ) -> None:
     db = sqlite_db
-    (source_id,) = add_sources(db, site_server, "hangs", delay=30.0)
+    (source_id,) = add_sources(db, site_server, 30.0, "hangs")
     queue = queue_on(db, nodes, time_limit=1, kill_grace=0.0)
     results = await asyncio.wait_for(queue.run([source_id]), 30)
     (run,) = runs(db, source_id)
@@ -262,7 +249,7 @@ async def test_a_node_that_cannot_reach_the_database_does_not_blame_the_source(
     says: str,
 ) -> None:
     db = sqlite_db
-    (source_id,) = add_sources(db, site_server, "fine")
+    (source_id,) = add_sources(db, site_server, 0.0, "fine")
     queue = queue_on(db, nodes)
     for node in nodes:  # after queue_on, which points them at the test's database
         node.settings_file.write_text(settings)
@@ -285,8 +272,8 @@ def test_vahti_run_crawls_through_the_nodes_and_a_shutdown_cancels_the_job(
     nodes: list[ScrapydNode],
 ) -> None:
     db = sqlite_db
-    quick = add_sources(db, site_server, "yksi", "kaksi")
-    (slow,) = add_sources(db, site_server, "hidas", delay=60.0)
+    quick = add_sources(db, site_server, 0.0, "yksi", "kaksi")
+    (slow,) = add_sources(db, site_server, 60.0, "hidas")
     use_database(nodes, db.url)
     env = {
         **vahti_env,
@@ -330,7 +317,7 @@ async def test_a_job_left_waiting_on_a_busy_node_is_cancelled_not_blamed(
     (busy,) = start_nodes(1, tmp_path / "busy", max_proc=1)
     try:
         await deploy_to([busy])
-        hogging, waiting = add_sources(db, site_server, "hogs", "waits", delay=0.0)
+        hogging, waiting = add_sources(db, site_server, 0.0, "hogs", "waits")
         site_server.add("/hogs/", PAGE, delay=30.0)  # the one process slot stays taken
         use_database([busy], db.url)
         with db.sessions.begin() as session:
@@ -365,7 +352,7 @@ async def test_a_node_lost_after_its_job_closed_the_run_does_not_crawl_it_again(
     poll = 30.0
     try:
         await deploy_to(pair)
-        (source_id,) = add_sources(db, site_server, "fast")
+        (source_id,) = add_sources(db, site_server, 0.0, "fast")
         use_database(pair, db.url)
         crawl_settings = node_crawl(pair, scrapyd_poll_seconds=poll, scrapyd_lost_seconds=0.5)
         queue = CrawlQueue(

@@ -7,7 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from dedupe.model import DedupeListing
+from store.listings import upsert_listings
+from store.models import Source
 from store.record import EventRecord
 
 LABELLED = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe" / "labelled.json"
@@ -96,3 +100,20 @@ def listings(
         )
         labels[row["id"]] = row["group"]
     return result, labels
+
+
+def store_set(session: Session, data: dict[str, Any], now: datetime) -> None:
+    """The set's sources and listings into a database, as crawls would store them."""
+    for source in data["sources"]:
+        session.add(
+            Source(
+                id=source["id"],
+                name=source["name"],
+                url="https://x.example/",
+                priority=source["priority"],
+            )
+        )
+    session.flush()
+    for source in data["sources"]:
+        rows = [to_record(r) for r in data["listings"] if r["source"] == source["id"]]
+        upsert_listings(session, source["id"], rows, now)
