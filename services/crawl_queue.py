@@ -314,9 +314,8 @@ class CrawlQueue:
                 return
             self._record("dedupe", True)
             log.info(
-                "dedupe (%s): listings=%d events=%d created=%d updated=%d gone=%d joined=%d "
-                "in %.1f s",
-                "full" if counts.full else f"incremental, {counts.regrouped} regrouped",
+                "dedupe: listings=%d events=%d created=%d updated=%d gone=%d joined=%d "
+                "in %.1f s (%s)",
                 counts.listings,
                 counts.events,
                 counts.events_created,
@@ -324,6 +323,7 @@ class CrawlQueue:
                 counts.events_gone,
                 counts.duplicates_joined,
                 counts.seconds,
+                "full" if counts.full else f"incremental, {counts.regrouped} regrouped",
             )
             if self._tasks:
                 return  # the next batch ends with a dedupe of its own
