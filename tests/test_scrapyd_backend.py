@@ -326,7 +326,13 @@ async def test_a_job_left_waiting_on_a_busy_node_is_cancelled_not_blamed(
             session.flush()
             hog_args = {"source_id": str(hogging), "run_id": str(hog_run.id), "time_limit": "60"}
         node = Node(busy.url)
-        await node.schedule("hog", {**hog_args, "crawl": node_crawl([busy]).model_dump_json()}, {})
+        hog_crawl = node_crawl([busy])
+        await node.schedule(
+            "hog",
+            {**hog_args, "crawl": hog_crawl.model_dump_json()},
+            # as the backend schedules a job: 127.0.0.1 is allowed (else the hog fails at once)
+            {"VAHTI_ALLOW_PRIVATE_NETWORKS": str(hog_crawl.allow_private_networks)},
+        )
         await until(lambda: bool(busy.jobs().get("running")), 30, "the hog running")
         queue = queue_on(db, [busy], time_limit=1, kill_grace=1.0)
         results = await asyncio.wait_for(queue.run([waiting]), 60)
