@@ -134,6 +134,32 @@ def run(database: Database, now: datetime, memory: Memory | None = None) -> Dedu
         return run_dedupe(session, now, memory=memory)
 
 
+def rounds_agree(
+    two: tuple[Database, Database],
+    data: dict[str, Any],
+    memory: Memory,
+    now: datetime,
+    *,
+    seed: int,
+    per_round: int,
+) -> None:
+    """Three rounds of the same random changes in both databases: each time an incremental
+    run (with `memory`) in the first and a full run in the second give the same state."""
+    incremental, full = two
+    records = {(r["source"], f"labelled-{r['id']}"): to_record(r) for r in data["listings"]}
+    rng = random.Random(seed)
+    for round_ in range(3):
+        later = now + timedelta(hours=round_ + 1)
+        changes = random_changes(rng, records, per_round, round_)
+        for database in two:
+            apply(database, changes, later)
+        counts = run(incremental, later, memory)
+        assert not counts.full and 0 < counts.regrouped < counts.listings
+        run(full, later)
+        with incremental.sessions() as a, full.sessions() as b:
+            assert state(a) == state(b), f"round {round_}"
+
+
 def test_incremental_runs_give_the_full_runs_result(
     two: tuple[Database, Database], now: datetime
 ) -> None:
@@ -144,18 +170,7 @@ def test_incremental_runs_give_the_full_runs_result(
     memory = Memory()
     assert run(incremental, now, memory).full
     run(full, now)
-    records = {(r["source"], f"labelled-{r['id']}"): to_record(r) for r in data["listings"]}
-    rng = random.Random(20261207)
-    for round_ in range(3):
-        later = now + timedelta(hours=round_ + 1)
-        changes = random_changes(rng, records, 40, round_)
-        for database in two:
-            apply(database, changes, later)
-        counts = run(incremental, later, memory)
-        assert not counts.full and 0 < counts.regrouped < counts.listings
-        run(full, later)
-        with incremental.sessions() as a, full.sessions() as b:
-            assert state(a) == state(b), f"round {round_}"
+    rounds_agree(two, data, memory, now, seed=20261207, per_round=40)
     # A full run over the incremental run's result finds nothing to change.
     assert not run(incremental, now + timedelta(hours=4)).changed
 
@@ -212,17 +227,4 @@ def test_titles_in_several_languages_incremental_too(
     run(incremental, now, memory)
     run(full, now)
     assert memory.across is not None
-    records = {(r["source"], f"labelled-{r['id']}"): to_record(r) for r in data["listings"]}
-    rng = random.Random(5)
-    for round_ in range(3):
-        later = now + timedelta(hours=round_ + 1)
-        changes = random_changes(rng, records, 15, round_)
-        for database in two:
-            apply(database, changes, later)
-        counts = run(incremental, later, memory)
-        assert not counts.full and 0 < counts.regrouped < counts.listings
-        run(full, later)
-        with incremental.sessions() as a, full.sessions() as b:
-            assert state(a) == state(b), (
-                f"round {round_} ({'full' if counts.full else 'incremental'})"
-            )
+    rounds_agree(two, data, memory, now, seed=5, per_round=15)
